@@ -1,0 +1,26 @@
+// What the gateway knows of one client connection, fixed when its handshake arrives.
+// Thread-safety: immutable once built; shared read-only between the session and handlers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace apigw::emulator {
+
+struct connection_info {
+  std::string id;
+  std::chrono::system_clock::time_point connected_at;
+  std::string source_ip;
+  std::optional<std::string> user_agent;
+  std::string domain_name;   // the handshake's Host, with its port
+  std::uint16_t local_port = 0;
+  // The handshake's headers in order, as sent; and its query string without the '?'.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string query;
+};
+
+}  // namespace apigw::emulator

@@ -1,0 +1,127 @@
+// A stream layer under the WebSocket stream that watches the bytes a client sends and notes when
+// a frame's payload is longer than the frame limit (AWS closes such connections with 1009,
+// although the message as a whole may be within its own limit). Beast exposes message sizes but
+// not frame sizes, so the frame headers are read here as they pass by.
+// Thread-safety: like the stream it wraps (one read and one write at a time, on one strand).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+namespace apigw::emulator {
+
+template <class NextLayer>
+class frame_guard {
+ public:
+  using next_layer_type = NextLayer;
+  using executor_type = typename NextLayer::executor_type;
+
+  template <class... Args>
+  explicit frame_guard(Args&&... args) : next_(std::forward<Args>(args)...) {}
+
+  void set_max_frame_bytes(std::uint64_t n) { max_frame_ = n; }
+
+  // True once any frame from the client was longer than the limit.
+  bool oversized() const { return oversized_; }
+
+  next_layer_type& next_layer() { return next_; }
+  const next_layer_type& next_layer() const { return next_; }
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+
+  template <class MutableBufferSequence, class ReadHandler>
+  auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    return boost::asio::async_compose<ReadHandler, void(boost::beast::error_code, std::size_t)>(
+        [this, buffers, started = false](auto& self, boost::beast::error_code ec = {},
+                                         std::size_t n = 0) mutable {
+          if (!started) {
+            started = true;
+            next_.async_read_some(buffers, std::move(self));
+            return;
+          }
+          if (!ec) watch(buffers, n);
+          self.complete(ec, n);
+        },
+        handler, next_);
+  }
+
+  template <class ConstBufferSequence, class WriteHandler>
+  auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
+  }
+
+ private:
+  template <class Buffers>
+  void watch(const Buffers& buffers, std::size_t n) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         n > 0 && it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      const boost::asio::const_buffer b = *it;
+      const std::size_t len = std::min(n, b.size());
+      watch(static_cast<const unsigned char*>(b.data()), len);
+      n -= len;
+    }
+  }
+
+  // Frame headers (RFC 6455 5.2): 2 bytes, then 0, 2 or 8 bytes of extended length, then the
+  // 4-byte mask when the MASK bit is set; then the payload, which is skipped.
+  void watch(const unsigned char* p, std::size_t n) {
+    while (n > 0) {
+      if (payload_left_ > 0) {
+        const std::size_t skip = payload_left_ < n ? static_cast<std::size_t>(payload_left_) : n;
+        payload_left_ -= skip;
+        p += skip;
+        n -= skip;
+        continue;
+      }
+      header_[header_have_++] = *p++;
+      --n;
+      if (header_have_ == 2) {
+        const unsigned len7 = header_[1] & 0x7f;
+        header_need_ = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((header_[1] & 0x80) ? 4 : 0);
+      }
+      if (header_have_ >= 2 && header_have_ == header_need_) {
+        const unsigned len7 = header_[1] & 0x7f;
+        std::uint64_t len = len7;
+        if (len7 == 126) {
+          len = (std::uint64_t{header_[2]} << 8) | header_[3];
+        } else if (len7 == 127) {
+          len = 0;
+          for (int i = 2; i < 10; ++i) len = (len << 8) | header_[i];
+        }
+        if (len > max_frame_) oversized_ = true;
+        payload_left_ = len;
+        header_have_ = 0;
+        header_need_ = 2;
+      }
+    }
+  }
+
+  NextLayer next_;
+  std::uint64_t max_frame_ = UINT64_MAX;
+  std::uint64_t payload_left_ = 0;
+  unsigned char header_[14] = {};
+  unsigned header_have_ = 0;
+  unsigned header_need_ = 2;
+  bool oversized_ = false;
+};
+
+// Beast closes a WebSocket's transport through these; the guard has nothing of its own to tear down.
+template <class NextLayer>
+void teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, boost::beast::error_code& ec) {
+  using boost::beast::websocket::teardown;
+  teardown(role, s.next_layer(), ec);
+}
+
+template <class NextLayer, class TeardownHandler>
+void async_teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, TeardownHandler&& handler) {
+  using boost::beast::websocket::async_teardown;
+  async_teardown(role, s.next_layer(), std::forward<TeardownHandler>(handler));
+}
+
+}  // namespace apigw::emulator

@@ -1,0 +1,113 @@
+// The heart of the emulator without any I/O: given a connection and a message it selects the
+// route, builds the Lambda proxy event, runs the integration and says what goes back.
+// Thread-safety: immutable after create(); every member is const and safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "config/api_config.hpp"
+#include "emulator/connection_info.hpp"
+#include "routes/handler.hpp"
+#include "routes/handler_registry.hpp"
+#include "routes/selection_expression.hpp"
+
+namespace apigw::emulator {
+
+class gateway {
+ public:
+  struct route {
+    std::string key;
+    std::string integration;  // its name in the config
+    bool two_way = false;
+    std::unique_ptr<routes::handler> handler;
+  };
+
+  // Builds the route table: every handler is created with its options, the selection expression
+  // is parsed. The error names the file and JSON path of what is wrong.
+  static std::variant<std::unique_ptr<gateway>, std::string> create(
+      const config::api_spec& api, const routes::handler_registry& registry);
+
+  const config::api_spec& api() const { return api_; }
+  const route* connect_route() const { return connect_; }
+  const route* disconnect_route() const { return disconnect_; }
+
+  // Route selection for one message: the route, or nullptr when the client gets "Forbidden".
+  const route* select(std::string_view message) const;
+
+  // The ids of one request: requestId (= extendedRequestId) and, for messages, messageId.
+  struct request_ids {
+    std::string request_id;
+    std::string message_id;
+    std::chrono::system_clock::time_point time;
+  };
+  static request_ids new_request(bool with_message_id);
+
+  // Lambda proxy events (aws-behaviour.md section 5). The document refers to, and must not
+  // outlive, INFO, IDS and BODY.
+  void build_connect_event(rapidjson::Document& event, const connection_info& info,
+                           const request_ids& ids) const;
+  void build_message_event(rapidjson::Document& event, const connection_info& info,
+                           const route& r, const request_ids& ids, std::string_view body) const;
+  void build_disconnect_event(rapidjson::Document& event, const connection_info& info,
+                              const request_ids& ids, int code, std::string_view reason) const;
+
+  // What an integration did.
+  struct outcome {
+    bool failed = false;        // threw or returned something unusable
+    std::string error;          // the exception's message, for logs
+    routes::handler_result result;
+  };
+  static outcome invoke(routes::handler& h, const rapidjson::Value& event,
+                        routes::invocation_context& context);
+
+  // What goes back to the client after a message route's integration.
+  struct reply {
+    bool send = false;
+    bool binary = false;
+    std::string data;
+  };
+  static reply message_reply(const route& r, const outcome& o, const connection_info& info,
+                             const request_ids& ids);
+
+  // The gateway's own error frames, byte for byte as AWS sends them:
+  // {"message": "Forbidden", "connectionId":"…", "requestId":"…"}
+  static std::string error_frame(std::string_view message, std::string_view connection_id,
+                                 std::string_view request_id);
+
+  // The answer to a handshake once $connect's integration is done: 101 with an optional
+  // subprotocol, or an HTTP status.
+  struct connect_decision {
+    int status = 101;
+    std::optional<std::string> subprotocol;
+  };
+  static connect_decision decide_connect(const outcome& o);
+
+  // The reason $disconnect reports for a close code when the close frame carried none.
+  static std::string_view standard_close_reason(int code);
+
+ private:
+  explicit gateway(config::api_spec api);
+
+  config::api_spec api_;
+  routes::selection_expression expression_;
+  std::vector<std::unique_ptr<route>> routes_;
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, const route*, key_hash, std::equal_to<>> by_key_;
+  const route* connect_ = nullptr;
+  const route* disconnect_ = nullptr;
+  const route* default_ = nullptr;
+};
+
+}  // namespace apigw::emulator

@@ -1,0 +1,111 @@
+#include "emulator/http_session.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "emulator/server_context.hpp"
+#include "emulator/websocket_session.hpp"
+
+namespace apigw::emulator {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+// Against slow clients: the whole request head must arrive in this time, within these sizes.
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+constexpr std::uint64_t kBodyLimit = 1024 * 1024;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(net::ip::tcp::socket&& socket, server_context& ctx)
+      : stream_(std::move(socket)), ctx_(ctx) {}
+
+  void run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kBodyLimit);
+    stream_.expires_after(kRequestTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      return close();
+    }
+    if (ec == http::error::header_limit) {
+      return respond(http::status::request_header_fields_too_large, "Request Header Fields Too Large\n", false);
+    }
+    if (ec == http::error::body_limit) {
+      return respond(http::status::payload_too_large, "Payload Too Large\n", false);
+    }
+    if (ec) return respond(http::status::bad_request, "Bad Request\n", false);
+
+    auto req = parser_->release();
+    std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    const std::string& stage = ctx_.stage_path;
+    const bool websocket_path = path == "/" || path == stage ||
+                                (path.size() == stage.size() + 1 && path.substr(0, stage.size()) == stage &&
+                                 path.back() == '/');
+    if (websocket_path) {
+      if (beast::websocket::is_upgrade(req)) {
+        stream_.expires_never();
+        return start_websocket_session(std::move(stream_), std::move(req), ctx_);
+      }
+      return respond(http::status::upgrade_required, "Upgrade Required\n", req.keep_alive());
+    }
+    respond(http::status::not_found, "{\"message\":\"Not Found\"}", req.keep_alive(), "application/json");
+  }
+
+  void respond(http::status status, std::string body, bool keep_alive,
+               const char* content_type = "text/plain") {
+    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
+    res->set(http::field::content_type, content_type);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    stream_.expires_after(kRequestTimeout);
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) return self->close();
+                        self->do_read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  server_context& ctx_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+}  // namespace
+
+void start_http_session(net::ip::tcp::socket socket, server_context& ctx) {
+  std::make_shared<http_session>(std::move(socket), ctx)->run();
+}
+
+}  // namespace apigw::emulator

@@ -1,0 +1,15 @@
+// One accepted TCP connection while it speaks HTTP: an upgrade on the WebSocket path becomes a
+// WebSocket session; any other request gets its HTTP answer (426 on the WebSocket path).
+// Thread-safety: lives on its own strand.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace apigw::emulator {
+
+struct server_context;
+
+// REQUIRES: SOCKET was accepted on a strand of its own.
+void start_http_session(boost::asio::ip::tcp::socket socket, server_context& ctx);
+
+}  // namespace apigw::emulator

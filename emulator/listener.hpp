@@ -1,0 +1,37 @@
+// Accepts TCP connections and hands each to an HTTP session on a strand of its own.
+// Thread-safety: lives on its own strand; stop() may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace apigw::emulator {
+
+struct server_context;
+
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  listener(server_context& ctx);
+
+  // Opens, binds and listens; an error message, or empty on success.
+  std::string listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+  void run();
+  void stop();
+
+ private:
+  void do_accept();
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  server_context& ctx_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_;
+};
+
+}  // namespace apigw::emulator

@@ -1,0 +1,112 @@
+// apigw-ws-emulator: serves one API Gateway WebSocket API on a local port.
+//   apigw-ws-emulator [--config FILE] [--host H] [--port N] [--threads N]
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <pthread.h>
+
+#include "config/config_loader.hpp"
+#include "emulator/server.hpp"
+#include "routes/handler_registry.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--threads N]\n"
+    "  --config FILE  the API to serve (JSON; see docs/configuration.md);\n"
+    "                 without it, the built-in default API\n"
+    "  --host HOST    address to listen on (default: the config's server.host, 127.0.0.1)\n"
+    "  --port PORT    port to listen on, 0 for a free one (default: the config's server.port, 8080)\n"
+    "  --threads N    I/O threads (default: one per core)\n";
+
+struct arguments {
+  std::optional<std::string> config;
+  apigw::emulator::server_options server;
+};
+
+// Exit status 2, as for every usage or configuration error.
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "apigw-ws-emulator: " << message << "\n" << kUsage;
+  std::exit(2);
+}
+
+long parse_number(std::string_view flag, const std::string& text, long min, long max) {
+  char* end = nullptr;
+  errno = 0;
+  const long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < min || value > max) {
+    usage_error(std::string(flag) + ": \"" + text + "\" is not a whole number from " +
+                std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value;
+}
+
+arguments parse(int argc, char** argv) {
+  arguments args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--config") {
+      args.config = value();
+    } else if (flag == "--host") {
+      args.server.host = value();
+      if (args.server.host.empty()) usage_error("--host needs a non-empty value");
+    } else if (flag == "--port") {
+      args.server.port = static_cast<int>(parse_number(flag, value(), 0, 65535));
+    } else if (flag == "--threads") {
+      args.server.threads = static_cast<unsigned>(parse_number(flag, value(), 1, 256));
+    } else {
+      usage_error("unknown argument \"" + std::string(flag) + "\"");
+    }
+  }
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const arguments args = parse(argc, argv);
+
+  auto loaded = args.config ? apigw::config::load_file(*args.config) : apigw::config::load_default();
+  if (auto* error = std::get_if<apigw::config::load_error>(&loaded)) {
+    std::cerr << "apigw-ws-emulator: " << error->message << "\n";
+    return 2;
+  }
+  const auto registry = apigw::routes::handler_registry::with_builtins();
+  auto made = apigw::emulator::server::create(std::get<apigw::config::api_spec>(std::move(loaded)),
+                                              registry, args.server);
+  if (auto* error = std::get_if<std::string>(&made)) {
+    std::cerr << "apigw-ws-emulator: " << *error << "\n";
+    return 2;
+  }
+  auto& server = *std::get<std::unique_ptr<apigw::emulator::server>>(made);
+
+  // The server's threads inherit this mask, so SIGINT and SIGTERM reach only sigwait below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (auto error = server.start(); !error.empty()) {
+    std::cerr << "apigw-ws-emulator: " << error << "\n";
+    return 2;
+  }
+  std::cout << "listening on " << server.url() << std::endl;
+
+  int received = 0;
+  sigwait(&signals, &received);
+  server.stop();
+  return 0;
+}

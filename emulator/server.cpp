@@ -1,0 +1,108 @@
+#include "emulator/server.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "emulator/gateway.hpp"
+#include "emulator/listener.hpp"
+#include "emulator/server_context.hpp"
+
+namespace apigw::emulator {
+
+namespace net = boost::asio;
+
+namespace {
+// Blocking handlers that may run at once, like a Lambda's reserved concurrency; more wait for a
+// worker and time out like any slow integration.
+constexpr unsigned kWorkerThreads = 32;
+}  // namespace
+
+class server::impl {
+ public:
+  impl(std::unique_ptr<gateway> gw, server_options options)
+      : gw_(std::move(gw)), options_(std::move(options)),
+        threads_count_(options_.threads ? options_.threads
+                                        : std::max(1u, std::thread::hardware_concurrency())),
+        ioc_(static_cast<int>(threads_count_)),
+        ctx_(ioc_, *gw_, kWorkerThreads) {}
+
+  std::string start() {
+    const auto& api = gw_->api();
+    host_ = options_.host.empty() ? api.server.host : options_.host;
+    const int port = options_.port >= 0 ? options_.port : api.server.port;
+    boost::system::error_code ec;
+    net::ip::tcp::endpoint endpoint;
+    auto address = net::ip::make_address(host_, ec);
+    if (!ec) {
+      endpoint = net::ip::tcp::endpoint(address, static_cast<std::uint16_t>(port));
+    } else {
+      net::ip::tcp::resolver resolver(ioc_);
+      auto results = resolver.resolve(host_, std::to_string(port), ec);
+      if (ec || results.empty()) return "cannot resolve host \"" + host_ + "\": " + ec.message();
+      endpoint = results.begin()->endpoint();
+    }
+    listener_ = std::make_shared<listener>(ctx_);
+    if (auto error = listener_->listen(endpoint); !error.empty()) return error;
+    port_ = listener_->local_endpoint().port();
+    listener_->run();
+    threads_.reserve(threads_count_);
+    for (unsigned i = 0; i < threads_count_; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    return {};
+  }
+
+  void stop() {
+    if (threads_.empty()) return;
+    ctx_.stopping.store(true);
+    listener_->stop();
+    for (const auto& c : ctx_.registry.all()) c->close(1001, "Going away");
+    // Every session ends with its close handshake and $disconnect; a client that never answers
+    // the close is cut after the close timeout, a hanging handler after the integration timeout.
+    const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           ctx_.limits.integration_timeout) + std::chrono::seconds(12);
+    ctx_.wait_for_sessions(grace);
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    ctx_.workers.stop();
+    ctx_.workers.join();
+  }
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const {
+    return "ws://" + host_ + ":" + std::to_string(port_) + "/" + gw_->api().stage.name;
+  }
+
+ private:
+  std::unique_ptr<gateway> gw_;
+  server_options options_;
+  unsigned threads_count_;
+  net::io_context ioc_;
+  server_context ctx_;
+  std::shared_ptr<listener> listener_;
+  std::vector<std::thread> threads_;
+  std::string host_;
+  std::uint16_t port_ = 0;
+};
+
+server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+server::~server() { stop(); }
+
+std::variant<std::unique_ptr<server>, std::string> server::create(
+    config::api_spec api, const routes::handler_registry& registry, server_options options) {
+  auto made = gateway::create(api, registry);
+  if (auto* error = std::get_if<std::string>(&made)) return *error;
+  auto p = std::make_unique<impl>(std::move(std::get<std::unique_ptr<gateway>>(made)), std::move(options));
+  return std::unique_ptr<server>(new server(std::move(p)));
+}
+
+std::string server::start() { return impl_->start(); }
+void server::stop() { impl_->stop(); }
+std::uint16_t server::port() const { return impl_->port(); }
+std::string server::url() const { return impl_->url(); }
+
+}  // namespace apigw::emulator

@@ -1,0 +1,55 @@
+// What every session of one server shares: the gateway, the registry, the worker pool for
+// blocking handlers, and the count of live WebSocket sessions that shutdown waits on.
+// Thread-safety: the members are themselves thread-safe or immutable.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "emulator/connection_registry.hpp"
+#include "emulator/gateway.hpp"
+
+namespace apigw::emulator {
+
+struct server_context {
+  server_context(boost::asio::io_context& io, const gateway& g, unsigned worker_threads)
+      : ioc(io), gw(g), limits(g.api().limits), stage_path("/" + g.api().stage.name),
+        workers(worker_threads) {}
+
+  boost::asio::io_context& ioc;
+  const gateway& gw;
+  const config::limits& limits;
+  const std::string stage_path;
+  connection_registry registry;
+  // Handlers that may block run here, so that a slow one never stalls the I/O threads.
+  boost::asio::thread_pool workers;
+  std::atomic<bool> stopping{false};
+
+  void session_started() {
+    std::lock_guard lock(live_mutex_);
+    ++live_;
+  }
+  void session_ended() {
+    std::lock_guard lock(live_mutex_);
+    if (--live_ == 0) live_cv_.notify_all();
+  }
+  // Waits until no session is left or TIMEOUT passes; true when none is left.
+  template <class Duration>
+  bool wait_for_sessions(Duration timeout) {
+    std::unique_lock lock(live_mutex_);
+    return live_cv_.wait_for(lock, timeout, [this] { return live_ == 0; });
+  }
+
+ private:
+  std::mutex live_mutex_;
+  std::condition_variable live_cv_;
+  std::size_t live_ = 0;
+};
+
+}  // namespace apigw::emulator

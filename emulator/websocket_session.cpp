@@ -1,0 +1,443 @@
+#include "emulator/websocket_session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket.hpp>
+#include <rapidjson/document.h>
+
+#include "emulator/connection.hpp"
+#include "emulator/frame_guard.hpp"
+#include "emulator/gateway.hpp"
+#include "emulator/identifiers.hpp"
+#include "emulator/server_context.hpp"
+
+namespace apigw::emulator {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using steady = std::chrono::steady_clock;
+
+// Close handshakes and refused handshakes that the peer does not complete in this time are cut.
+constexpr auto kCloseTimeout = std::chrono::seconds(10);
+// A client that reads slower than the gateway sends is closed once this much waits for it.
+constexpr std::size_t kMaxQueuedBytes = 16 * 1024 * 1024;
+// Read buffers grown by a large message are given back afterwards.
+constexpr std::size_t kKeepReadBufferBytes = 16 * 1024;
+
+// One integration call: the event and everything it refers to, kept together while a handler
+// may still be reading it (possibly on a worker thread).
+struct invocation {
+  invocation() : pool(pool_buffer, sizeof pool_buffer), event(&pool) {}
+  invocation(const invocation&) = delete;
+  invocation& operator=(const invocation&) = delete;
+
+  gateway::request_ids ids;
+  std::string text;  // the message body, or the disconnect reason
+  // Events are small: the first 2 KiB of the document come from this buffer, not the heap.
+  char pool_buffer[2048];
+  rapidjson::MemoryPoolAllocator<> pool;
+  rapidjson::Document event;
+};
+
+// Handlers reach nothing but their event yet.
+routes::invocation_context& no_context() {
+  static routes::invocation_context context;
+  return context;
+}
+
+class websocket_session final : public connection,
+                                public std::enable_shared_from_this<websocket_session> {
+ public:
+  websocket_session(beast::tcp_stream&& stream, server_context& ctx)
+      : ws_(std::move(stream)), ctx_(ctx), deadline_(ws_.get_executor()) {
+    ctx_.session_started();
+  }
+  ~websocket_session() override { ctx_.session_ended(); }
+
+  void run(http::request<http::string_body> req);
+
+  const connection_info& info() const override { return *info_; }
+  bool is_open() const override { return open_.load(std::memory_order_acquire); }
+
+  void send(std::string data, bool binary) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {
+      self->enqueue(std::move(data), binary);
+    });
+  }
+
+  void close(int code, std::string reason) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+      self->start_close(code, std::move(reason));
+    });
+  }
+
+ private:
+  struct outgoing {
+    std::string data;
+    bool binary = false;
+    bool close = false;
+  };
+
+  using done_fn = std::function<void(gateway::outcome, bool timed_out)>;
+
+  void run_integration(const gateway::route& r, std::shared_ptr<invocation> inv, done_fn done);
+  void on_connect_outcome(gateway::outcome o, bool timed_out);
+  void refuse(int status);
+  void accept(std::optional<std::string> subprotocol);
+  void on_accept(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t n);
+  void dispatch(std::string body);
+  void enqueue(std::string data, bool binary);
+  void start_close(int code, std::string reason);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t n);
+  void arm_deadline();
+  void on_deadline(beast::error_code ec);
+  void finish(int code, std::string reason);
+  std::pair<int, std::string> close_status(beast::error_code ec) const;
+
+  websocket::stream<frame_guard<beast::tcp_stream>> ws_;
+  server_context& ctx_;
+  std::shared_ptr<const connection_info> info_;
+  http::request<http::string_body> req_;
+  std::unique_ptr<http::response<http::empty_body>> refusal_;
+  beast::flat_buffer buffer_;
+  std::deque<outgoing> queue_;
+  std::size_t queued_bytes_ = 0;
+  net::steady_timer deadline_;
+  steady::time_point opened_at_;
+  steady::time_point last_activity_;
+  std::atomic<bool> open_{false};
+  bool writing_ = false;
+  bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
+  bool finished_ = false;
+  int close_code_ = 0;        // set when the gateway closed the connection
+  std::string close_reason_;
+};
+
+void websocket_session::run(http::request<http::string_body> req) {
+  auto& socket = beast::get_lowest_layer(ws_).socket();
+  beast::get_lowest_layer(ws_).expires_never();
+  beast::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const auto local = socket.local_endpoint(ec);
+
+  auto info = std::make_shared<connection_info>();
+  info->id = new_identifier();
+  info->connected_at = std::chrono::system_clock::now();
+  info->source_ip = remote.address().to_string();
+  info->local_port = local.port();
+  if (auto host = req.find(http::field::host); host != req.end()) {
+    info->domain_name = std::string(host->value());
+  } else {
+    info->domain_name = local.address().to_string() + ":" + std::to_string(local.port());
+  }
+  if (auto agent = req.find(http::field::user_agent); agent != req.end()) {
+    info->user_agent = std::string(agent->value());
+  }
+  for (const auto& field : req) {
+    info->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  const std::string_view target = req.target();
+  if (auto q = target.find('?'); q != std::string_view::npos) info->query = target.substr(q + 1);
+  info_ = std::move(info);
+  req_ = std::move(req);
+
+  // A request Beast will refuse anyway (no key, another protocol version) never reaches $connect.
+  const bool valid = req_.count(http::field::sec_websocket_key) == 1 &&
+                     req_[http::field::sec_websocket_version] == "13";
+  const gateway::route* connect_route = ctx_.gw.connect_route();
+  ctx_.registry.add(info_->id, weak_from_this());
+  if (!valid || connect_route == nullptr) {
+    accept(std::nullopt);
+    return;
+  }
+  auto inv = std::make_shared<invocation>();
+  inv->ids = gateway::new_request(false);
+  ctx_.gw.build_connect_event(inv->event, *info_, inv->ids);
+  run_integration(*connect_route, std::move(inv),
+                  [self = shared_from_this()](gateway::outcome o, bool timed_out) {
+                    self->on_connect_outcome(std::move(o), timed_out);
+                  });
+}
+
+// Cheap handlers run right here on the strand; the others go to the worker pool, raced by the
+// integration timeout. Whichever settles first wins; a late result is dropped, as AWS drops it.
+void websocket_session::run_integration(const gateway::route& r, std::shared_ptr<invocation> inv,
+                                        done_fn done) {
+  if (!r.handler->may_block()) {
+    done(gateway::invoke(*r.handler, inv->event, no_context()), false);
+    return;
+  }
+  struct race {
+    explicit race(net::any_io_executor ex) : timer(std::move(ex)) {}
+    net::steady_timer timer;
+    bool settled = false;
+    done_fn done;
+  };
+  auto state = std::make_shared<race>(ws_.get_executor());
+  state->done = std::move(done);
+  state->timer.expires_after(ctx_.limits.integration_timeout);
+  state->timer.async_wait([self = shared_from_this(), state](beast::error_code ec) {
+    if (ec || state->settled) return;
+    state->settled = true;
+    state->done({}, true);
+  });
+  net::post(ctx_.workers, [self = shared_from_this(), state, inv = std::move(inv), h = r.handler.get()] {
+    auto o = gateway::invoke(*h, inv->event, no_context());
+    net::post(self->ws_.get_executor(), [self, state, o = std::move(o)]() mutable {
+      if (state->settled) return;
+      state->settled = true;
+      state->timer.cancel();
+      state->done(std::move(o), false);
+    });
+  });
+}
+
+void websocket_session::on_connect_outcome(gateway::outcome o, bool timed_out) {
+  if (ctx_.stopping.load()) {
+    refuse(503);
+    return;
+  }
+  if (timed_out) {
+    refuse(504);
+    return;
+  }
+  auto decision = gateway::decide_connect(o);
+  if (decision.status != 101) {
+    refuse(decision.status);
+    return;
+  }
+  accept(std::move(decision.subprotocol));
+}
+
+void websocket_session::refuse(int status) {
+  refusal_ = std::make_unique<http::response<http::empty_body>>(
+      static_cast<http::status>(status), req_.version());
+  refusal_->keep_alive(false);
+  refusal_->content_length(0);
+  auto& stream = beast::get_lowest_layer(ws_);
+  stream.expires_after(kCloseTimeout);
+  http::async_write(stream, *refusal_,
+                    [self = shared_from_this()](beast::error_code, std::size_t) {
+                      beast::error_code ignored;
+                      beast::get_lowest_layer(self->ws_).socket().shutdown(
+                          net::ip::tcp::socket::shutdown_send, ignored);
+                      self->finish(0, {});
+                    });
+}
+
+void websocket_session::accept(std::optional<std::string> subprotocol) {
+  const auto& limits = ctx_.limits;
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = kCloseTimeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [subprotocol = std::move(subprotocol)](websocket::response_type& res) {
+        // The 101 carries what AWS's carries: no server banner, a subprotocol only when
+        // $connect's integration returned one.
+        res.erase(http::field::server);
+        if (subprotocol) res.set(http::field::sec_websocket_protocol, *subprotocol);
+      }));
+  ws_.read_message_max(limits.max_message_bytes);
+  ws_.auto_fragment(true);
+  ws_.write_buffer_bytes(limits.max_frame_bytes);
+  ws_.next_layer().set_max_frame_bytes(limits.max_frame_bytes);
+  ws_.async_accept(req_, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+}
+
+void websocket_session::on_accept(beast::error_code ec) {
+  req_ = {};
+  if (ec) {
+    finish(0, {});
+    return;
+  }
+  opened_at_ = last_activity_ = steady::now();
+  open_.store(true, std::memory_order_release);
+  if (ctx_.stopping.load()) start_close(1001, "Going away");
+  arm_deadline();
+  do_read();
+}
+
+void websocket_session::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    auto [code, reason] = close_status(ec);
+    finish(code, std::move(reason));
+    return;
+  }
+  last_activity_ = steady::now();
+  if (ws_.next_layer().oversized()) {
+    start_close(1009, {});
+    return;
+  }
+  if (ws_.got_binary()) {
+    start_close(1003, {});
+    return;
+  }
+  std::string body = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  if (buffer_.capacity() > kKeepReadBufferBytes) buffer_.shrink_to_fit();
+  if (!closing_) dispatch(std::move(body));
+  do_read();
+}
+
+void websocket_session::dispatch(std::string body) {
+  const gateway::route* r = ctx_.gw.select(body);
+  if (r == nullptr) {
+    const auto ids = gateway::new_request(false);
+    enqueue(gateway::error_frame("Forbidden", info_->id, ids.request_id), false);
+    return;
+  }
+  auto inv = std::make_shared<invocation>();
+  inv->ids = gateway::new_request(true);
+  inv->text = std::move(body);
+  ctx_.gw.build_message_event(inv->event, *info_, *r, inv->ids, inv->text);
+  auto* raw = inv.get();
+  run_integration(*r, std::move(inv),
+                  [self = shared_from_this(), r, raw](gateway::outcome o, bool timed_out) {
+                    if (timed_out) {
+                      self->enqueue(gateway::error_frame("Endpoint request timed out", self->info_->id,
+                                                         raw->ids.request_id),
+                                    false);
+                      return;
+                    }
+                    auto reply = gateway::message_reply(*r, o, *self->info_, raw->ids);
+                    if (reply.send) self->enqueue(std::move(reply.data), reply.binary);
+                  });
+}
+
+void websocket_session::enqueue(std::string data, bool binary) {
+  if (closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return;
+  queued_bytes_ += data.size();
+  if (queued_bytes_ > kMaxQueuedBytes) {
+    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+    start_close(1008, "Send queue full");
+    return;
+  }
+  queue_.push_back({std::move(data), binary, false});
+  if (!writing_) do_write();
+}
+
+void websocket_session::start_close(int code, std::string reason) {
+  if (closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return;
+  closing_ = true;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  queue_.push_back({{}, false, true});
+  if (!writing_) do_write();
+}
+
+void websocket_session::do_write() {
+  writing_ = true;
+  outgoing& front = queue_.front();
+  if (front.close) {
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
+                    [self = shared_from_this()](beast::error_code) {
+                      self->finish(self->close_code_, self->close_reason_);
+                    });
+    return;
+  }
+  ws_.text(!front.binary);
+  ws_.async_write(net::buffer(front.data),
+                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    // The transport is gone; the pending read ends the session and reports how.
+    queue_.clear();
+    queued_bytes_ = 0;
+    return;
+  }
+  queued_bytes_ -= queue_.front().data.size();
+  queue_.pop_front();
+  last_activity_ = steady::now();
+  if (!queue_.empty()) do_write();
+}
+
+// One timer serves both the idle timeout and the maximum duration. Traffic only records the
+// time; the timer re-arms itself when it fires early, so no message pays for a timer reset.
+void websocket_session::arm_deadline() {
+  const auto& limits = ctx_.limits;
+  const auto idle_at = last_activity_ + limits.idle_timeout;
+  const auto max_at = opened_at_ + limits.max_connection_duration;
+  deadline_.expires_at(std::min(idle_at, max_at));
+  deadline_.async_wait(beast::bind_front_handler(&websocket_session::on_deadline, shared_from_this()));
+}
+
+void websocket_session::on_deadline(beast::error_code ec) {
+  if (ec || closing_ || finished_) return;
+  const auto& limits = ctx_.limits;
+  const auto now = steady::now();
+  if (now >= last_activity_ + limits.idle_timeout ||
+      now >= opened_at_ + limits.max_connection_duration) {
+    start_close(1001, "Going away");
+    return;
+  }
+  arm_deadline();
+}
+
+std::pair<int, std::string> websocket_session::close_status(beast::error_code ec) const {
+  if (close_code_ != 0) return {close_code_, close_reason_};
+  if (ec == websocket::error::closed) {
+    const auto& cr = ws_.reason();
+    if (cr.code == static_cast<std::uint16_t>(websocket::close_code::none)) return {1005, std::string(gateway::standard_close_reason(1005))};
+    const std::string reason(cr.reason.data(), cr.reason.size());
+    return {cr.code, reason};
+  }
+  if (ec == websocket::error::message_too_big) return {1009, {}};
+  if (ec == websocket::error::bad_frame_payload) return {1007, {}};
+  if (ec == websocket::condition::protocol_violation) return {1002, {}};
+  return {1006, std::string(gateway::standard_close_reason(1006))};
+}
+
+// The end of every session, whoever ended it: out of the registry first (so the management API
+// answers Gone), then $disconnect, exactly once and only after a completed $connect.
+void websocket_session::finish(int code, std::string reason) {
+  if (finished_) return;
+  finished_ = true;
+  deadline_.cancel();
+  const bool was_open = open_.exchange(false);
+  ctx_.registry.remove(info_->id);
+  const gateway::route* r = ctx_.gw.disconnect_route();
+  if (!was_open || r == nullptr) return;
+  auto inv = std::make_shared<invocation>();
+  inv->ids = gateway::new_request(false);
+  inv->text = reason.empty() ? std::string(gateway::standard_close_reason(code)) : std::move(reason);
+  ctx_.gw.build_disconnect_event(inv->event, *info_, inv->ids, code, inv->text);
+  run_integration(*r, std::move(inv), [self = shared_from_this()](gateway::outcome, bool) {});
+}
+
+}  // namespace
+
+void start_websocket_session(beast::tcp_stream stream, http::request<http::string_body> req,
+                             server_context& ctx) {
+  std::make_shared<websocket_session>(std::move(stream), ctx)->run(std::move(req));
+}
+
+}  // namespace apigw::emulator

@@ -1,0 +1,20 @@
+// The WebSocket side of a client connection: $connect before the 101, then frames in and out
+// through the gateway, limits and timers, and $disconnect exactly once at the end.
+// Thread-safety: a session lives on its own strand; others reach it through emulator::connection.
+#pragma once
+
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace apigw::emulator {
+
+struct server_context;
+
+// Takes over STREAM once the upgrade request REQ arrived on the WebSocket path.
+// REQUIRES: called on STREAM's strand.
+void start_websocket_session(boost::beast::tcp_stream stream,
+                             boost::beast::http::request<boost::beast::http::string_body> req,
+                             server_context& ctx);
+
+}  // namespace apigw::emulator

@@ -1,0 +1,47 @@
+// Handlers by name: the built-ins ("echo", "inspect", "mock") and any an embedding program adds.
+// Thread-safety: add() before the server starts; create() is const and safe from any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "routes/handler.hpp"
+
+namespace apigw::routes {
+
+class handler_registry {
+ public:
+  // Builds a handler from an integration's "options". On bad options it returns an error message
+  // naming the option and what is allowed (the caller prefixes the JSON path).
+  using factory = std::function<std::variant<std::unique_ptr<handler>, std::string>(
+      const rapidjson::Value& options)>;
+
+  // A registry holding the built-in handlers.
+  static handler_registry with_builtins();
+
+  // Adds or replaces NAME.
+  void add(std::string name, factory f);
+
+  // A handler that always returns the same instance (handy for tests and embedding programs).
+  void add_instance(std::string name, std::shared_ptr<handler> instance);
+
+  bool contains(std::string_view name) const;
+  std::vector<std::string> names() const;
+
+  // Builds NAME with OPTIONS (a JSON object); an error message when NAME is unknown or the
+  // options are bad.
+  std::variant<std::unique_ptr<handler>, std::string> create(std::string_view name,
+                                                             const rapidjson::Value& options) const;
+
+ private:
+  std::map<std::string, factory, std::less<>> factories_;
+};
+
+}  // namespace apigw::routes

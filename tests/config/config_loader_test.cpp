@@ -1,0 +1,472 @@
+#include "config/config_loader.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace apigw::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A valid API around EXTRA top-level members (each followed by a comma), ROUTES and INTEGRATIONS.
+std::string api(std::string_view extra = "",
+                std::string_view routes = R"([{"routeKey": "$default", "integration": "echo"}])",
+                std::string_view integrations = R"({"echo": {"handler": "echo"}})") {
+  std::string text = R"({"routeSelectionExpression": "$request.body.action", )";
+  text += extra;
+  text += R"( "routes": )";
+  text += routes;
+  text += R"(, "integrations": )";
+  text += integrations;
+  text += "}";
+  return text;
+}
+
+api_spec load_ok(std::string_view json) {
+  load_result r = load_text(json, "t.json");
+  if (auto* e = std::get_if<load_error>(&r)) {
+    ADD_FAILURE() << "unexpected error: " << e->message;
+    return {};
+  }
+  return std::get<api_spec>(std::move(r));
+}
+
+std::string load_message(std::string_view json) {
+  load_result r = load_text(json, "t.json");
+  if (auto* e = std::get_if<load_error>(&r)) return e->message;
+  ADD_FAILURE() << "loaded without an error: " << json;
+  return {};
+}
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+const std::filesystem::path demo_file = std::filesystem::path(APIGW_CONFIG_DIR) / "demo.json";
+
+TEST(ConfigLoaderTest, AppliesDefaults) {
+  api_spec a = load_ok(api());
+  EXPECT_EQ(a.name, "websocket-api");
+  EXPECT_EQ(a.api_id, derive_api_id("websocket-api"));
+  EXPECT_EQ(a.route_selection_expression, "$request.body.action");
+  EXPECT_EQ(a.stage.name, "dev");
+  EXPECT_TRUE(a.stage.variables.empty());
+  EXPECT_EQ(a.server.host, "127.0.0.1");
+  EXPECT_EQ(a.server.port, 8080);
+  EXPECT_EQ(a.limits.max_message_bytes, 131072u);
+  EXPECT_EQ(a.limits.max_frame_bytes, 32768u);
+  EXPECT_EQ(a.limits.idle_timeout, 600s);
+  EXPECT_EQ(a.limits.max_connection_duration, 7200s);
+  EXPECT_EQ(a.limits.integration_timeout, 29000ms);
+  EXPECT_EQ(a.source, "t.json");
+
+  ASSERT_EQ(a.routes.size(), 1u);
+  EXPECT_EQ(a.routes[0].route_key, "$default");
+  EXPECT_EQ(a.routes[0].integration, "echo");
+  EXPECT_FALSE(a.routes[0].route_response_selection_expression.has_value());
+  EXPECT_FALSE(a.routes[0].two_way());
+  EXPECT_EQ(a.routes[0].json_path, "routes[0]");
+
+  ASSERT_EQ(a.integrations.count("echo"), 1u);
+  const integration_spec& echo = a.integrations.at("echo");
+  EXPECT_EQ(echo.name, "echo");
+  EXPECT_EQ(echo.type, "builtin");
+  EXPECT_EQ(echo.handler, "echo");
+  EXPECT_EQ(echo.options_json, "{}");
+  EXPECT_EQ(echo.json_path, "integrations.echo");
+}
+
+TEST(ConfigLoaderTest, IntegrationsDefaultToNone) {
+  // Without "integrations" no route can name one, so the first route is the error.
+  EXPECT_EQ(load_message(R"({"routeSelectionExpression": "x",
+                             "routes": [{"routeKey": "x", "integration": "echo"}]})"),
+            R"(t.json: routes[0].integration: no integration named "echo"; "integrations" defines none)");
+}
+
+TEST(ConfigLoaderTest, LoadsTheDemoFileWithExactValues) {
+  load_result r = load_file(demo_file);
+  ASSERT_TRUE(std::holds_alternative<api_spec>(r)) << std::get<load_error>(r).message;
+  const api_spec& a = std::get<api_spec>(r);
+
+  EXPECT_EQ(a.name, "demo");
+  EXPECT_EQ(a.api_id, "demo000001");
+  EXPECT_EQ(a.route_selection_expression, "$request.body.action");
+  EXPECT_EQ(a.stage.name, "dev");
+  using variables = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(a.stage.variables, (variables{{"env", "local"}}));
+  EXPECT_EQ(a.server.host, "127.0.0.1");
+  EXPECT_EQ(a.server.port, 8080);
+  EXPECT_EQ(a.limits.max_message_bytes, 131072u);
+  EXPECT_EQ(a.limits.max_frame_bytes, 32768u);
+  EXPECT_EQ(a.limits.idle_timeout, 600s);
+  EXPECT_EQ(a.limits.max_connection_duration, 7200s);
+  EXPECT_EQ(a.limits.integration_timeout, 29000ms);
+  EXPECT_EQ(a.source, demo_file.string());
+
+  struct expected_route {
+    const char* key;
+    const char* integration;
+    bool two_way;
+  };
+  const std::vector<expected_route> routes = {
+      {"$connect", "accept", false},
+      {"echo", "echo", true},
+      {"whoami", "inspect", true},
+      {"$default", "fallback", false},
+  };
+  ASSERT_EQ(a.routes.size(), routes.size());
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    SCOPED_TRACE(routes[i].key);
+    EXPECT_EQ(a.routes[i].route_key, routes[i].key);
+    EXPECT_EQ(a.routes[i].integration, routes[i].integration);
+    EXPECT_EQ(a.routes[i].two_way(), routes[i].two_way);
+    EXPECT_EQ(a.routes[i].json_path, "routes[" + std::to_string(i) + "]");
+  }
+
+  struct expected_integration {
+    const char* name;
+    const char* handler;
+    const char* options_json;
+  };
+  const std::vector<expected_integration> integrations = {
+      {"accept", "mock", R"({"statusCode":200})"},
+      {"echo", "echo", "{}"},
+      {"inspect", "inspect", "{}"},
+      {"fallback", "mock", R"({"statusCode":200,"body":"no route"})"},
+  };
+  ASSERT_EQ(a.integrations.size(), integrations.size());
+  for (const expected_integration& e : integrations) {
+    SCOPED_TRACE(e.name);
+    ASSERT_EQ(a.integrations.count(e.name), 1u);
+    const integration_spec& spec = a.integrations.at(e.name);
+    EXPECT_EQ(spec.name, e.name);
+    EXPECT_EQ(spec.type, "builtin");
+    EXPECT_EQ(spec.handler, e.handler);
+    EXPECT_EQ(spec.options_json, e.options_json);
+    EXPECT_EQ(spec.json_path, std::string("integrations.") + e.name);
+  }
+}
+
+TEST(ConfigLoaderTest, EmbeddedDefaultIsTheDemoFile) {
+  EXPECT_EQ(default_api_json(), read_all(demo_file));
+
+  load_result r = load_default();
+  ASSERT_TRUE(std::holds_alternative<api_spec>(r)) << std::get<load_error>(r).message;
+  const api_spec& a = std::get<api_spec>(r);
+  EXPECT_EQ(a.source, "<built-in>");
+  EXPECT_EQ(a.name, "demo");
+  EXPECT_EQ(a.routes.size(), 4u);
+  EXPECT_EQ(a.integrations.size(), 4u);
+}
+
+TEST(ConfigLoaderTest, TimeLimitsAcceptFractions) {
+  api_spec a = load_ok(api(R"("limits": {"idleTimeoutSeconds": 0.3, "maxConnectionSeconds": 1.25,
+                                         "integrationTimeoutMillis": 50.5},)"));
+  EXPECT_EQ(a.limits.idle_timeout, 300000us);
+  EXPECT_EQ(a.limits.max_connection_duration, 1250000us);
+  EXPECT_EQ(a.limits.integration_timeout, 50500us);
+}
+
+TEST(ConfigLoaderTest, AcceptsValuesAtTheEdgesOfTheirRanges) {
+  api_spec a = load_ok(api(R"("server": {"host": "0.0.0.0", "port": 0},
+      "limits": {"maxMessageBytes": 100, "maxFrameBytes": 100, "idleTimeoutSeconds": 0.000001,
+                 "maxConnectionSeconds": 31536000, "integrationTimeoutMillis": 29000},)"));
+  EXPECT_EQ(a.server.host, "0.0.0.0");
+  EXPECT_EQ(a.server.port, 0);
+  EXPECT_EQ(a.limits.max_message_bytes, 100u);
+  EXPECT_EQ(a.limits.max_frame_bytes, 100u);
+  EXPECT_EQ(a.limits.idle_timeout, 1us);
+  EXPECT_EQ(a.limits.max_connection_duration, 31536000s);
+  EXPECT_EQ(a.limits.integration_timeout, 29s);
+
+  EXPECT_EQ(load_ok(api(R"("server": {"port": 65535},)")).server.port, 65535);
+}
+
+TEST(ConfigLoaderTest, StageVariablesKeepTheirOrder) {
+  api_spec a = load_ok(api(
+      R"("stage": {"name": "Prod_2-b", "variables": {"z": "1", "a_B9": "https://x.example/p?q=1&r=a,b#f~"}},)"));
+  EXPECT_EQ(a.stage.name, "Prod_2-b");
+  using variables = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(a.stage.variables,
+            (variables{{"z", "1"}, {"a_B9", "https://x.example/p?q=1&r=a,b#f~"}}));
+}
+
+TEST(ConfigLoaderTest, OptionsAreStoredAsCompactJson) {
+  api_spec a = load_ok(api("", R"([{"routeKey": "$default", "integration": "m"}])",
+                           R"({"m": {"type": "builtin", "handler": "mock",
+                                     "options": {"headers": {"A": "b"}, "delayMillis": 1.5,
+                                                 "body": "x\ny", "list": [1, true, null]}}})"));
+  EXPECT_EQ(a.integrations.at("m").options_json,
+            R"({"headers":{"A":"b"},"delayMillis":1.5,"body":"x\ny","list":[1,true,null]})");
+}
+
+TEST(ConfigLoaderTest, OddIntegrationNamesGetBracketedPaths) {
+  api_spec a = load_ok(api("", R"([{"routeKey": "$default", "integration": "my echo"}])",
+                           R"({"my echo": {"handler": "echo"}})"));
+  EXPECT_EQ(a.integrations.at("my echo").json_path, R"(integrations["my echo"])");
+}
+
+TEST(ConfigLoaderTest, DerivedApiIdIsStableAndShapedLikeAws) {
+  // Pinned: clients and logs may rely on the id staying the same across versions.
+  EXPECT_EQ(derive_api_id("demo"), "h0civ1tspi");
+  EXPECT_EQ(derive_api_id("demo"), derive_api_id("demo"));
+  EXPECT_NE(derive_api_id("demo"), derive_api_id("demo2"));
+  for (const char* name : {"", "demo", "websocket-api", "a much longer name with spaces"}) {
+    SCOPED_TRACE(name);
+    std::string id = derive_api_id(name);
+    ASSERT_EQ(id.size(), 10u);
+    for (char c : id) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) << id;
+  }
+  EXPECT_EQ(load_ok(api(R"("name": "chat",)")).api_id, derive_api_id("chat"));
+  EXPECT_EQ(load_ok(api(R"("name": "chat", "apiId": "z7aqfmpd0c",)")).api_id, "z7aqfmpd0c");
+}
+
+TEST(ConfigLoaderTest, SyntaxErrorsReportLineAndColumn) {
+  struct syntax_case {
+    const char* name;
+    std::string json;
+    std::string message;
+  };
+  const std::vector<syntax_case> cases = {
+      {"EmptyDocument", "", "t.json:1:1: The document is empty."},
+      {"MissingValueOnLineThree",
+       "{\n  \"name\": \"x\",\n  \"routes\": [,]\n}\n",
+       "t.json:3:14: Invalid value."},
+      {"MissingComma",
+       "{\n  \"name\": \"x\"\n  \"routes\": []\n}",
+       "t.json:3:3: Missing a comma or '}' after an object member."},
+      {"UnclosedObjectAtEnd", "{\"name\": \"x\",\n", "t.json:2:1: Missing a name for object member."},
+      {"ColumnsCountCharactersNotBytes",
+       "{\"name\": \"d\xC3\xA9mo\", x}",
+       "t.json:1:18: Missing a name for object member."},
+      {"TrailingGarbage", "{}\n{}", "t.json:2:1: The document root must not be followed by other values."},
+      {"InvalidUtf8", "{\"name\": \"\xFF\"}", "t.json:1:11: Invalid encoding in string."},
+  };
+  for (const syntax_case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(load_message(c.json), c.message);
+  }
+}
+
+TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
+  struct error_case {
+    const char* name;
+    std::string json;
+    std::string message;
+  };
+  const std::string rse = R"("routeSelectionExpression": "$request.body.action", )";
+  const std::vector<error_case> cases = {
+      // Shape of the document.
+      {"TopLevelNotAnObject", "[]", "t.json: expected a JSON object at the top level, found an array"},
+      {"MissingRouteSelectionExpression", R"({"routes": []})",
+       R"(t.json: routeSelectionExpression: missing; it is required, e.g. "$request.body.action")"},
+      {"EmptyRouteSelectionExpression", R"({"routeSelectionExpression": "", "routes": []})",
+       R"(t.json: routeSelectionExpression: must not be empty, e.g. "$request.body.action")"},
+      {"RouteSelectionExpressionNotAString", R"({"routeSelectionExpression": 1, "routes": []})",
+       "t.json: routeSelectionExpression: expected a string, found number 1"},
+      {"MissingRoutes", "{" + rse.substr(0, rse.size() - 2) + "}",
+       R"(t.json: routes: missing; it is required: an array of routes such as {"routeKey": "$default", "integration": "echo"})"},
+
+      // Unknown and duplicate keys, at every level.
+      {"UnknownTopLevelKey", api(R"("stages": {},)"),
+       "t.json: stages: unknown key; the keys allowed at the top level are name, apiId, "
+       "routeSelectionExpression, stage, server, limits, routes, integrations"},
+      {"UnknownStageKey", api(R"("stage": {"nmae": "dev"},)"),
+       "t.json: stage.nmae: unknown key; the keys allowed in stage are name, variables"},
+      {"UnknownServerKey", api(R"("server": {"address": "x"},)"),
+       "t.json: server.address: unknown key; the keys allowed in server are host, port"},
+      {"UnknownLimitsKey", api(R"("limits": {"maxMessageSize": 1},)"),
+       "t.json: limits.maxMessageSize: unknown key; the keys allowed in limits are maxMessageBytes, "
+       "maxFrameBytes, idleTimeoutSeconds, maxConnectionSeconds, integrationTimeoutMillis"},
+      {"UnknownRouteKey", api("", R"([{"routeKey": "$default", "integration": "echo", "target": "x"}])"),
+       "t.json: routes[0].target: unknown key; the keys allowed in a route are routeKey, integration, "
+       "routeResponseSelectionExpression"},
+      {"UnknownIntegrationKey", api("", R"([{"routeKey": "$default", "integration": "echo"}])",
+                                    R"({"echo": {"handler": "echo", "uri": "x"}})"),
+       "t.json: integrations.echo.uri: unknown key; the keys allowed in an integration are type, "
+       "handler, options"},
+      {"UnknownKeyWithOddCharacters", api(R"("my key": 1,)"),
+       R"(t.json: ["my key"]: unknown key; the keys allowed at the top level are name, apiId, )"
+       "routeSelectionExpression, stage, server, limits, routes, integrations"},
+      {"DuplicateTopLevelKey", api(R"("name": "a", "name": "b",)"),
+       "t.json: name: duplicate key; each key may appear only once in an object"},
+      {"DuplicateIntegration", api("", R"([{"routeKey": "$default", "integration": "echo"}])",
+                                   R"({"echo": {"handler": "echo"}, "echo": {"handler": "mock"}})"),
+       "t.json: integrations.echo: duplicate key; each key may appear only once in an object"},
+      {"DuplicateStageVariable", api(R"("stage": {"variables": {"a": "1", "a": "2"}},)"),
+       "t.json: stage.variables.a: duplicate key; each key may appear only once in an object"},
+
+      // name and apiId.
+      {"EmptyName", api(R"("name": "",)"), R"(t.json: name: expected 1 to 128 characters, found string "")"},
+      {"NameNotAString", api(R"("name": 7,)"), "t.json: name: expected a string, found number 7"},
+      {"ApiIdWithCapitals", api(R"("apiId": "Demo000001",)"),
+       R"(t.json: apiId: expected 10 lowercase letters or digits, like "z7aqfmpd0c", found string "Demo000001")"},
+      {"ApiIdTooShort", api(R"("apiId": "demo",)"),
+       R"(t.json: apiId: expected 10 lowercase letters or digits, like "z7aqfmpd0c", found string "demo")"},
+
+      // stage.
+      {"StageNotAnObject", api(R"("stage": "dev",)"),
+       R"(t.json: stage: expected an object with name and variables, found string "dev")"},
+      {"StageNameWithSpace", api(R"("stage": {"name": "my stage"},)"),
+       "t.json: stage.name: expected a stage name of 1 to 128 letters, digits, hyphens or "
+       R"(underscores, found string "my stage")"},
+      {"EmptyStageName", api(R"("stage": {"name": ""},)"),
+       "t.json: stage.name: expected a stage name of 1 to 128 letters, digits, hyphens or "
+       R"(underscores, found string "")"},
+      {"StageNameTooLong", api(R"("stage": {"name": ")" + std::string(129, 's') + R"("},)"),
+       "t.json: stage.name: expected a stage name of 1 to 128 letters, digits, hyphens or "
+       "underscores, found string \"" + std::string(60, 's') + "\"..."},
+      {"StageVariablesNotAnObject", api(R"("stage": {"variables": ["a"]},)"),
+       "t.json: stage.variables: expected an object of string values, found an array"},
+      {"StageVariableNumber", api(R"("stage": {"variables": {"port": 8080}},)"),
+       "t.json: stage.variables.port: expected a string, found number 8080"},
+      {"StageVariableBadName", api(R"("stage": {"variables": {"my-var": "x"}},)"),
+       "t.json: stage.variables.my-var: stage variable names may contain only letters, digits and "
+       "underscores"},
+      {"StageVariableBadValue", api(R"("stage": {"variables": {"greeting": "hello world"}},)"),
+       "t.json: stage.variables.greeting: expected 1 to 2048 of the characters AWS allows in stage "
+       R"(variable values: letters, digits and - . _ ~ : / ? # & = ,, found string "hello world")"},
+      {"StageVariableEmptyValue", api(R"("stage": {"variables": {"e": ""}},)"),
+       "t.json: stage.variables.e: expected 1 to 2048 of the characters AWS allows in stage "
+       R"(variable values: letters, digits and - . _ ~ : / ? # & = ,, found string "")"},
+
+      // server.
+      {"PortAsString", api(R"("server": {"port": "8080"},)"),
+       R"(t.json: server.port: expected an integer from 0 to 65535 (0 picks a free port), found string "8080")"},
+      {"PortTooLarge", api(R"("server": {"port": 65536},)"),
+       "t.json: server.port: expected an integer from 0 to 65535 (0 picks a free port), found number 65536"},
+      {"PortNegative", api(R"("server": {"port": -1},)"),
+       "t.json: server.port: expected an integer from 0 to 65535 (0 picks a free port), found number -1"},
+      {"PortFraction", api(R"("server": {"port": 80.5},)"),
+       "t.json: server.port: expected an integer from 0 to 65535 (0 picks a free port), found number 80.5"},
+      {"EmptyHost", api(R"("server": {"host": ""},)"),
+       R"(t.json: server.host: expected a host name or IP address, e.g. "127.0.0.1", found string "")"},
+
+      // limits.
+      {"LimitsNotAnObject", api(R"("limits": null,)"), "t.json: limits: expected an object, found null"},
+      {"ZeroMessageBytes", api(R"("limits": {"maxMessageBytes": 0},)"),
+       "t.json: limits.maxMessageBytes: expected a positive integer (bytes), found number 0"},
+      {"FractionalFrameBytes", api(R"("limits": {"maxFrameBytes": 1024.5},)"),
+       "t.json: limits.maxFrameBytes: expected a positive integer (bytes), found number 1024.5"},
+      {"FrameLargerThanMessage", api(R"("limits": {"maxMessageBytes": 32768, "maxFrameBytes": 40000},)"),
+       "t.json: limits.maxFrameBytes: 40000 must not exceed maxMessageBytes (32768): a message is at "
+       "least one frame"},
+      {"FrameLargerThanDefaultMessage", api(R"("limits": {"maxFrameBytes": 200000},)"),
+       "t.json: limits.maxFrameBytes: 200000 must not exceed maxMessageBytes (131072): a message is "
+       "at least one frame"},
+      {"ZeroIdleTimeout", api(R"("limits": {"idleTimeoutSeconds": 0},)"),
+       "t.json: limits.idleTimeoutSeconds: expected a number of seconds from 0.000001 to 31536000 "
+       "(fractions allowed, e.g. 0.3), found number 0"},
+      {"DurationAsString", api(R"("limits": {"maxConnectionSeconds": "2h"},)"),
+       "t.json: limits.maxConnectionSeconds: expected a number of seconds from 0.000001 to 31536000 "
+       R"((fractions allowed, e.g. 0.3), found string "2h")"},
+      {"IntegrationTimeoutTooShort", api(R"("limits": {"integrationTimeoutMillis": 49.9},)"),
+       "t.json: limits.integrationTimeoutMillis: expected a number of milliseconds from 50 to 29000 "
+       "(AWS's range), found number 49.9"},
+      {"IntegrationTimeoutTooLong", api(R"("limits": {"integrationTimeoutMillis": 30000},)"),
+       "t.json: limits.integrationTimeoutMillis: expected a number of milliseconds from 50 to 29000 "
+       "(AWS's range), found number 30000"},
+
+      // integrations.
+      {"IntegrationsNotAnObject", api("", "[]", "[]"),
+       "t.json: integrations: expected an object mapping integration names to integrations, found an array"},
+      {"IntegrationNotAnObject", api("", "[]", R"({"echo": "echo"})"),
+       R"(t.json: integrations.echo: expected an object with type, handler and options, found string "echo")"},
+      {"EmptyIntegrationName", api("", "[]", R"({"": {"handler": "echo"}})"),
+       R"(t.json: integrations[""]: integration names must not be empty)"},
+      {"UnknownIntegrationType", api("", "[]", R"({"fn": {"type": "lambda", "handler": "echo"}})"),
+       R"(t.json: integrations.fn.type: unknown integration type "lambda"; the only type is "builtin" (an in-process handler))"},
+      {"MissingHandler", api("", "[]", R"({"fn": {"type": "builtin"}})"),
+       R"(t.json: integrations.fn.handler: missing; name the handler that serves this integration, e.g. "echo", "inspect" or "mock")"},
+      {"EmptyHandler", api("", "[]", R"({"fn": {"handler": ""}})"),
+       R"(t.json: integrations.fn.handler: must not be empty; name a handler, e.g. "echo", "inspect" or "mock")"},
+      {"HandlerNotAString", api("", "[]", R"({"fn": {"handler": ["echo"]}})"),
+       "t.json: integrations.fn.handler: expected a string, found an array"},
+      {"OptionsNotAnObject", api("", "[]", R"({"fn": {"handler": "mock", "options": "{}"}})"),
+       R"(t.json: integrations.fn.options: expected an object, found string "{}")"},
+
+      // routes.
+      {"RoutesNotAnArray", api("", R"({"$default": "echo"})"),
+       "t.json: routes: expected an array of routes, found an object"},
+      {"NoRoutes", api("", "[]"),
+       "t.json: routes: must hold at least one route (AWS cannot deploy an API without routes)"},
+      {"RouteNotAnObject", api("", R"([{"routeKey": "$default", "integration": "echo"}, "echo"])"),
+       "t.json: routes[1]: expected an object with routeKey, integration and optionally "
+       R"(routeResponseSelectionExpression, found string "echo")"},
+      {"MissingRouteKey", api("", R"([{"integration": "echo"}])"),
+       R"(t.json: routes[0].routeKey: missing; every route needs one, e.g. "$default" or "sendmessage")"},
+      {"EmptyRouteKey", api("", R"([{"routeKey": "", "integration": "echo"}])"),
+       "t.json: routes[0].routeKey: must not be empty"},
+      {"RouteKeyNotAString", api("", R"([{"routeKey": true, "integration": "echo"}])"),
+       "t.json: routes[0].routeKey: expected a string, found true"},
+      {"CustomRouteKeyWithDollar",
+       api("", R"([{"routeKey": "$connect", "integration": "echo"}, {"routeKey": "a", "integration": "echo"},
+                   {"routeKey": "b", "integration": "echo"}, {"routeKey": "$foo", "integration": "echo"}])"),
+       R"(t.json: routes[3].routeKey: custom route key "$foo" must not start with '$'; only $connect, $disconnect and $default do)"},
+      {"DollarKeysAreCaseSensitive", api("", R"([{"routeKey": "$Default", "integration": "echo"}])"),
+       R"(t.json: routes[0].routeKey: custom route key "$Default" must not start with '$'; only $connect, $disconnect and $default do)"},
+      {"DuplicateRouteKey",
+       api("", R"([{"routeKey": "echo", "integration": "echo"}, {"routeKey": "x", "integration": "echo"},
+                   {"routeKey": "echo", "integration": "echo"}])"),
+       R"(t.json: routes[2].routeKey: duplicate route key "echo"; routes[0] already has it)"},
+      {"MissingIntegrationKey", api("", R"([{"routeKey": "$default"}])"),
+       R"(t.json: routes[0].integration: missing; every route names an entry of "integrations")"},
+      {"IntegrationDoesNotExist",
+       api("", R"([{"routeKey": "$default", "integration": "ecko"}])",
+           R"({"inspect": {"handler": "inspect"}, "echo": {"handler": "echo"}})"),
+       R"(t.json: routes[0].integration: no integration named "ecko"; the integrations are echo, inspect)"},
+      {"RouteResponseSelectionNotDefault",
+       api("", R"([{"routeKey": "$default", "integration": "echo", "routeResponseSelectionExpression": "$request.body.x"}])"),
+       R"(t.json: routes[0].routeResponseSelectionExpression: expected "$default" (the only value WebSocket APIs support: it makes the route two-way; leave the key out for a one-way route), found string "$request.body.x")"},
+      {"RouteResponseSelectionNull",
+       api("", R"([{"routeKey": "$default", "integration": "echo", "routeResponseSelectionExpression": null}])"),
+       R"(t.json: routes[0].routeResponseSelectionExpression: expected "$default" (the only value WebSocket APIs support: it makes the route two-way; leave the key out for a one-way route), found null)"},
+  };
+  for (const error_case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(load_message(c.json), c.message);
+  }
+}
+
+TEST(ConfigLoaderTest, MissingFileNamesTheFileAndTheReason) {
+  const std::filesystem::path missing = std::filesystem::path(APIGW_CONFIG_DIR) / "no-such-file.json";
+  load_result r = load_file(missing);
+  ASSERT_TRUE(std::holds_alternative<load_error>(r));
+  EXPECT_EQ(std::get<load_error>(r).message,
+            missing.string() + ": cannot open the file: No such file or directory");
+}
+
+TEST(ConfigLoaderTest, DirectoryNamesTheFileAndTheReason) {
+  load_result r = load_file(APIGW_CONFIG_DIR);
+  ASSERT_TRUE(std::holds_alternative<load_error>(r));
+  EXPECT_EQ(std::get<load_error>(r).message,
+            std::string(APIGW_CONFIG_DIR) + ": cannot read the file: Is a directory");
+}
+
+TEST(ConfigLoaderTest, FileErrorsNameTheFile) {
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("apigw_config_test_" + std::to_string(::getpid()) + ".json");
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << "{\n  \"routeSelectionExpression\": \"x\",\n  \"routes\": [\n    {\"routeKey\": \"$foo\"}\n  ]\n}\n";
+  }
+  load_result r = load_file(file);
+  std::filesystem::remove(file);
+  ASSERT_TRUE(std::holds_alternative<load_error>(r));
+  EXPECT_EQ(std::get<load_error>(r).message,
+            file.string() + R"(: routes[0].routeKey: custom route key "$foo" must not start with '$'; only $connect, $disconnect and $default do)");
+}
+
+}  // namespace
+}  // namespace apigw::config
