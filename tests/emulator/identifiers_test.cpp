@@ -1,0 +1,31 @@
+#include "emulator/identifiers.hpp"
+
+#include <regex>
+#include <set>
+
+#include <gtest/gtest.h>
+
+namespace apigw::emulator {
+namespace {
+
+TEST(IdentifiersTest, NewIdentifierHasAwsShape) {
+  const std::regex shape("^[A-Za-z0-9_-]{15}=$");
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = new_identifier();
+    EXPECT_TRUE(std::regex_match(id, shape)) << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(IdentifiersTest, FormatsTimestamps) {
+  // 2024-01-17T15:14:00.469Z, the requestTimeEpoch of aws-behaviour.md's example event.
+  const std::chrono::system_clock::time_point t{std::chrono::milliseconds(1705504440469)};
+  EXPECT_EQ(epoch_millis(t), 1705504440469);
+  EXPECT_EQ(request_time(t), "17/Jan/2024:15:14:00 +0000");
+  EXPECT_EQ(iso8601_millis(t), "2024-01-17T15:14:00.469Z");
+}
+
+}  // namespace
+}  // namespace apigw::emulator
