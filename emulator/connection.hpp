@@ -4,6 +4,7 @@
 // connection's own strand.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,8 +19,12 @@ class connection {
 
   virtual const connection_info& info() const = 0;
 
-  // True once $connect has succeeded and the 101 was sent; false before and after.
+  // True once $connect has succeeded and the 101 was sent; false before, and from the moment a
+  // close was asked for.
   virtual bool is_open() const = 0;
+
+  // When the last data frame went either way (or the connection opened).
+  virtual std::chrono::system_clock::time_point last_active() const = 0;
 
   // Queues a text frame (binary when BINARY); frames above the frame limit go out fragmented.
   virtual void send(std::string data, bool binary) = 0;

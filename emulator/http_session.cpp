@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "emulator/management_api.hpp"
 #include "emulator/server_context.hpp"
 #include "emulator/websocket_session.hpp"
 
@@ -52,12 +53,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
       return close();
     }
     if (ec == http::error::header_limit) {
-      return respond(http::status::request_header_fields_too_large, "Request Header Fields Too Large\n", false);
+      return respond(http::status::request_header_fields_too_large, "Request Header Fields Too Large", false);
     }
     if (ec == http::error::body_limit) {
-      return respond(http::status::payload_too_large, "Payload Too Large\n", false);
+      auto res = std::make_shared<http::response<http::string_body>>(http::status::payload_too_large, 11);
+      res->set("x-amzn-ErrorType", "PayloadTooLargeException");
+      res->set(http::field::content_type, "application/json");
+      res->body() = "{\"message\":\"Request body too large\"}";
+      res->keep_alive(false);
+      return send(std::move(res));
     }
-    if (ec) return respond(http::status::bad_request, "Bad Request\n", false);
+    if (ec) return respond(http::status::bad_request, "Bad Request", false);
 
     auto req = parser_->release();
     std::string_view target = req.target();
@@ -66,12 +72,21 @@ class http_session : public std::enable_shared_from_this<http_session> {
     const bool websocket_path = path == "/" || path == stage ||
                                 (path.size() == stage.size() + 1 && path.substr(0, stage.size()) == stage &&
                                  path.back() == '/');
+    if (management_api::is_management_target(target)) {
+      auto answer = ctx_.management.handle_http(std::string_view(req.method_string()), target, req.body());
+      auto res = std::make_shared<http::response<http::string_body>>(
+          static_cast<http::status>(answer.status), req.version());
+      for (auto& [name, value] : answer.headers) res->set(name, value);
+      res->body() = std::move(answer.body);
+      res->keep_alive(req.keep_alive());
+      return send(std::move(res));
+    }
     if (websocket_path) {
       if (beast::websocket::is_upgrade(req)) {
         stream_.expires_never();
         return start_websocket_session(std::move(stream_), std::move(req), ctx_);
       }
-      return respond(http::status::upgrade_required, "Upgrade Required\n", req.keep_alive());
+      return respond(http::status::upgrade_required, "Upgrade Required", req.keep_alive());
     }
     respond(http::status::not_found, "{\"message\":\"Not Found\"}", req.keep_alive(), "application/json");
   }
@@ -82,6 +97,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     res->set(http::field::content_type, content_type);
     res->keep_alive(keep_alive);
     res->body() = std::move(body);
+    send(std::move(res));
+  }
+
+  void send(std::shared_ptr<http::response<http::string_body>> res) {
     res->prepare_payload();
     stream_.expires_after(kRequestTimeout);
     http::async_write(stream_, *res,

@@ -14,13 +14,14 @@
 
 #include "emulator/connection_registry.hpp"
 #include "emulator/gateway.hpp"
+#include "emulator/management_api.hpp"
 
 namespace apigw::emulator {
 
 struct server_context {
   server_context(boost::asio::io_context& io, const gateway& g, unsigned worker_threads)
       : ioc(io), gw(g), limits(g.api().limits), stage_path("/" + g.api().stage.name),
-        workers(worker_threads) {}
+        workers(worker_threads), management(registry, g.api()), handler_context(&management) {}
 
   boost::asio::io_context& ioc;
   const gateway& gw;
@@ -30,6 +31,9 @@ struct server_context {
   // Handlers that may block run here, so that a slow one never stalls the I/O threads.
   boost::asio::thread_pool workers;
   std::atomic<bool> stopping{false};
+  management_api management;
+  // What every handler invocation gets besides its event.
+  routes::invocation_context handler_context;
 
   void session_started() {
     std::lock_guard lock(live_mutex_);

@@ -56,12 +56,6 @@ struct invocation {
   rapidjson::Document event;
 };
 
-// Handlers reach nothing but their event yet.
-routes::invocation_context& no_context() {
-  static routes::invocation_context context;
-  return context;
-}
-
 class websocket_session final : public connection,
                                 public std::enable_shared_from_this<websocket_session> {
  public:
@@ -74,7 +68,14 @@ class websocket_session final : public connection,
   void run(http::request<http::string_body> req);
 
   const connection_info& info() const override { return *info_; }
-  bool is_open() const override { return open_.load(std::memory_order_acquire); }
+  bool is_open() const override {
+    return open_.load(std::memory_order_acquire) && !close_requested_.load(std::memory_order_acquire);
+  }
+
+  std::chrono::system_clock::time_point last_active() const override {
+    return info_->connected_at +
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(last_activity() - started_at_);
+  }
 
   void send(std::string data, bool binary) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {
@@ -83,6 +84,7 @@ class websocket_session final : public connection,
   }
 
   void close(int code, std::string reason) override {
+    close_requested_.store(true, std::memory_order_release);
     net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
       self->start_close(code, std::move(reason));
     });
@@ -113,6 +115,10 @@ class websocket_session final : public connection,
   void on_deadline(beast::error_code ec);
   void finish(int code, std::string reason);
   std::pair<int, std::string> close_status(beast::error_code ec) const;
+  void touch(steady::time_point t) { last_activity_.store(t.time_since_epoch().count(), std::memory_order_relaxed); }
+  steady::time_point last_activity() const {
+    return steady::time_point(steady::duration(last_activity_.load(std::memory_order_relaxed)));
+  }
 
   websocket::stream<frame_guard<beast::tcp_stream>> ws_;
   server_context& ctx_;
@@ -123,9 +129,12 @@ class websocket_session final : public connection,
   std::deque<outgoing> queue_;
   std::size_t queued_bytes_ = 0;
   net::steady_timer deadline_;
+  steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
   steady::time_point opened_at_;
-  steady::time_point last_activity_;
+  // Written on the strand, read by GetConnection from any thread.
+  std::atomic<steady::rep> last_activity_{0};
   std::atomic<bool> open_{false};
+  std::atomic<bool> close_requested_{false};
   bool writing_ = false;
   bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
   bool finished_ = false;
@@ -143,6 +152,7 @@ void websocket_session::run(http::request<http::string_body> req) {
   auto info = std::make_shared<connection_info>();
   info->id = new_identifier();
   info->connected_at = std::chrono::system_clock::now();
+  started_at_ = steady::now();
   info->source_ip = remote.address().to_string();
   info->local_port = local.port();
   if (auto host = req.find(http::field::host); host != req.end()) {
@@ -184,7 +194,7 @@ void websocket_session::run(http::request<http::string_body> req) {
 void websocket_session::run_integration(const gateway::route& r, std::shared_ptr<invocation> inv,
                                         done_fn done) {
   if (!r.handler->may_block()) {
-    done(gateway::invoke(*r.handler, inv->event, no_context()), false);
+    done(gateway::invoke(*r.handler, inv->event, ctx_.handler_context), false);
     return;
   }
   struct race {
@@ -202,7 +212,7 @@ void websocket_session::run_integration(const gateway::route& r, std::shared_ptr
     state->done({}, true);
   });
   net::post(ctx_.workers, [self = shared_from_this(), state, inv = std::move(inv), h = r.handler.get()] {
-    auto o = gateway::invoke(*h, inv->event, no_context());
+    auto o = gateway::invoke(*h, inv->event, self->ctx_.handler_context);
     net::post(self->ws_.get_executor(), [self, state, o = std::move(o)]() mutable {
       if (state->settled) return;
       state->settled = true;
@@ -272,7 +282,8 @@ void websocket_session::on_accept(beast::error_code ec) {
     finish(0, {});
     return;
   }
-  opened_at_ = last_activity_ = steady::now();
+  opened_at_ = steady::now();
+  touch(opened_at_);
   open_.store(true, std::memory_order_release);
   if (ctx_.stopping.load()) start_close(1001, "Going away");
   arm_deadline();
@@ -289,7 +300,7 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
     finish(code, std::move(reason));
     return;
   }
-  last_activity_ = steady::now();
+  touch(steady::now());
   if (ws_.next_layer().oversized()) {
     start_close(1009, {});
     return;
@@ -376,7 +387,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   }
   queued_bytes_ -= queue_.front().data.size();
   queue_.pop_front();
-  last_activity_ = steady::now();
+  touch(steady::now());
   if (!queue_.empty()) do_write();
 }
 
@@ -384,7 +395,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
 // time; the timer re-arms itself when it fires early, so no message pays for a timer reset.
 void websocket_session::arm_deadline() {
   const auto& limits = ctx_.limits;
-  const auto idle_at = last_activity_ + limits.idle_timeout;
+  const auto idle_at = last_activity() + limits.idle_timeout;
   const auto max_at = opened_at_ + limits.max_connection_duration;
   deadline_.expires_at(std::min(idle_at, max_at));
   deadline_.async_wait(beast::bind_front_handler(&websocket_session::on_deadline, shared_from_this()));
@@ -394,7 +405,7 @@ void websocket_session::on_deadline(beast::error_code ec) {
   if (ec || closing_ || finished_) return;
   const auto& limits = ctx_.limits;
   const auto now = steady::now();
-  if (now >= last_activity_ + limits.idle_timeout ||
+  if (now >= last_activity() + limits.idle_timeout ||
       now >= opened_at_ + limits.max_connection_duration) {
     start_close(1001, "Going away");
     return;

@@ -10,6 +10,8 @@
 
 #include <rapidjson/document.h>
 
+#include "routes/connections_api.hpp"
+
 namespace apigw::routes {
 
 // The Lambda proxy result: {"statusCode", "body", "headers", "isBase64Encoded"}.
@@ -20,10 +22,19 @@ struct handler_result {
   bool is_base64_encoded = false;
 };
 
-// What a handler can reach besides its event. Grows with the management API and the store.
+// What a handler can reach besides its event: the management API of the connections.
+// Thread-safety: what it refers to is safe from any thread.
 class invocation_context {
  public:
-  virtual ~invocation_context() = default;
+  invocation_context() = default;
+  explicit invocation_context(connections_api* connections) : connections_(connections) {}
+
+  // REQUIRES: has_connections().
+  connections_api& connections() const { return *connections_; }
+  bool has_connections() const { return connections_ != nullptr; }
+
+ private:
+  connections_api* connections_ = nullptr;
 };
 
 class handler {

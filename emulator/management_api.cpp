@@ -1,0 +1,182 @@
+#include "emulator/management_api.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "emulator/identifiers.hpp"
+
+namespace apigw::emulator {
+
+namespace {
+
+routes::management_result gone() {
+  // AWS answers Gone without a message; SDKs surface the error type alone.
+  return {410, "GoneException", ""};
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// SDKs percent-encode path segments ("%40connections", "abc%3D"); nullopt on a bad escape.
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex_value(s[i + 1]);
+    const int lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_path(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  std::vector<std::string_view> segments;
+  while (!path.empty()) {
+    if (path.front() == '/') path.remove_prefix(1);
+    const auto slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
+  }
+  return segments;
+}
+
+bool is_connections_segment(std::string_view s) {
+  return s == "@connections" || s == "%40connections";
+}
+
+std::string json_message(std::string_view message) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.StartObject();
+  w.Key("message");
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  w.EndObject();
+  return b.GetString();
+}
+
+}  // namespace
+
+management_api::management_api(connection_registry& registry, const config::api_spec& api)
+    : registry_(registry), stage_(api.stage.name), max_data_bytes_(api.limits.max_message_bytes) {}
+
+routes::management_result management_api::post_to_connection(std::string_view connection_id,
+                                                              std::string_view data) {
+  if (data.size() > max_data_bytes_) {
+    return {413, "PayloadTooLargeException",
+            "Message too long. The maximum size is " + std::to_string(max_data_bytes_) + " bytes."};
+  }
+  auto c = registry_.find(connection_id);
+  if (!c || !c->is_open()) return gone();
+  c->send(std::string(data), false);
+  return {};
+}
+
+routes::management_result management_api::get_connection(std::string_view connection_id,
+                                                         routes::connection_description* out) {
+  auto c = registry_.find(connection_id);
+  if (!c || !c->is_open()) return gone();
+  const connection_info& info = c->info();
+  out->connected_at = iso8601_millis(info.connected_at);
+  out->last_active_at = iso8601_millis(c->last_active());
+  out->source_ip = info.source_ip;
+  out->user_agent = info.user_agent;
+  return {};
+}
+
+routes::management_result management_api::delete_connection(std::string_view connection_id) {
+  auto c = registry_.find(connection_id);
+  if (!c || !c->is_open()) return gone();
+  c->close(1000, "");
+  return {204, "", ""};
+}
+
+bool management_api::is_management_target(std::string_view target) {
+  const auto segments = split_path(target);
+  return (segments.size() >= 1 && is_connections_segment(segments[0])) ||
+         (segments.size() >= 2 && is_connections_segment(segments[1]));
+}
+
+management_api::http_answer management_api::handle_http(std::string_view method,
+                                                        std::string_view target,
+                                                        std::string_view body) {
+  http_answer answer;
+  const auto fail = [&](int status, std::string_view type, std::string_view message) {
+    answer.status = status;
+    answer.headers = {{"Content-Type", "application/json"}, {"x-amzn-ErrorType", std::string(type)}};
+    answer.body = json_message(message);
+    return answer;
+  };
+  const auto segments = split_path(target);
+  const std::size_t at = is_connections_segment(segments[0]) ? 0 : 1;
+  if (at == 1 && segments[0] != stage_) {
+    return fail(404, "NotFoundException",
+                "Stage \"" + std::string(segments[0]) + "\" does not exist; this API's stage is \"" + stage_ + "\"");
+  }
+  if (segments.size() != at + 2 || segments[at + 1].empty()) {
+    return fail(404, "NotFoundException",
+                "Expected /" + stage_ + "/@connections/{connectionId} or /@connections/{connectionId}");
+  }
+  const auto id = percent_decode(segments[at + 1]);
+  if (!id) return fail(400, "BadRequestException", "The connection id is not validly percent-encoded");
+
+  routes::management_result result;
+  routes::connection_description description;
+  if (method == "POST") {
+    result = post_to_connection(*id, body);
+  } else if (method == "GET") {
+    result = get_connection(*id, &description);
+  } else if (method == "DELETE") {
+    result = delete_connection(*id);
+  } else {
+    answer = fail(405, "MethodNotAllowedException",
+                  "Method " + std::string(method) + " is not allowed; use POST, GET or DELETE");
+    answer.headers.emplace_back("Allow", "POST, GET, DELETE");
+    return answer;
+  }
+  if (!result.ok()) {
+    answer.status = result.status;
+    answer.headers = {{"x-amzn-ErrorType", result.error_type}};
+    if (!result.message.empty()) {
+      answer.headers.emplace_back("Content-Type", "application/json");
+      answer.body = json_message(result.message);
+    }
+    return answer;
+  }
+  answer.status = result.status;
+  if (method == "GET") {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    w.StartObject();
+    w.Key("connectedAt");
+    w.String(description.connected_at.c_str());
+    w.Key("identity");
+    w.StartObject();
+    w.Key("sourceIp");
+    w.String(description.source_ip.c_str());
+    if (description.user_agent) {
+      w.Key("userAgent");
+      w.String(description.user_agent->c_str());
+    }
+    w.EndObject();
+    w.Key("lastActiveAt");
+    w.String(description.last_active_at.c_str());
+    w.EndObject();
+    answer.headers = {{"Content-Type", "application/json"}};
+    answer.body = b.GetString();
+  }
+  return answer;
+}
+
+}  // namespace apigw::emulator
