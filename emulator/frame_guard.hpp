@@ -12,6 +12,10 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
@@ -111,7 +115,9 @@ class frame_guard {
   bool oversized_ = false;
 };
 
-// Beast closes a WebSocket's transport through these; the guard has nothing of its own to tear down.
+// Beast closes a WebSocket's transport through these. As a server, the emulator closes the TCP
+// connection as soon as the close handshake is done (RFC 6455 7.1.1: the server closes first),
+// instead of Beast's default of waiting for the client's FIN, which a lax client may never send.
 template <class NextLayer>
 void teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, boost::beast::error_code& ec) {
   using boost::beast::websocket::teardown;
@@ -120,6 +126,15 @@ void teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, boost::be
 
 template <class NextLayer, class TeardownHandler>
 void async_teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, TeardownHandler&& handler) {
+  if (role == boost::beast::role_type::server) {
+    auto& socket = boost::beast::get_lowest_layer(s).socket();
+    boost::beast::error_code ignored;
+    socket.shutdown(boost::asio::socket_base::shutdown_send, ignored);
+    socket.close(ignored);
+    boost::asio::post(s.get_executor(), boost::beast::bind_front_handler(
+                                            std::forward<TeardownHandler>(handler), boost::beast::error_code{}));
+    return;
+  }
   using boost::beast::websocket::async_teardown;
   async_teardown(role, s.next_layer(), std::forward<TeardownHandler>(handler));
 }

@@ -73,13 +73,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
                                 (path.size() == stage.size() + 1 && path.substr(0, stage.size()) == stage &&
                                  path.back() == '/');
     if (management_api::is_management_target(target)) {
-      auto answer = ctx_.management.handle_http(std::string_view(req.method_string()), target, req.body());
-      auto res = std::make_shared<http::response<http::string_body>>(
-          static_cast<http::status>(answer.status), req.version());
-      for (auto& [name, value] : answer.headers) res->set(name, value);
-      res->body() = std::move(answer.body);
-      res->keep_alive(req.keep_alive());
-      return send(std::move(res));
+      return send(to_response(ctx_.management.handle_http(req.method_string(), target, req.body()), req));
+    }
+    if (admin_api::is_admin_target(target)) {
+      return send(to_response(ctx_.admin.handle_http(req.method_string(), target), req));
     }
     if (websocket_path) {
       if (beast::websocket::is_upgrade(req)) {
@@ -98,6 +95,16 @@ class http_session : public std::enable_shared_from_this<http_session> {
     res->keep_alive(keep_alive);
     res->body() = std::move(body);
     send(std::move(res));
+  }
+
+  static std::shared_ptr<http::response<http::string_body>> to_response(
+      http_answer answer, const http::request<http::string_body>& req) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status),
+                                                                   req.version());
+    for (auto& [name, value] : answer.headers) res->set(name, value);
+    res->body() = std::move(answer.body);
+    res->keep_alive(req.keep_alive());
+    return res;
   }
 
   void send(std::shared_ptr<http::response<http::string_body>> res) {

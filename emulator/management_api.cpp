@@ -108,7 +108,7 @@ bool management_api::is_management_target(std::string_view target) {
          (segments.size() >= 2 && is_connections_segment(segments[1]));
 }
 
-management_api::http_answer management_api::handle_http(std::string_view method,
+http_answer management_api::handle_http(std::string_view method,
                                                         std::string_view target,
                                                         std::string_view body) {
   http_answer answer;

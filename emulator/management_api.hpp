@@ -11,6 +11,7 @@
 
 #include "config/api_config.hpp"
 #include "emulator/connection_registry.hpp"
+#include "emulator/http_answer.hpp"
 #include "routes/connections_api.hpp"
 
 namespace apigw::emulator {
@@ -28,11 +29,6 @@ class management_api final : public routes::connections_api {
   // with "@" possibly sent as "%40").
   static bool is_management_target(std::string_view target);
 
-  struct http_answer {
-    int status = 200;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-  };
   // REQUIRES: is_management_target(target).
   http_answer handle_http(std::string_view method, std::string_view target, std::string_view body);
 

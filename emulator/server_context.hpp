@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "emulator/admin_api.hpp"
 #include "emulator/connection_registry.hpp"
 #include "emulator/gateway.hpp"
 #include "emulator/management_api.hpp"
@@ -21,7 +22,8 @@ namespace apigw::emulator {
 struct server_context {
   server_context(boost::asio::io_context& io, const gateway& g, unsigned worker_threads)
       : ioc(io), gw(g), limits(g.api().limits), stage_path("/" + g.api().stage.name),
-        workers(worker_threads), management(registry, g.api()), handler_context(&management) {}
+        workers(worker_threads), management(registry, g.api()), admin(registry, g),
+        handler_context(&management) {}
 
   boost::asio::io_context& ioc;
   const gateway& gw;
@@ -32,6 +34,7 @@ struct server_context {
   boost::asio::thread_pool workers;
   std::atomic<bool> stopping{false};
   management_api management;
+  admin_api admin;
   // What every handler invocation gets besides its event.
   routes::invocation_context handler_context;
 

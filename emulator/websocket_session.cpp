@@ -63,7 +63,7 @@ class websocket_session final : public connection,
       : ws_(std::move(stream)), ctx_(ctx), deadline_(ws_.get_executor()) {
     ctx_.session_started();
   }
-  ~websocket_session() override { ctx_.session_ended(); }
+  ~websocket_session() override { end_of_work(); }
 
   void run(http::request<http::string_body> req);
 
@@ -114,6 +114,11 @@ class websocket_session final : public connection,
   void arm_deadline();
   void on_deadline(beast::error_code ec);
   void finish(int code, std::string reason);
+  // Shutdown waits for sessions until this: after $disconnect, not for a late handler's result.
+  void end_of_work() {
+    if (!ended_) ctx_.session_ended();
+    ended_ = true;
+  }
   std::pair<int, std::string> close_status(beast::error_code ec) const;
   void touch(steady::time_point t) { last_activity_.store(t.time_since_epoch().count(), std::memory_order_relaxed); }
   steady::time_point last_activity() const {
@@ -138,6 +143,7 @@ class websocket_session final : public connection,
   bool writing_ = false;
   bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
   bool finished_ = false;
+  bool ended_ = false;
   int close_code_ = 0;        // set when the gateway closed the connection
   std::string close_reason_;
 };
@@ -327,16 +333,15 @@ void websocket_session::dispatch(std::string body) {
   inv->ids = gateway::new_request(true);
   inv->text = std::move(body);
   ctx_.gw.build_message_event(inv->event, *info_, *r, inv->ids, inv->text);
-  auto* raw = inv.get();
-  run_integration(*r, std::move(inv),
-                  [self = shared_from_this(), r, raw](gateway::outcome o, bool timed_out) {
+  run_integration(*r, inv,
+                  [self = shared_from_this(), r, inv](gateway::outcome o, bool timed_out) {
                     if (timed_out) {
                       self->enqueue(gateway::error_frame("Endpoint request timed out", self->info_->id,
-                                                         raw->ids.request_id),
+                                                         inv->ids.request_id),
                                     false);
                       return;
                     }
-                    auto reply = gateway::message_reply(*r, o, *self->info_, raw->ids);
+                    auto reply = gateway::message_reply(*r, o, *self->info_, inv->ids);
                     if (reply.send) self->enqueue(std::move(reply.data), reply.binary);
                   });
 }
@@ -436,12 +441,12 @@ void websocket_session::finish(int code, std::string reason) {
   const bool was_open = open_.exchange(false);
   ctx_.registry.remove(info_->id);
   const gateway::route* r = ctx_.gw.disconnect_route();
-  if (!was_open || r == nullptr) return;
+  if (!was_open || r == nullptr) return end_of_work();
   auto inv = std::make_shared<invocation>();
   inv->ids = gateway::new_request(false);
   inv->text = reason.empty() ? std::string(gateway::standard_close_reason(code)) : std::move(reason);
   ctx_.gw.build_disconnect_event(inv->event, *info_, inv->ids, code, inv->text);
-  run_integration(*r, std::move(inv), [self = shared_from_this()](gateway::outcome, bool) {});
+  run_integration(*r, std::move(inv), [self = shared_from_this()](gateway::outcome, bool) { self->end_of_work(); });
 }
 
 }  // namespace

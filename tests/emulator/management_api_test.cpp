@@ -52,7 +52,7 @@ class ManagementApiTest : public ::testing::Test {
     registry_.add("connecting000000", connecting_);
   }
 
-  std::string header(const management_api::http_answer& a, std::string_view name) {
+  std::string header(const http_answer& a, std::string_view name) {
     for (const auto& [n, v] : a.headers)
       if (n == name) return v;
     return "(none)";

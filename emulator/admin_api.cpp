@@ -1,0 +1,86 @@
+#include "emulator/admin_api.hpp"
+
+#include <algorithm>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "emulator/identifiers.hpp"
+
+namespace apigw::emulator {
+
+namespace {
+
+constexpr std::string_view kPrefix = "/@emulator";
+
+http_answer json_answer(int status, std::string body) {
+  return {status, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, std::move(body)};
+}
+
+}  // namespace
+
+bool admin_api::is_admin_target(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  return path.substr(0, kPrefix.size()) == kPrefix &&
+         (path.size() == kPrefix.size() || path[kPrefix.size()] == '/');
+}
+
+http_answer admin_api::handle_http(std::string_view method, std::string_view target) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  path.remove_prefix(kPrefix.size());
+  if (method != "GET") {
+    auto a = json_answer(405, R"({"message":"Only GET is allowed here"})");
+    a.headers.emplace_back("Allow", "GET");
+    return a;
+  }
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  if (path == "/health") {
+    w.StartObject();
+    w.Key("status");
+    w.String("ok");
+    w.Key("apiId");
+    w.String(gw_.api().api_id.c_str());
+    w.Key("stage");
+    w.String(gw_.api().stage.name.c_str());
+    w.Key("connections");
+    w.Uint64(registry_.size());
+    w.EndObject();
+    return json_answer(200, b.GetString());
+  }
+  if (path == "/connections") {
+    auto all = registry_.all();
+    all.erase(std::remove_if(all.begin(), all.end(), [](const auto& c) { return !c->is_open(); }), all.end());
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return a->info().connected_at < b->info().connected_at;
+    });
+    w.StartObject();
+    w.Key("connections");
+    w.StartArray();
+    for (const auto& c : all) {
+      const connection_info& info = c->info();
+      w.StartObject();
+      w.Key("connectionId");
+      w.String(info.id.c_str());
+      w.Key("connectedAt");
+      w.String(iso8601_millis(info.connected_at).c_str());
+      w.Key("lastActiveAt");
+      w.String(iso8601_millis(c->last_active()).c_str());
+      w.Key("sourceIp");
+      w.String(info.source_ip.c_str());
+      if (info.user_agent) {
+        w.Key("userAgent");
+        w.String(info.user_agent->c_str());
+      }
+      w.Key("query");
+      w.String(info.query.c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return json_answer(200, b.GetString());
+  }
+  return json_answer(404, R"({"message":"No such emulator endpoint; try /@emulator/health or /@emulator/connections"})");
+}
+
+}  // namespace apigw::emulator

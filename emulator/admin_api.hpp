@@ -1,0 +1,29 @@
+// The emulator's own endpoints under /@emulator/ (not part of the emulated API): health and the
+// live connections, for the chat page, the dashboard and scripts.
+// Thread-safety: safe from any thread; it only reads the registry.
+#pragma once
+
+#include <string_view>
+
+#include "emulator/connection_registry.hpp"
+#include "emulator/gateway.hpp"
+#include "emulator/http_answer.hpp"
+
+namespace apigw::emulator {
+
+class admin_api {
+ public:
+  admin_api(const connection_registry& registry, const gateway& gw) : registry_(registry), gw_(gw) {}
+
+  // True for "/@emulator" and everything below it.
+  static bool is_admin_target(std::string_view target);
+
+  // REQUIRES: is_admin_target(target).
+  http_answer handle_http(std::string_view method, std::string_view target) const;
+
+ private:
+  const connection_registry& registry_;
+  const gateway& gw_;
+};
+
+}  // namespace apigw::emulator

@@ -1,0 +1,73 @@
+#include "store/database.hpp"
+
+#include <sqlite3.h>
+
+namespace apigw::store {
+
+void database::closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+
+database::database(open_key, sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+database::~database() {
+  // Statements first: sqlite3_close_v2 would otherwise keep the connection alive as a zombie.
+  cache_.clear();
+}
+
+std::variant<std::unique_ptr<database>, std::string> database::open(
+    const std::string& path, std::chrono::milliseconds busy_timeout) {
+  sqlite3* raw = nullptr;
+  // FULLMUTEX is not needed (the owner serializes calls); NOMUTEX saves a lock per call.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  auto db = std::make_unique<database>(open_key{}, raw, path);  // owns RAW even when open failed
+  if (rc != SQLITE_OK) {
+    return "cannot open the store " + path + ": " +
+           (raw ? std::string(sqlite3_errmsg(raw)) : std::string(sqlite3_errstr(rc)));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
+
+  if (!db->in_memory()) {
+    // journal_mode returns the mode it ended in; a file on a filesystem without shared memory
+    // support stays in "delete" mode, which is slower but correct.
+    if (auto err = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) {
+      return "cannot open the store " + path + ": " + *err;
+    }
+  }
+  if (auto err = db->exec("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")) {
+    return "cannot open the store " + path + ": " + *err;
+  }
+  return db;
+}
+
+std::optional<std::string> database::exec(std::string_view sql) {
+  std::string text(sql);
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return std::nullopt;
+  std::string out = message ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  return out;
+}
+
+std::variant<statement::lease, std::string> database::prepare(std::string_view sql) {
+  std::string key(sql);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), key.data(), static_cast<int>(key.size()),
+                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(raw);
+      return error_message();
+    }
+    it = cache_.emplace(std::move(key), std::make_unique<statement>(raw)).first;
+  }
+  return statement::lease(it->second.get());
+}
+
+std::string database::error_message() const { return sqlite3_errmsg(db_.get()); }
+
+int database::changes() const { return sqlite3_changes(db_.get()); }
+
+}  // namespace apigw::store

@@ -1,0 +1,468 @@
+#include "store/expression.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace apigw::store {
+namespace {
+
+namespace rj = rapidjson;
+
+std::string_view view(const rj::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+const rj::Value* find(const rj::Value* object, std::string_view key) {
+  if (!object || !object->IsObject()) return nullptr;
+  auto it = object->FindMember(rj::Value(rj::StringRef(key.data(), key.size())));
+  return it == object->MemberEnd() ? nullptr : &it->value;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+struct token {
+  enum class kind { name, name_ref, value_ref, punct, end };
+  kind k = kind::end;
+  std::string text;
+  std::size_t pos = 0;
+};
+
+// Thrown inside the parser only: a parse has a single exit, where the message becomes a value.
+struct parse_failure {
+  std::string message;
+};
+
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+class parser {
+ public:
+  parser(std::string_view text, expression_attributes& attrs, std::string_view what)
+      : text_(text), attrs_(attrs), what_(what) {
+    tokenize();
+  }
+
+  [[noreturn]] void fail(const std::string& message) const {
+    throw parse_failure{"Invalid " + what_ + ": " + message};
+  }
+
+  [[noreturn]] void syntax_error() const {
+    const token& t = tokens_[i_];
+    std::size_t from = i_ > 0 ? tokens_[i_ - 1].pos : t.pos;
+    std::size_t to = i_ + 1 < tokens_.size() ? tokens_[i_ + 1].pos + tokens_[i_ + 1].text.size()
+                                             : t.pos + t.text.size();
+    to = std::min(to, text_.size());
+    std::string tok = t.k == token::kind::end ? "<EOF>" : t.text;
+    fail("Syntax error; token: \"" + tok + "\", near: \"" + std::string(text_.substr(from, to - from)) + "\"");
+  }
+
+  const token& peek() const { return tokens_[i_]; }
+  bool at_end() const { return peek().k == token::kind::end; }
+  bool peek_punct(std::string_view p) const { return peek().k == token::kind::punct && peek().text == p; }
+  bool peek_word(std::string_view w) const { return peek().k == token::kind::name && iequals(peek().text, w); }
+  void next() {
+    if (!at_end()) ++i_;
+  }
+  void expect_punct(std::string_view p) {
+    if (!peek_punct(p)) syntax_error();
+    next();
+  }
+  void expect_end() {
+    if (!at_end()) syntax_error();
+  }
+
+  // A top-level attribute: name or #name.
+  std::string path() {
+    const token& t = peek();
+    std::string name;
+    if (t.k == token::kind::name) {
+      name = t.text;
+    } else if (t.k == token::kind::name_ref) {
+      const rj::Value* v = attrs_.name(t.text);
+      if (!v) {
+        fail("An expression attribute name used in the document path is not defined; attribute name: " + t.text);
+      }
+      name.assign(view(*v));
+    } else {
+      syntax_error();
+    }
+    next();
+    if (peek_punct(".") || peek_punct("[")) {
+      fail("nested attribute paths (a.b, a[0]) are not supported by the emulator; use top-level "
+           "attributes; near: \"" + name + peek().text + "\"");
+    }
+    return name;
+  }
+
+  const rj::Value* value_ref() {
+    const token& t = peek();
+    if (t.k != token::kind::value_ref) syntax_error();
+    const rj::Value* v = attrs_.value(t.text);
+    if (!v) fail("An expression attribute value used in expression is not defined; attribute value: " + t.text);
+    next();
+    return v;
+  }
+
+  operand simple_operand() {
+    operand o;
+    if (peek().k == token::kind::value_ref) {
+      o.k = operand::kind::value;
+      o.value = value_ref();
+    } else {
+      o.k = operand::kind::path;
+      o.path = path();
+    }
+    return o;
+  }
+
+  // SET's operand: value, path or if_not_exists(path, operand).
+  operand set_operand() {
+    if (peek_word("if_not_exists") && tokens_[i_ + 1].k == token::kind::punct && tokens_[i_ + 1].text == "(") {
+      next();
+      next();
+      operand o;
+      o.k = operand::kind::if_not_exists;
+      o.path = path();
+      expect_punct(",");
+      o.fallback = std::make_unique<operand>(set_operand());
+      expect_punct(")");
+      return o;
+    }
+    if (peek().k == token::kind::name && i_ + 1 < tokens_.size() && tokens_[i_ + 1].text == "(") {
+      fail("the function " + peek().text + " is not supported by the emulator in SET; supported: "
+           "if_not_exists and the operators + and -");
+    }
+    return simple_operand();
+  }
+
+  update_expression update() {
+    update_expression u;
+    std::set<std::string, std::less<>> sections;
+    std::vector<std::string> paths;
+    if (at_end()) syntax_error();
+    while (!at_end()) {
+      if (peek().k != token::kind::name) syntax_error();
+      std::string section = peek().text;
+      std::transform(section.begin(), section.end(), section.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      if (section != "SET" && section != "REMOVE" && section != "ADD" && section != "DELETE") syntax_error();
+      if (!sections.insert(section).second) {
+        fail("The \"" + section + "\" section can only be used once in an update expression;");
+      }
+      next();
+      do {
+        if (section == "SET") {
+          set_action a;
+          a.path = path();
+          expect_punct("=");
+          a.left = set_operand();
+          if (peek_punct("+") || peek_punct("-")) {
+            a.op = peek().text[0];
+            next();
+            a.right = set_operand();
+          }
+          paths.push_back(a.path);
+          u.set.push_back(std::move(a));
+        } else if (section == "REMOVE") {
+          u.remove.push_back(path());
+          paths.push_back(u.remove.back());
+        } else {
+          std::string p = path();
+          const rj::Value* v = value_ref();
+          paths.push_back(p);
+          (section == "ADD" ? u.add : u.del).emplace_back(std::move(p), v);
+        }
+        if (!peek_punct(",")) break;
+        next();
+      } while (true);
+    }
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      for (std::size_t j = i + 1; j < paths.size(); ++j) {
+        if (paths[i] == paths[j]) {
+          fail("Two document paths overlap with each other; must remove or rewrite one of these paths; "
+               "path one: [" + paths[i] + "], path two: [" + paths[j] + "]");
+        }
+      }
+    }
+    return u;
+  }
+
+  // condition := disjunct (OR disjunct)* ; disjunct := conjunct (AND conjunct)* ;
+  // conjunct := NOT conjunct | ( condition ) | function | operand comparator operand
+  std::unique_ptr<condition> condition_or() {
+    auto left = condition_and();
+    while (peek_word("OR")) {
+      next();
+      auto c = std::make_unique<condition>();
+      c->k = condition::kind::or_;
+      c->a = std::move(left);
+      c->b = condition_and();
+      left = std::move(c);
+    }
+    return left;
+  }
+
+  std::unique_ptr<condition> condition_and() {
+    auto left = condition_not();
+    while (peek_word("AND")) {
+      next();
+      auto c = std::make_unique<condition>();
+      c->k = condition::kind::and_;
+      c->a = std::move(left);
+      c->b = condition_not();
+      left = std::move(c);
+    }
+    return left;
+  }
+
+  std::unique_ptr<condition> condition_not() {
+    auto c = std::make_unique<condition>();
+    if (peek_word("NOT")) {
+      next();
+      c->k = condition::kind::not_;
+      c->a = condition_not();
+      return c;
+    }
+    if (peek_punct("(")) {
+      next();
+      auto inner = condition_or();
+      expect_punct(")");
+      return inner;
+    }
+    if (peek().k == token::kind::name && tokens_[i_ + 1].text == "(") {
+      std::string fn = peek().text;
+      next();
+      next();
+      if (fn == "attribute_exists" || fn == "attribute_not_exists") {
+        c->k = fn == "attribute_exists" ? condition::kind::exists : condition::kind::not_exists;
+        c->lhs.k = operand::kind::path;
+        c->lhs.path = path();
+      } else if (fn == "begins_with") {
+        c->k = condition::kind::begins_with;
+        c->lhs = simple_operand();
+        expect_punct(",");
+        c->rhs = simple_operand();
+      } else {
+        fail("the function " + fn + " is not supported by the emulator; supported: attribute_exists, "
+             "attribute_not_exists, begins_with");
+      }
+      expect_punct(")");
+      return c;
+    }
+    c->k = condition::kind::compare;
+    c->lhs = simple_operand();
+    const token& t = peek();
+    if (t.k != token::kind::punct || (t.text != "=" && t.text != "<>" && t.text != "<" &&
+                                      t.text != "<=" && t.text != ">" && t.text != ">=")) {
+      if (peek_word("BETWEEN") || peek_word("IN")) {
+        fail(peek().text + " is not supported by the emulator in a " + what_);
+      }
+      syntax_error();
+    }
+    c->op = t.text;
+    next();
+    c->rhs = simple_operand();
+    return c;
+  }
+
+  std::vector<key_term> key_condition() {
+    std::vector<key_term> terms;
+    do {
+      bool parens = peek_punct("(");
+      if (parens) next();
+      terms.push_back(key_term_());
+      if (parens) expect_punct(")");
+      if (!peek_word("AND")) break;
+      next();
+    } while (true);
+    expect_end();
+    return terms;
+  }
+
+  key_term key_term_() {
+    key_term t;
+    if (peek_word("begins_with") && tokens_[i_ + 1].text == "(") {
+      next();
+      next();
+      t.k = key_term::kind::begins_with;
+      t.path = path();
+      expect_punct(",");
+      t.a = value_ref();
+      expect_punct(")");
+      return t;
+    }
+    if (peek().k == token::kind::name && tokens_[i_ + 1].text == "(") {
+      fail("Invalid operator used in KeyConditionExpression: " + peek().text);
+    }
+    t.path = path();
+    if (peek_word("BETWEEN")) {
+      next();
+      t.k = key_term::kind::between;
+      t.a = value_ref();
+      if (!peek_word("AND")) syntax_error();
+      next();
+      t.b = value_ref();
+      return t;
+    }
+    const token& op = peek();
+    if (op.k != token::kind::punct) syntax_error();
+    if (op.text == "=") t.k = key_term::kind::eq;
+    else if (op.text == "<") t.k = key_term::kind::lt;
+    else if (op.text == "<=") t.k = key_term::kind::le;
+    else if (op.text == ">") t.k = key_term::kind::gt;
+    else if (op.text == ">=") t.k = key_term::kind::ge;
+    else if (op.text == "<>") fail("Unsupported operator in KeyConditionExpression: <>");
+    else syntax_error();
+    next();
+    t.a = value_ref();
+    return t;
+  }
+
+  std::vector<std::string> projection() {
+    std::vector<std::string> names;
+    do {
+      names.push_back(path());
+      if (!peek_punct(",")) break;
+      next();
+    } while (true);
+    expect_end();
+    return names;
+  }
+
+ private:
+  void tokenize() {
+    std::size_t i = 0;
+    while (i < text_.size()) {
+      char c = text_[i];
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        ++i;
+        continue;
+      }
+      token t;
+      t.pos = i;
+      if (c == '#' || c == ':') {
+        std::size_t j = i + 1;
+        while (j < text_.size() && is_name_char(text_[j])) ++j;
+        t.k = c == '#' ? token::kind::name_ref : token::kind::value_ref;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+        if (t.text.size() == 1) {
+          tokens_.push_back(std::move(t));
+          i_ = tokens_.size() - 1;
+          tokens_.push_back(token{token::kind::end, "", text_.size()});
+          syntax_error();
+        }
+      } else if (is_name_char(c)) {
+        std::size_t j = i;
+        while (j < text_.size() && is_name_char(text_[j])) ++j;
+        t.k = token::kind::name;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+      } else {
+        t.k = token::kind::punct;
+        std::string_view two = text_.substr(i, 2);
+        if (two == "<=" || two == ">=" || two == "<>") {
+          t.text = std::string(two);
+          i += 2;
+        } else if (std::string_view("=<>(),+-.[]").find(c) != std::string_view::npos) {
+          t.text = std::string(1, c);
+          ++i;
+        } else {
+          t.text = std::string(1, c);
+          tokens_.push_back(std::move(t));
+          i_ = tokens_.size() - 1;
+          tokens_.push_back(token{token::kind::end, "", text_.size()});
+          syntax_error();
+        }
+      }
+      tokens_.push_back(std::move(t));
+    }
+    tokens_.push_back(token{token::kind::end, "", text_.size()});
+    // A second end token lets the parser look one past the end without bounds checks.
+    tokens_.push_back(token{token::kind::end, "", text_.size()});
+    i_ = 0;
+  }
+
+  std::string_view text_;
+  expression_attributes& attrs_;
+  std::string what_;
+  std::vector<token> tokens_;
+  std::size_t i_ = 0;
+};
+
+template <class F>
+auto run(std::string_view text, expression_attributes& attrs, std::string_view what, F&& f)
+    -> std::variant<decltype(f(std::declval<parser&>())), std::string> {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return "Invalid " + std::string(what) + ": The expression can not be empty;";
+  }
+  try {
+    parser p(text, attrs, what);
+    return f(p);
+  } catch (parse_failure& e) {
+    return std::move(e.message);
+  }
+}
+
+}  // namespace
+
+const rj::Value* expression_attributes::name(std::string_view placeholder) {
+  const rj::Value* v = find(names_, placeholder);
+  if (!v || !v->IsString()) return nullptr;
+  used_names_.emplace(placeholder);
+  return v;
+}
+
+const rj::Value* expression_attributes::value(std::string_view placeholder) {
+  const rj::Value* v = find(values_, placeholder);
+  if (!v) return nullptr;
+  used_values_.emplace(placeholder);
+  return v;
+}
+
+std::optional<std::string> expression_attributes::unused() const {
+  auto list = [](const rj::Value* object, const std::set<std::string, std::less<>>& used) {
+    std::string out;
+    if (!object || !object->IsObject()) return out;
+    for (auto m = object->MemberBegin(); m != object->MemberEnd(); ++m) {
+      if (used.count(view(m->name))) continue;
+      if (!out.empty()) out += ", ";
+      out += view(m->name);
+    }
+    return out;
+  };
+  if (std::string names = list(names_, used_names_); !names.empty()) {
+    return "Value provided in ExpressionAttributeNames unused in expressions: keys: {" + names + "}";
+  }
+  if (std::string values = list(values_, used_values_); !values.empty()) {
+    return "Value provided in ExpressionAttributeValues unused in expressions: keys: {" + values + "}";
+  }
+  return std::nullopt;
+}
+
+std::variant<update_expression, std::string> parse_update_expression(std::string_view text,
+                                                                     expression_attributes& attrs) {
+  return run(text, attrs, "UpdateExpression", [](parser& p) { return p.update(); });
+}
+
+std::variant<std::unique_ptr<condition>, std::string> parse_condition_expression(
+    std::string_view text, expression_attributes& attrs, std::string_view what) {
+  return run(text, attrs, what, [](parser& p) {
+    auto c = p.condition_or();
+    p.expect_end();
+    return c;
+  });
+}
+
+std::variant<std::vector<key_term>, std::string> parse_key_condition_expression(
+    std::string_view text, expression_attributes& attrs) {
+  return run(text, attrs, "KeyConditionExpression", [](parser& p) { return p.key_condition(); });
+}
+
+std::variant<std::vector<std::string>, std::string> parse_projection_expression(
+    std::string_view text, expression_attributes& attrs) {
+  return run(text, attrs, "ProjectionExpression", [](parser& p) { return p.projection(); });
+}
+
+}  // namespace apigw::store

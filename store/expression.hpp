@@ -1,0 +1,93 @@
+// DynamoDB's expression languages, as far as the emulator supports them: UpdateExpression
+// (SET with +, - and if_not_exists; REMOVE; ADD of numbers and sets), ConditionExpression
+// (attribute_exists, attribute_not_exists, begins_with, comparisons, AND, OR, NOT, parentheses),
+// KeyConditionExpression and ProjectionExpression. Paths are top-level attribute names or #names.
+// Parse errors are DynamoDB's ValidationException messages ("Invalid UpdateExpression: ...").
+// Thread-safety: plain values and free functions; an expression_attributes is used by one request.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+namespace apigw::store {
+
+// ExpressionAttributeNames and ExpressionAttributeValues of one request, and which of them the
+// request's expressions used (DynamoDB rejects unused ones).
+class expression_attributes {
+ public:
+  // REQUIRES: NAMES and VALUES are null or objects that outlive this.
+  expression_attributes(const rapidjson::Value* names, const rapidjson::Value* values)
+      : names_(names), values_(values) {}
+
+  // The attribute name for "#n", the value for ":v"; nullptr when the request defines none.
+  const rapidjson::Value* name(std::string_view placeholder);
+  const rapidjson::Value* value(std::string_view placeholder);
+
+  // DynamoDB's message for names or values that no expression used, or nullopt.
+  std::optional<std::string> unused() const;
+
+ private:
+  const rapidjson::Value* names_;
+  const rapidjson::Value* values_;
+  std::set<std::string, std::less<>> used_names_;
+  std::set<std::string, std::less<>> used_values_;
+};
+
+// A value in SET: a :value, an attribute, or if_not_exists(attribute, operand).
+struct operand {
+  enum class kind { value, path, if_not_exists };
+  kind k = kind::value;
+  const rapidjson::Value* value = nullptr;  // kind::value
+  std::string path;                         // kind::path and kind::if_not_exists
+  std::unique_ptr<operand> fallback;        // kind::if_not_exists
+};
+
+struct set_action {
+  std::string path;
+  operand left;
+  char op = 0;  // '+' or '-' when RIGHT is set
+  std::optional<operand> right;
+};
+
+struct update_expression {
+  std::vector<set_action> set;
+  std::vector<std::string> remove;
+  std::vector<std::pair<std::string, const rapidjson::Value*>> add;
+  std::vector<std::pair<std::string, const rapidjson::Value*>> del;  // DELETE from a set
+};
+
+struct condition {
+  enum class kind { exists, not_exists, begins_with, compare, and_, or_, not_ };
+  kind k = kind::exists;
+  std::string op;                       // compare: "=", "<>", "<", "<=", ">", ">="
+  operand lhs, rhs;                     // compare and begins_with (paths or values)
+  std::unique_ptr<condition> a, b;      // and_, or_, not_ (a only)
+};
+
+struct key_term {
+  enum class kind { eq, lt, le, gt, ge, between, begins_with };
+  kind k = kind::eq;
+  std::string path;
+  const rapidjson::Value* a = nullptr;
+  const rapidjson::Value* b = nullptr;  // between
+};
+
+std::variant<update_expression, std::string> parse_update_expression(std::string_view text,
+                                                                     expression_attributes& attrs);
+// WHAT names the expression in messages: "ConditionExpression" (or "FilterExpression").
+std::variant<std::unique_ptr<condition>, std::string> parse_condition_expression(
+    std::string_view text, expression_attributes& attrs, std::string_view what = "ConditionExpression");
+// One or two terms joined by AND, in the order written.
+std::variant<std::vector<key_term>, std::string> parse_key_condition_expression(
+    std::string_view text, expression_attributes& attrs);
+std::variant<std::vector<std::string>, std::string> parse_projection_expression(
+    std::string_view text, expression_attributes& attrs);
+
+}  // namespace apigw::store

@@ -1,0 +1,896 @@
+#include "store/item_tables.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <variant>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "store/attribute_value.hpp"
+#include "store/decimal.hpp"
+#include "store/expression.hpp"
+
+namespace apigw::store {
+namespace {
+
+namespace rj = rapidjson;
+
+// DynamoDB's limits.
+constexpr std::size_t max_item_bytes = 400 * 1024;
+constexpr std::size_t max_page_bytes = 1024 * 1024;
+
+// Thrown inside this file only, so that the many checks of one request share one exit where the
+// error becomes a dynamo_result value.
+struct failure {
+  std::string_view type;
+  std::string message;
+};
+
+[[noreturn]] void fail(std::string message) { throw failure{dynamo_error::validation, std::move(message)}; }
+[[noreturn]] void fail_internal(std::string message) {
+  throw failure{dynamo_error::internal, "The store failed: " + std::move(message)};
+}
+
+const std::string key_mismatch = "The provided key element does not match the schema";
+const std::string invalid = "One or more parameter values were invalid: ";
+
+std::string_view view(const rj::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+const rj::Value* member(const rj::Value& object, std::string_view key) {
+  auto it = object.FindMember(rj::Value(rj::StringRef(key.data(), key.size())));
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string to_text(const rj::Value& v) {
+  rj::StringBuffer buf;
+  rj::Writer<rj::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// Parses stored item JSON into ALLOC's memory (no copy afterwards).
+rj::Value parse_item(std::string_view text, rj::Document::AllocatorType& alloc) {
+  rj::Document d(&alloc);
+  d.Parse(text.data(), text.size());
+  if (d.HasParseError() || !d.IsObject()) fail_internal("a stored item is not valid JSON");
+  rj::Value out;
+  out.Swap(d);
+  return out;
+}
+
+statement::lease prepare(database& db, std::string_view sql) {
+  auto r = db.prepare(sql);
+  if (auto* e = std::get_if<std::string>(&r)) fail_internal(*e);
+  return std::move(std::get<statement::lease>(r));
+}
+
+// "1 validation error detected: Value null at 'key' failed ..." for a missing required member.
+const rj::Value& required(const rj::Value& request, std::string_view name, std::string_view field) {
+  const rj::Value* v = member(request, name);
+  if (!v || v->IsNull()) {
+    fail("1 validation error detected: Value null at '" + std::string(field) +
+         "' failed to satisfy constraint: Member must not be null");
+  }
+  return *v;
+}
+
+const rj::Value* optional_string(const rj::Value& request, std::string_view name) {
+  const rj::Value* v = member(request, name);
+  if (v && !v->IsString()) fail(std::string(name) + " must be a string");
+  return v;
+}
+
+struct item_key {
+  std::string hk;
+  std::string rk;  // empty when the table has no range key
+};
+
+// The table and its key: what every operation starts from.
+class request_context {
+ public:
+  request_context(const std::map<std::string, table_schema, std::less<>>& tables, const rj::Value& request)
+      : request_(request) {
+    if (!request.IsObject()) fail("The request must be a JSON object");
+    const rj::Value& name = required(request, "TableName", "tableName");
+    if (!name.IsString()) fail("TableName must be a string");
+    auto it = tables.find(view(name));
+    if (it == tables.end()) throw failure{dynamo_error::resource_not_found, "Requested resource not found"};
+    table = &it->second;
+    for (std::string_view legacy : {"Expected", "ConditionalOperator", "AttributeUpdates", "AttributesToGet",
+                                    "KeyConditions", "QueryFilter", "ScanFilter"}) {
+      if (member(request, legacy)) {
+        fail("the legacy parameter " + std::string(legacy) +
+             " is not supported by the emulator; use the expression parameters instead");
+      }
+    }
+    names_ = member(request, "ExpressionAttributeNames");
+    values_ = member(request, "ExpressionAttributeValues");
+    check_placeholders();
+    attrs.emplace(names_, values_);
+  }
+
+  const table_schema* table = nullptr;
+  std::optional<expression_attributes> attrs;
+
+  // After every expression was parsed: DynamoDB refuses placeholders that none used.
+  void check_unused() const {
+    if (auto u = attrs->unused()) fail(*u);
+  }
+
+  const rj::Value* string_member(std::string_view name) const { return optional_string(request_, name); }
+
+ private:
+  void check_placeholders() {
+    if (names_) {
+      if (!names_->IsObject()) fail("ExpressionAttributeNames must be an object");
+      if (names_->MemberCount() == 0) fail("ExpressionAttributeNames must not be empty");
+      for (auto m = names_->MemberBegin(); m != names_->MemberEnd(); ++m) {
+        if (m->name.GetStringLength() < 2 || m->name.GetString()[0] != '#') {
+          fail("ExpressionAttributeNames contains invalid key: Syntax error; key: \"" +
+               std::string(view(m->name)) + "\"");
+        }
+        if (!m->value.IsString() || m->value.GetStringLength() == 0) {
+          fail("ExpressionAttributeNames contains invalid value: Empty attribute name for key " +
+               std::string(view(m->name)));
+        }
+      }
+    }
+    if (values_) {
+      if (!values_->IsObject()) fail("ExpressionAttributeValues must be an object");
+      if (values_->MemberCount() == 0) fail("ExpressionAttributeValues must not be empty");
+      for (auto m = values_->MemberBegin(); m != values_->MemberEnd(); ++m) {
+        if (m->name.GetStringLength() < 2 || m->name.GetString()[0] != ':') {
+          fail("ExpressionAttributeValues contains invalid key: Syntax error; key: \"" +
+               std::string(view(m->name)) + "\"");
+        }
+        if (auto err = check_attribute_value(m->value)) {
+          fail("ExpressionAttributeValues contains invalid value: " + *err + " for key " +
+               std::string(view(m->name)));
+        }
+      }
+    }
+  }
+
+  const rj::Value& request_;
+  const rj::Value* names_ = nullptr;
+  const rj::Value* values_ = nullptr;
+};
+
+std::string empty_key_message(const key_attribute& k) {
+  return "One or more parameter values are not valid. The AttributeValue for a key attribute cannot "
+         "contain an empty " + std::string(k.type == key_type::B ? "binary" : "string") +
+         " value. Key: " + k.name;
+}
+
+bool is_empty_key_value(const rj::Value& v) {
+  std::string_view t = type_of(v);
+  return (t == "S" || t == "B") && payload_of(v).GetStringLength() == 0;
+}
+
+// The key of a Key (or ExclusiveStartKey) object: exactly the key attributes, of their types.
+item_key key_from_key(const table_schema& t, const rj::Value& key, const std::string& prefix = "") {
+  if (!key.IsObject()) fail(prefix + key_mismatch);
+  std::size_t expected = t.range_key ? 2 : 1;
+  if (key.MemberCount() != expected) fail(prefix + key_mismatch);
+  item_key out;
+  auto one = [&](const key_attribute& k, std::string& bytes) {
+    const rj::Value* v = member(key, k.name);
+    if (!v) fail(prefix + key_mismatch);
+    if (auto err = check_attribute_value(*v)) fail(*err);
+    if (type_of(*v) != to_string(k.type)) fail(prefix + key_mismatch);
+    if (is_empty_key_value(*v)) fail(empty_key_message(k));
+    bytes = key_bytes(*v, k.type);
+  };
+  one(t.hash_key, out.hk);
+  if (t.range_key) one(*t.range_key, out.rk);
+  return out;
+}
+
+// Checks every attribute value of ITEM and its size.
+void check_item(const rj::Value& item) {
+  if (!item.IsObject()) fail("Item must be an object of attribute values");
+  std::set<std::string_view> seen;
+  for (auto m = item.MemberBegin(); m != item.MemberEnd(); ++m) {
+    if (!seen.insert(view(m->name)).second) fail(invalid + "Duplicate attribute " + std::string(view(m->name)));
+    if (auto err = check_attribute_value(m->value)) fail(*err);
+  }
+  if (item_size(item) > max_item_bytes) fail("Item size has exceeded the maximum allowed size");
+}
+
+// The key of a (checked) item: its key attributes must be present with the declared types.
+item_key key_from_item(const table_schema& t, const rj::Value& item) {
+  item_key out;
+  auto one = [&](const key_attribute& k, std::string& bytes) {
+    const rj::Value* v = member(item, k.name);
+    if (!v) fail(invalid + "Missing the key " + k.name + " in the item");
+    if (type_of(*v) != to_string(k.type)) {
+      fail(invalid + "Type mismatch for key " + k.name + " expected: " + std::string(to_string(k.type)) +
+           " actual: " + std::string(type_of(*v)));
+    }
+    if (is_empty_key_value(*v)) fail(empty_key_message(k));
+    bytes = key_bytes(*v, k.type);
+  };
+  one(t.hash_key, out.hk);
+  if (t.range_key) one(*t.range_key, out.rk);
+  return out;
+}
+
+// The stored item's JSON, or nullopt.
+std::optional<std::string> load(database& db, const table_schema& t, const item_key& k) {
+  auto st = prepare(db, "SELECT item FROM store_items WHERE tbl = ?1 AND hk = ?2 AND rk = ?3");
+  st->bind_text(1, t.name);
+  st->bind_blob(2, k.hk);
+  st->bind_blob(3, k.rk);
+  switch (st->step()) {
+    case statement::step_result::row: return std::string(st->column_text(0));
+    case statement::step_result::done: return std::nullopt;
+    case statement::step_result::error: fail_internal(st->error_message());
+  }
+  return std::nullopt;
+}
+
+void store_item(database& db, const table_schema& t, const item_key& k, std::string_view json) {
+  auto st = prepare(db, "INSERT OR REPLACE INTO store_items (tbl, hk, rk, item) VALUES (?1, ?2, ?3, ?4)");
+  st->bind_text(1, t.name);
+  st->bind_blob(2, k.hk);
+  st->bind_blob(3, k.rk);
+  st->bind_text(4, json);
+  if (st->step() != statement::step_result::done) fail_internal(st->error_message());
+}
+
+// Deletes the item and returns what it was.
+std::optional<std::string> remove_item(database& db, const table_schema& t, const item_key& k) {
+  auto st = prepare(db, "DELETE FROM store_items WHERE tbl = ?1 AND hk = ?2 AND rk = ?3 RETURNING item");
+  st->bind_text(1, t.name);
+  st->bind_blob(2, k.hk);
+  st->bind_blob(3, k.rk);
+  std::optional<std::string> old;
+  while (true) {
+    auto r = st->step();
+    if (r == statement::step_result::row) {
+      old = std::string(st->column_text(0));
+    } else if (r == statement::step_result::done) {
+      return old;
+    } else {
+      fail_internal(st->error_message());
+    }
+  }
+}
+
+// ---- Condition evaluation ----
+
+const rj::Value* resolve(const operand& o, const rj::Value* item) {
+  if (o.k == operand::kind::value) return o.value;
+  if (!item) return nullptr;
+  return member(*item, o.path);
+}
+
+bool evaluate(const condition& c, const rj::Value* item) {
+  switch (c.k) {
+    case condition::kind::exists: return resolve(c.lhs, item) != nullptr;
+    case condition::kind::not_exists: return resolve(c.lhs, item) == nullptr;
+    case condition::kind::and_: return evaluate(*c.a, item) && evaluate(*c.b, item);
+    case condition::kind::or_: return evaluate(*c.a, item) || evaluate(*c.b, item);
+    case condition::kind::not_: return !evaluate(*c.a, item);
+    case condition::kind::begins_with: {
+      const rj::Value* a = resolve(c.lhs, item);
+      const rj::Value* b = resolve(c.rhs, item);
+      if (!a || !b || type_of(*a) != type_of(*b)) return false;
+      std::string_view t = type_of(*a);
+      if (t == "S") return view(payload_of(*a)).substr(0, payload_of(*b).GetStringLength()) == view(payload_of(*b));
+      if (t == "B") {
+        std::string x = key_bytes(*a, key_type::B), y = key_bytes(*b, key_type::B);
+        return x.compare(0, y.size(), y) == 0;
+      }
+      return false;
+    }
+    case condition::kind::compare: {
+      const rj::Value* a = resolve(c.lhs, item);
+      const rj::Value* b = resolve(c.rhs, item);
+      if (c.op == "<>") return !a || !b || !values_equal(*a, *b);
+      if (!a || !b) return false;
+      if (c.op == "=") return values_equal(*a, *b);
+      std::optional<int> order = compare_values(*a, *b);
+      if (!order) return false;
+      if (c.op == "<") return *order < 0;
+      if (c.op == "<=") return *order <= 0;
+      if (c.op == ">") return *order > 0;
+      return *order >= 0;
+    }
+  }
+  return false;
+}
+
+std::unique_ptr<condition> parse_condition(request_context& ctx, const rj::Value* text, std::string_view what) {
+  if (!text) return nullptr;
+  auto r = parse_condition_expression(view(*text), *ctx.attrs, what);
+  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
+  return std::move(std::get<std::unique_ptr<condition>>(r));
+}
+
+std::vector<std::string> parse_projection(request_context& ctx, const rj::Value* text) {
+  if (!text) return {};
+  auto r = parse_projection_expression(view(*text), *ctx.attrs);
+  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
+  return std::move(std::get<std::vector<std::string>>(r));
+}
+
+// ITEM reduced to the NAMES (all of it when NAMES is empty).
+rj::Value project(rj::Value item, const std::vector<std::string>& names, rj::Document::AllocatorType& alloc) {
+  if (names.empty()) return item;
+  rj::Value out(rj::kObjectType);
+  for (auto m = item.MemberBegin(); m != item.MemberEnd(); ++m) {
+    if (std::find(names.begin(), names.end(), view(m->name)) != names.end()) {
+      out.AddMember(m->name, m->value, alloc);  // moves
+    }
+  }
+  return out;
+}
+
+std::string_view return_values(const rj::Value& request, bool update) {
+  const rj::Value* rv = optional_string(request, "ReturnValues");
+  if (!rv) return "NONE";
+  std::string_view v = view(*rv);
+  if (update) {
+    if (v == "NONE" || v == "ALL_OLD" || v == "UPDATED_OLD" || v == "ALL_NEW" || v == "UPDATED_NEW") return v;
+    fail("1 validation error detected: Value '" + std::string(v) +
+         "' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: "
+         "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]");
+  }
+  if (v == "NONE" || v == "ALL_OLD") return v;
+  fail("ReturnValues can only be ALL_OLD or NONE");
+}
+
+std::optional<long long> read_limit(const rj::Value& request) {
+  const rj::Value* v = member(request, "Limit");
+  if (!v) return std::nullopt;
+  if (!v->IsInt64()) fail("Limit must be an integer");
+  if (v->GetInt64() < 1) {
+    fail("1 validation error detected: Value '" + std::to_string(v->GetInt64()) +
+         "' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1");
+  }
+  return v->GetInt64();
+}
+
+bool read_count_only(const rj::Value& request) {
+  const rj::Value* v = optional_string(request, "Select");
+  if (!v) return false;
+  std::string_view s = view(*v);
+  if (s == "COUNT") return true;
+  if (s == "ALL_ATTRIBUTES" || s == "SPECIFIC_ATTRIBUTES") return false;
+  fail("1 validation error detected: Value '" + std::string(s) +
+       "' at 'select' failed to satisfy constraint: Member must satisfy enum value set: "
+       "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
+}
+
+// The key attributes of ITEM: a LastEvaluatedKey.
+rj::Value key_of(const table_schema& t, const rj::Value& item, rj::Document::AllocatorType& alloc) {
+  rj::Value out(rj::kObjectType);
+  for (const key_attribute* k : {&t.hash_key, t.range_key ? &*t.range_key : nullptr}) {
+    if (!k) continue;
+    if (const rj::Value* v = member(item, k->name)) {
+      out.AddMember(rj::Value(k->name.c_str(), alloc), rj::Value(*v, alloc), alloc);
+    }
+  }
+  return out;
+}
+
+void set_attributes(dynamo_result& r, rj::Value attributes) {
+  if (attributes.IsObject() && attributes.MemberCount() > 0) {
+    r.body().AddMember("Attributes", attributes, r.body().GetAllocator());
+  }
+}
+
+template <class F>
+dynamo_result guarded(F&& f) {
+  try {
+    return f();
+  } catch (failure& e) {
+    return dynamo_result(e.type, std::move(e.message));
+  }
+}
+
+// ---- UpdateItem arithmetic ----
+
+decimal number_of(const rj::Value& v) { return std::get<decimal>(parse_decimal(view(payload_of(v)))); }
+
+rj::Value number_value(const decimal& d, rj::Document::AllocatorType& alloc) {
+  rj::Value out(rj::kObjectType);
+  std::string text = to_string(d);
+  out.AddMember("N", rj::Value(text.c_str(), static_cast<rj::SizeType>(text.size()), alloc), alloc);
+  return out;
+}
+
+// Set elements: numbers by value, strings and binaries by their text.
+bool same_element(std::string_view set_type, const rj::Value& a, const rj::Value& b) {
+  if (set_type != "NS") return view(a) == view(b);
+  auto x = parse_decimal(view(a));
+  auto y = parse_decimal(view(b));
+  return x == y;
+}
+
+decimal checked_sum(const decimal& a, const decimal& b) {
+  auto r = add(a, b);
+  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
+  return std::get<decimal>(r);
+}
+
+}  // namespace
+
+std::optional<std::string> item_tables::open(const std::vector<table_schema>& declared) {
+  if (auto err = db_.exec(
+          "CREATE TABLE IF NOT EXISTS store_tables ("
+          "  name TEXT PRIMARY KEY NOT NULL,"
+          "  definition TEXT NOT NULL);"  // CreateTable JSON: TableName, KeySchema, AttributeDefinitions
+          "CREATE TABLE IF NOT EXISTS store_items ("
+          "  tbl TEXT NOT NULL,"
+          "  hk BLOB NOT NULL,"           // hash key bytes, ordered like DynamoDB's keys
+          "  rk BLOB NOT NULL,"           // range key bytes; X'' without a range key
+          "  item TEXT NOT NULL,"         // the item in DynamoDB JSON
+          "  PRIMARY KEY (tbl, hk, rk)) WITHOUT ROWID;")) {
+    return "cannot create the store's tables in " + db_.path() + ": " + *err;
+  }
+  tables_.clear();
+  {
+    auto r = db_.prepare("SELECT name, definition FROM store_tables ORDER BY name");
+    if (auto* e = std::get_if<std::string>(&r)) return "cannot read the store's tables: " + *e;
+    auto& st = std::get<statement::lease>(r);
+    while (true) {
+      auto step = st->step();
+      if (step == statement::step_result::done) break;
+      if (step == statement::step_result::error) return "cannot read the store's tables: " + st->error_message();
+      std::string name(st->column_text(0));
+      rj::Document d;
+      std::string_view def = st->column_text(1);
+      d.Parse(def.data(), def.size());
+      auto parsed = d.HasParseError() ? std::variant<table_schema, std::string>(std::string("not JSON"))
+                                      : parse_table_schema(d, "store_tables." + name);
+      if (auto* e = std::get_if<std::string>(&parsed)) {
+        return db_.path() + ": the definition of table " + name + " in store_tables is damaged: " + *e;
+      }
+      tables_.emplace(name, std::get<table_schema>(std::move(parsed)));
+    }
+  }
+  std::set<std::string> seen;
+  for (const table_schema& t : declared) {
+    if (!seen.insert(t.name).second) return "table " + t.name + " is declared twice; table names must be unique";
+    auto it = tables_.find(t.name);
+    if (it == tables_.end()) continue;
+    if (!it->second.same_keys(t)) {
+      return "table " + t.name + ": the store " + db_.path() + " holds it with the key schema [" +
+             describe_keys(it->second) + "] but the configuration declares [" + describe_keys(t) +
+             "]; its items would not match the new keys. Declare the old key schema, give the table "
+             "another name, or use another store file (or delete this one to start empty)";
+    }
+  }
+  for (const table_schema& t : declared) {
+    if (tables_.count(t.name)) continue;
+    auto r = db_.prepare("INSERT INTO store_tables (name, definition) VALUES (?1, ?2)");
+    if (auto* e = std::get_if<std::string>(&r)) return "cannot record table " + t.name + ": " + *e;
+    auto& st = std::get<statement::lease>(r);
+    st->bind_text(1, t.name);
+    st->bind_text(2, to_create_table_json(t));
+    if (st->step() != statement::step_result::done) return "cannot record table " + t.name + ": " + st->error_message();
+    tables_.emplace(t.name, t);
+  }
+  return std::nullopt;
+}
+
+std::vector<table_schema> item_tables::tables() const {
+  std::vector<table_schema> out;
+  for (const auto& [name, t] : tables_) out.push_back(t);
+  return out;
+}
+
+const table_schema* item_tables::find(std::string_view name) const {
+  auto it = tables_.find(name);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+dynamo_result item_tables::put_item(const rj::Value& request) {
+  return guarded([&] {
+    request_context ctx(tables_, request);
+    const rj::Value& item = required(request, "Item", "item");
+    check_item(item);
+    item_key key = key_from_item(*ctx.table, item);
+    auto cond = parse_condition(ctx, ctx.string_member("ConditionExpression"), "ConditionExpression");
+    ctx.check_unused();
+    std::string_view rv = return_values(request, false);
+
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    // The hot path ($connect's put) is one INSERT; the old item is read only when needed.
+    if (cond || rv == "ALL_OLD") {
+      std::optional<std::string> old = load(db_, *ctx.table, key);
+      rj::Value old_item;
+      if (old) old_item = parse_item(*old, alloc);
+      if (cond && !evaluate(*cond, old ? &old_item : nullptr)) {
+        throw failure{dynamo_error::conditional_check_failed, "The conditional request failed"};
+      }
+      if (rv == "ALL_OLD" && old) set_attributes(r, std::move(old_item));
+    }
+    store_item(db_, *ctx.table, key, to_text(item));
+    return r;
+  });
+}
+
+dynamo_result item_tables::get_item(const rj::Value& request) {
+  return guarded([&] {
+    request_context ctx(tables_, request);
+    item_key key = key_from_key(*ctx.table, required(request, "Key", "key"));
+    std::vector<std::string> projection = parse_projection(ctx, ctx.string_member("ProjectionExpression"));
+    ctx.check_unused();
+    dynamo_result r;
+    if (std::optional<std::string> text = load(db_, *ctx.table, key)) {
+      auto& alloc = r.body().GetAllocator();
+      r.body().AddMember("Item", project(parse_item(*text, alloc), projection, alloc), alloc);
+    }
+    return r;
+  });
+}
+
+dynamo_result item_tables::delete_item(const rj::Value& request) {
+  return guarded([&] {
+    request_context ctx(tables_, request);
+    item_key key = key_from_key(*ctx.table, required(request, "Key", "key"));
+    auto cond = parse_condition(ctx, ctx.string_member("ConditionExpression"), "ConditionExpression");
+    ctx.check_unused();
+    std::string_view rv = return_values(request, false);
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    if (cond) {
+      std::optional<std::string> old = load(db_, *ctx.table, key);
+      rj::Value old_item;
+      if (old) old_item = parse_item(*old, alloc);
+      if (!evaluate(*cond, old ? &old_item : nullptr)) {
+        throw failure{dynamo_error::conditional_check_failed, "The conditional request failed"};
+      }
+    }
+    std::optional<std::string> old = remove_item(db_, *ctx.table, key);
+    if (rv == "ALL_OLD" && old) set_attributes(r, parse_item(*old, alloc));
+    return r;
+  });
+}
+
+dynamo_result item_tables::update_item(const rj::Value& request) {
+  return guarded([&] {
+    request_context ctx(tables_, request);
+    const table_schema& t = *ctx.table;
+    const rj::Value& key_json = required(request, "Key", "key");
+    item_key key = key_from_key(t, key_json);
+    update_expression update;
+    if (const rj::Value* text = ctx.string_member("UpdateExpression")) {
+      auto u = parse_update_expression(view(*text), *ctx.attrs);
+      if (auto* e = std::get_if<std::string>(&u)) fail(*e);
+      update = std::move(std::get<update_expression>(u));
+    }
+    auto cond = parse_condition(ctx, ctx.string_member("ConditionExpression"), "ConditionExpression");
+    ctx.check_unused();
+    std::string_view rv = return_values(request, true);
+
+    std::vector<std::string> touched;
+    for (const set_action& a : update.set) touched.push_back(a.path);
+    for (const std::string& p : update.remove) touched.push_back(p);
+    for (const auto& [p, v] : update.add) touched.push_back(p);
+    for (const auto& [p, v] : update.del) touched.push_back(p);
+    for (const std::string& p : touched) {
+      if (p == t.hash_key.name || (t.range_key && p == t.range_key->name)) {
+        fail(invalid + "Cannot update attribute " + p + ". This attribute is part of the key");
+      }
+    }
+
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    std::optional<std::string> old_text = load(db_, t, key);
+    rj::Value old_item(rj::kObjectType);
+    if (old_text) old_item = parse_item(*old_text, alloc);
+    const rj::Value* old_ptr = old_text ? &old_item : nullptr;
+    if (cond && !evaluate(*cond, old_ptr)) {
+      throw failure{dynamo_error::conditional_check_failed, "The conditional request failed"};
+    }
+
+    // Every operand reads the item as it was before the update, as in DynamoDB.
+    rj::Value item(old_item, alloc);
+    if (!old_text) {
+      for (auto m = key_json.MemberBegin(); m != key_json.MemberEnd(); ++m) {
+        item.AddMember(rj::Value(m->name, alloc), rj::Value(m->value, alloc), alloc);
+      }
+    }
+    auto assign = [&](const std::string& name, rj::Value value) {
+      auto it = item.FindMember(name.c_str());
+      if (it != item.MemberEnd()) {
+        it->value = value;
+      } else {
+        item.AddMember(rj::Value(name.c_str(), alloc), value, alloc);
+      }
+    };
+    std::function<const rj::Value&(const operand&)> eval = [&](const operand& o) -> const rj::Value& {
+      if (o.k == operand::kind::value) return *o.value;
+      const rj::Value* v = old_ptr ? member(*old_ptr, o.path) : nullptr;
+      if (o.k == operand::kind::if_not_exists) return v ? *v : eval(*o.fallback);
+      if (!v) fail("The provided expression refers to an attribute that does not exist in the item");
+      return *v;
+    };
+    for (const set_action& a : update.set) {
+      const rj::Value& left = eval(a.left);
+      if (!a.right) {
+        assign(a.path, rj::Value(left, alloc));
+        continue;
+      }
+      const rj::Value& right = eval(*a.right);
+      for (const rj::Value* v : {&left, &right}) {
+        if (type_of(*v) != "N") {
+          fail("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or "
+               "function: " + std::string(1, a.op) + ", operand type: " + std::string(type_of(*v)));
+        }
+      }
+      decimal rhs = number_of(right);
+      assign(a.path, number_value(checked_sum(number_of(left), a.op == '-' ? negate(rhs) : rhs), alloc));
+    }
+    for (const std::string& p : update.remove) item.EraseMember(p.c_str());
+    for (const auto& [p, v] : update.add) {
+      std::string_view vt = type_of(*v);
+      if (vt != "N" && vt != "SS" && vt != "NS" && vt != "BS") {
+        fail("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, "
+             "operand type: " + std::string(vt == "S" ? "STRING" : vt == "B" ? "BINARY" : vt == "BOOL" ? "BOOLEAN"
+                                             : vt == "L" ? "LIST" : vt == "M" ? "MAP" : "NULL"));
+      }
+      const rj::Value* existing = member(item, p);
+      if (!existing) {
+        assign(p, rj::Value(*v, alloc));
+        continue;
+      }
+      if (type_of(*existing) != vt) fail("An operand in the update expression has an incorrect data type");
+      if (vt == "N") {
+        assign(p, number_value(checked_sum(number_of(*existing), number_of(*v)), alloc));
+        continue;
+      }
+      rj::Value merged(*existing, alloc);
+      rj::Value& elements = merged.MemberBegin()->value;
+      for (const rj::Value& e : payload_of(*v).GetArray()) {
+        bool present = std::any_of(elements.Begin(), elements.End(),
+                                   [&](const rj::Value& x) { return same_element(vt, x, e); });
+        if (!present) elements.PushBack(rj::Value(e, alloc), alloc);
+      }
+      assign(p, std::move(merged));
+    }
+    for (const auto& [p, v] : update.del) {
+      std::string_view vt = type_of(*v);
+      if (vt != "SS" && vt != "NS" && vt != "BS") {
+        fail("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, "
+             "operand type: " + std::string(vt));
+      }
+      const rj::Value* existing = member(item, p);
+      if (!existing) continue;
+      if (type_of(*existing) != vt) fail("An operand in the update expression has an incorrect data type");
+      rj::Value kept(rj::kArrayType);
+      for (const rj::Value& x : payload_of(*existing).GetArray()) {
+        bool removed = std::any_of(payload_of(*v).Begin(), payload_of(*v).End(),
+                                   [&](const rj::Value& e) { return same_element(vt, x, e); });
+        if (!removed) kept.PushBack(rj::Value(x, alloc), alloc);
+      }
+      if (kept.Empty()) {
+        item.EraseMember(p.c_str());
+      } else {
+        rj::Value set(rj::kObjectType);
+        set.AddMember(rj::Value(vt.data(), static_cast<rj::SizeType>(vt.size()), alloc), kept, alloc);
+        assign(p, std::move(set));
+      }
+    }
+    if (item_size(item) > max_item_bytes) fail("Item size to update has exceeded the maximum allowed size");
+    store_item(db_, t, key, to_text(item));
+
+    rj::Value attributes(rj::kObjectType);
+    if (rv == "ALL_OLD" && old_text) {
+      attributes.CopyFrom(old_item, alloc);
+    } else if (rv == "ALL_NEW") {
+      attributes.CopyFrom(item, alloc);
+    } else if (rv == "UPDATED_OLD" || rv == "UPDATED_NEW") {
+      const rj::Value& from = rv == "UPDATED_OLD" ? old_item : item;
+      for (const std::string& p : touched) {
+        if (const rj::Value* v = member(from, p)) {
+          attributes.AddMember(rj::Value(p.c_str(), alloc), rj::Value(*v, alloc), alloc);
+        }
+      }
+    }
+    set_attributes(r, std::move(attributes));
+    return r;
+  });
+}
+
+namespace {
+
+// Query's and Scan's shared loop: runs ST, filters and projects, pages.
+struct page_options {
+  std::optional<long long> limit;
+  std::vector<std::string> projection;
+  const condition* filter = nullptr;
+  bool count_only = false;
+};
+
+dynamo_result read_page(statement& st, const table_schema& t, const page_options& o) {
+  dynamo_result r;
+  auto& alloc = r.body().GetAllocator();
+  rj::Value items(rj::kArrayType);
+  std::int64_t count = 0, scanned = 0;
+  std::size_t bytes = 0;
+  rj::Value last_key;
+  bool more = false;
+  while (true) {
+    auto step = st.step();
+    if (step == statement::step_result::done) break;
+    if (step == statement::step_result::error) fail_internal(st.error_message());
+    std::string_view text = st.column_text(0);
+    rj::Value item = parse_item(text, alloc);
+    ++scanned;
+    bytes += text.size();
+    if (!o.filter || evaluate(*o.filter, &item)) {
+      ++count;
+      if (!o.count_only) items.PushBack(project(rj::Value(item, alloc), o.projection, alloc), alloc);
+    }
+    // DynamoDB stops a page at Limit evaluated items or at 1 MB, and then returns the last
+    // evaluated key even when no item follows.
+    if ((o.limit && scanned >= *o.limit) || bytes >= max_page_bytes) {
+      last_key = key_of(t, item, alloc);
+      more = true;
+      break;
+    }
+  }
+  if (!o.count_only) r.body().AddMember("Items", items, alloc);
+  r.body().AddMember("Count", rj::Value(count), alloc);
+  r.body().AddMember("ScannedCount", rj::Value(scanned), alloc);
+  if (more) r.body().AddMember("LastEvaluatedKey", last_key, alloc);
+  return r;
+}
+
+page_options read_page_options(request_context& ctx, const rj::Value& request, std::unique_ptr<condition>& filter) {
+  page_options o;
+  o.limit = read_limit(request);
+  o.count_only = read_count_only(request);
+  o.projection = parse_projection(ctx, ctx.string_member("ProjectionExpression"));
+  filter = parse_condition(ctx, ctx.string_member("FilterExpression"), "FilterExpression");
+  o.filter = filter.get();
+  if (const rj::Value* index = optional_string(request, "IndexName")) {
+    fail("The table does not have the specified index: " + std::string(view(*index)) +
+         " (secondary indexes are not emulated)");
+  }
+  return o;
+}
+
+// The smallest byte string greater than every string that starts with PREFIX, if there is one.
+std::optional<std::string> prefix_successor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (prefix.empty()) return std::nullopt;
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+}  // namespace
+
+dynamo_result item_tables::query(const rj::Value& request) {
+  return guarded([&] {
+    request_context ctx(tables_, request);
+    const table_schema& t = *ctx.table;
+    const rj::Value* kce = ctx.string_member("KeyConditionExpression");
+    if (!kce) fail("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
+    auto parsed = parse_key_condition_expression(view(*kce), *ctx.attrs);
+    if (auto* e = std::get_if<std::string>(&parsed)) fail(*e);
+    std::vector<key_term> terms = std::move(std::get<std::vector<key_term>>(parsed));
+    std::unique_ptr<condition> filter;
+    page_options o = read_page_options(ctx, request, filter);
+    ctx.check_unused();
+
+    const key_term* hash = nullptr;
+    const key_term* range = nullptr;
+    for (const key_term& term : terms) {
+      if (term.path == t.hash_key.name) {
+        if (hash) fail("KeyConditionExpressions must only contain one condition per key");
+        hash = &term;
+      } else if (t.range_key && term.path == t.range_key->name) {
+        if (range) fail("KeyConditionExpressions must only contain one condition per key");
+        range = &term;
+      } else if (t.range_key) {
+        fail("Query condition missed key schema element: " + t.range_key->name);
+      } else {
+        fail("Query key condition not supported");
+      }
+    }
+    if (!hash) fail("Query condition missed key schema element: " + t.hash_key.name);
+    if (hash->k != key_term::kind::eq) fail("Query key condition not supported");
+    auto typed = [&](const rj::Value* v, const key_attribute& k) {
+      if (type_of(*v) != to_string(k.type)) {
+        fail(invalid + "Condition parameter type does not match schema type");
+      }
+      return key_bytes(*v, k.type);
+    };
+    std::string hk = typed(hash->a, t.hash_key);
+
+    std::string sql = "SELECT item FROM store_items WHERE tbl = ?1 AND hk = ?2";
+    std::vector<std::pair<int, std::string>> blobs;  // parameter, bytes
+    if (range) {
+      std::string a = typed(range->a, *t.range_key);
+      switch (range->k) {
+        case key_term::kind::eq: sql += " AND rk = ?3"; break;
+        case key_term::kind::lt: sql += " AND rk < ?3"; break;
+        case key_term::kind::le: sql += " AND rk <= ?3"; break;
+        case key_term::kind::gt: sql += " AND rk > ?3"; break;
+        case key_term::kind::ge: sql += " AND rk >= ?3"; break;
+        case key_term::kind::between: {
+          std::string b = typed(range->b, *t.range_key);
+          if (a > b) {
+            fail("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater "
+                 "than or equal to lower bound; lower bound operand: AttributeValue: " + to_text(*range->a) +
+                 ", upper bound operand: AttributeValue: " + to_text(*range->b));
+          }
+          sql += " AND rk >= ?3 AND rk <= ?4";
+          blobs.emplace_back(4, std::move(b));
+          break;
+        }
+        case key_term::kind::begins_with: {
+          if (t.range_key->type == key_type::N) {
+            fail("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator "
+                 "or function: begins_with, operand type: N");
+          }
+          sql += " AND rk >= ?3";
+          if (auto next = prefix_successor(a)) {
+            sql += " AND rk < ?4";
+            blobs.emplace_back(4, std::move(*next));
+          }
+          break;
+        }
+      }
+      blobs.emplace_back(3, std::move(a));
+    }
+    bool forward = true;
+    if (const rj::Value* f = member(request, "ScanIndexForward")) {
+      if (!f->IsBool()) fail("ScanIndexForward must be true or false");
+      forward = f->GetBool();
+    }
+    if (const rj::Value* start = member(request, "ExclusiveStartKey")) {
+      item_key k = key_from_key(t, *start, "The provided starting key is invalid: ");
+      if (k.hk != hk) fail("The provided starting key is invalid: The provided key element does not match the query's hash key");
+      sql += forward ? " AND rk > ?5" : " AND rk < ?5";
+      blobs.emplace_back(5, std::move(k.rk));
+    }
+    sql += forward ? " ORDER BY rk ASC LIMIT ?6" : " ORDER BY rk DESC LIMIT ?6";
+
+    auto st = prepare(db_, sql);
+    st->bind_text(1, t.name);
+    st->bind_blob(2, hk);
+    for (const auto& [index, bytes] : blobs) st->bind_blob(index, bytes);
+    st->bind_int64(6, o.limit.value_or(-1));
+    return read_page(*st, t, o);
+  });
+}
+
+dynamo_result item_tables::scan(const rj::Value& request) {
+  return guarded([&] {
+    request_context ctx(tables_, request);
+    const table_schema& t = *ctx.table;
+    std::unique_ptr<condition> filter;
+    page_options o = read_page_options(ctx, request, filter);
+    ctx.check_unused();
+    if (const rj::Value* total = member(request, "TotalSegments"); total && !(total->IsInt() && total->GetInt() == 1)) {
+      fail("parallel Scan (TotalSegments > 1) is not supported by the emulator");
+    }
+    std::optional<item_key> start;
+    if (const rj::Value* s = member(request, "ExclusiveStartKey")) {
+      start = key_from_key(t, *s, "The provided starting key is invalid: ");
+    }
+    auto st = prepare(db_, start ? "SELECT item FROM store_items WHERE tbl = ?1 AND (hk, rk) > (?2, ?3) "
+                                   "ORDER BY hk, rk LIMIT ?4"
+                                 : "SELECT item FROM store_items WHERE tbl = ?1 ORDER BY hk, rk LIMIT ?4");
+    st->bind_text(1, t.name);
+    if (start) {
+      st->bind_blob(2, start->hk);
+      st->bind_blob(3, start->rk);
+    }
+    st->bind_int64(4, o.limit.value_or(-1));
+    return read_page(*st, t, o);
+  });
+}
+
+}  // namespace apigw::store

@@ -1,0 +1,83 @@
+// The store handlers and the emulator share: DynamoDB-shaped item tables and the emulator's
+// connection records, in one SQLite database (":memory:" by default, or a file in WAL mode).
+// Thread-safety: every member function may be called from any thread at once. One SQLite
+// connection serves all of them, guarded by one mutex: each operation (a DynamoDB request, a
+// connection record write) runs alone, which makes every operation atomic and gives the single
+// writer SQLite wants without busy retries. Operations take microseconds (prepared statements
+// are cached); other processes (sqlite3, `store scan`) may read the file at the same time (WAL).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "store/connection_record.hpp"
+#include "store/connection_records.hpp"
+#include "store/database.hpp"
+#include "store/dynamo_result.hpp"
+#include "store/item_tables.hpp"
+#include "store/table_schema.hpp"
+
+namespace apigw::store {
+
+class session_store {
+ public:
+  struct options {
+    std::string path = std::string(database::memory_path);  // or a file, kept between runs
+    std::chrono::milliseconds busy_timeout = std::chrono::seconds(5);
+  };
+
+  // Opens the database and declares TABLES. On an existing file, item tables and their items are
+  // kept, tables the file holds but TABLES omits stay readable, and the connection records of the
+  // previous run are cleared. Errors (an actionable message): the file cannot be opened, is not
+  // an emulator store, or holds a declared table with another key schema.
+  static std::variant<std::unique_ptr<session_store>, std::string> open(const options& opts,
+                                                                        const std::vector<table_schema>& tables);
+
+  session_store(std::unique_ptr<database> db, const options& opts);  // use open()
+  session_store(const session_store&) = delete;
+  session_store& operator=(const session_store&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::vector<table_schema> tables() const;
+
+  // ---- DynamoDB: the request and response JSON of the DynamoDB API ----
+  // REQUIRES: REQUEST outlives the call (the result never refers to it).
+  dynamo_result put_item(const rapidjson::Value& request);
+  dynamo_result get_item(const rapidjson::Value& request);
+  dynamo_result delete_item(const rapidjson::Value& request);
+  dynamo_result update_item(const rapidjson::Value& request);
+  dynamo_result query(const rapidjson::Value& request);
+  dynamo_result scan(const rapidjson::Value& request);
+
+  // By operation name: "PutItem" or the X-Amz-Target form "DynamoDB_20120810.PutItem".
+  dynamo_result call(std::string_view operation, const rapidjson::Value& request);
+  // The same with the request as JSON text (a SerializationException when it does not parse):
+  //   store.call_json("GetItem", R"({"TableName": "t", "Key": {"id": {"S": "a"}}})")
+  dynamo_result call_json(std::string_view operation, std::string_view request_json);
+
+  // ---- The emulator's connection records ----
+  std::optional<std::string> insert_connection(const connection_record& r);
+  // false when there is no such record.
+  std::variant<bool, std::string> touch_connection(std::string_view id, std::int64_t at_ms);
+  std::variant<bool, std::string> delete_connection(std::string_view id);
+  std::variant<std::optional<connection_record>, std::string> get_connection(std::string_view id);
+  std::variant<std::vector<connection_record>, std::string> list_connections();
+
+ private:
+  std::string path_;
+  mutable std::mutex mutex_;
+  std::unique_ptr<database> db_;  // guarded by mutex_
+  item_tables items_;             // guarded by mutex_
+  connection_records connections_;  // guarded by mutex_
+};
+
+}  // namespace apigw::store

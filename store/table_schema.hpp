@@ -1,0 +1,52 @@
+// The key schema of one DynamoDB-shaped table, and its parser from DynamoDB's CreateTable JSON
+// (what a user pastes from a CloudFormation AWS::DynamoDB::Table's Properties).
+// Thread-safety: plain values and free functions without shared state; safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <rapidjson/document.h>
+
+namespace apigw::store {
+
+// DynamoDB's scalar key types.
+enum class key_type { S, N, B };
+
+std::string_view to_string(key_type t);
+std::optional<key_type> parse_key_type(std::string_view s);
+
+struct key_attribute {
+  std::string name;
+  key_type type = key_type::S;
+
+  bool operator==(const key_attribute&) const = default;
+};
+
+struct table_schema {
+  std::string name;
+  key_attribute hash_key;
+  std::optional<key_attribute> range_key;
+
+  // Same key schema (the name is not compared).
+  bool same_keys(const table_schema& other) const {
+    return hash_key == other.hash_key && range_key == other.range_key;
+  }
+};
+
+// "connectionId (S) HASH" or "pk (S) HASH, sk (N) RANGE": how messages show a key schema.
+std::string describe_keys(const table_schema& t);
+
+// Parses {"TableName", "KeySchema", "AttributeDefinitions", ...} as CreateTable takes it.
+// Throughput, billing, streams, SSE, tags, TTL and the like are accepted and ignored; secondary
+// indexes are refused (not emulated). JSON_PATH prefixes every message, e.g.
+// "tables[0].KeySchema: expected 1 or 2 elements (HASH, then optional RANGE), found 3".
+std::variant<table_schema, std::string> parse_table_schema(const rapidjson::Value& value,
+                                                           std::string_view json_path);
+
+// The CreateTable JSON of T (TableName, KeySchema, AttributeDefinitions), compact.
+std::string to_create_table_json(const table_schema& t);
+
+}  // namespace apigw::store

@@ -1,0 +1,139 @@
+// The apigw-ws-emulator executable: the "listening on" line, graceful shutdown on SIGTERM/SIGINT
+// (close 1001 "Going away", exit 0), and exit status 2 with a message for bad input.
+#include "tests/e2e/e2e_common.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "tests/support/child_process.hpp"
+
+#ifndef APIGW_EMULATOR_BINARY
+#error "APIGW_EMULATOR_BINARY must name the apigw-ws-emulator executable"
+#endif
+
+namespace apigw::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A config file in a fresh temporary directory, removed with the object.
+class temp_config {
+ public:
+  explicit temp_config(std::string_view text, std::string name = "api.json") {
+    static int counter = 0;
+    dir_ = fs::temp_directory_path() /
+           ("apigw-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::create_directories(dir_);
+    path_ = dir_ / name;
+    std::ofstream(path_) << text;
+  }
+  ~temp_config() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path dir_;
+  fs::path path_;
+};
+
+std::string echo_api() {
+  api_config api;
+  api.add_route("echo", "echo", true);
+  return api.json();
+}
+
+// The port of a "listening on ws://127.0.0.1:PORT/dev\n" line, or 0.
+std::uint16_t listening_port(const std::string& line) {
+  static const std::regex re(R"(^listening on ws://127\.0\.0\.1:([0-9]+)/dev\n$)");
+  std::smatch m;
+  if (!std::regex_match(line, m, re)) return 0;
+  return static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+void expect_graceful_shutdown(int signo) {
+  temp_config config(echo_api());
+  child_process child(APIGW_EMULATOR_BINARY, {"--config", config.path(), "--host", "127.0.0.1", "--port", "0"});
+  const std::string line = child.read_stdout_line(10s);
+  const auto port = listening_port(line);
+  ASSERT_NE(port, 0) << "stdout: \"" << line << "\", stderr: " << child.read_stderr_all(100ms);
+
+  ws_client client;
+  connect_options o;
+  o.port = port;
+  o.target = "/dev";
+  ASSERT_TRUE(client.connect(o).upgraded);
+  ASSERT_TRUE(round_trip(client, R"({"action":"echo"})", R"({"action":"echo"})"));
+
+  ASSERT_TRUE(child.signal(signo));
+  const auto m = client.read();
+  EXPECT_TRUE(m.is_close(1001, "Going away")) << m;
+  EXPECT_EQ(child.wait(10s), 0);
+  EXPECT_EQ(child.read_stdout_all(1s), "") << "more than one line on stdout";
+}
+
+TEST(CliTest, PrintsTheListeningLineAndServesOnThatPort) {
+  temp_config config(echo_api());
+  child_process child(APIGW_EMULATOR_BINARY, {"--config", config.path(), "--port", "0"});
+  const std::string line = child.read_stdout_line(10s);
+  const auto port = listening_port(line);
+  ASSERT_NE(port, 0) << "stdout: \"" << line << "\", stderr: " << child.read_stderr_all(100ms);
+
+  ws_client client;
+  connect_options o;
+  o.port = port;
+  o.target = "/dev";
+  ASSERT_TRUE(client.connect(o).upgraded);
+  EXPECT_TRUE(round_trip(client, R"({"action":"echo","x":1})", R"({"action":"echo","x":1})"));
+  client.close(1000, "");
+  child.signal(SIGTERM);
+  EXPECT_EQ(child.wait(10s), 0);
+}
+
+TEST(CliTest, SigtermClosesConnectionsWithGoingAwayAndExitsZero) { expect_graceful_shutdown(SIGTERM); }
+
+TEST(CliTest, SigintClosesConnectionsWithGoingAwayAndExitsZero) { expect_graceful_shutdown(SIGINT); }
+
+// Runs the binary with ARGS and expects exit status 2, nothing on stdout and NEEDLE on stderr.
+void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
+  child_process child(APIGW_EMULATOR_BINARY, args);
+  const auto status = child.wait(10s);
+  const std::string out = child.read_stdout_all(1s);
+  const std::string err = child.read_stderr_all(1s);
+  EXPECT_EQ(status, 2) << "stderr: " << err;
+  EXPECT_EQ(out.find("listening"), std::string::npos) << out;
+  EXPECT_NE(err.find(needle), std::string::npos) << "stderr does not name \"" << needle << "\": " << err;
+}
+
+TEST(CliTest, UnknownFlagExitsTwo) { expect_usage_error({"--bogus-flag"}, "--bogus-flag"); }
+
+TEST(CliTest, MissingConfigFileExitsTwo) {
+  const std::string path = (fs::temp_directory_path() / "apigw-e2e-no-such-file.json").string();
+  expect_usage_error({"--config", path, "--port", "0"}, "apigw-e2e-no-such-file.json");
+}
+
+TEST(CliTest, MalformedConfigExitsTwoNamingTheFile) {
+  temp_config config("{\"routeSelectionExpression\": \"$request.body.action\",\n  \"routes\": [\n", "broken.json");
+  expect_usage_error({"--config", config.path(), "--port", "0"}, "broken.json");
+}
+
+TEST(CliTest, UnknownHandlerExitsTwoNamingIt) {
+  api_config api;
+  api.add_route("x", "bad").add_integration("bad", builtin("no_such_handler"));
+  temp_config config(api.json());
+  expect_usage_error({"--config", config.path(), "--port", "0"}, "no_such_handler");
+}
+
+TEST(CliTest, MalformedSelectionExpressionExitsTwoNamingIt) {
+  api_config api;
+  api.expression = "${request.body.action";
+  api.add_route("echo", "echo", true);
+  temp_config config(api.json());
+  expect_usage_error({"--config", config.path(), "--port", "0"}, "${request.body.action");
+}
+
+}  // namespace
+}  // namespace apigw::e2e

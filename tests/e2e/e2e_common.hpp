@@ -1,0 +1,195 @@
+// Shared pieces of the end-to-end tests: an API config builder, a fixture owning an in-process
+// server with a recorder registered as handler "recorder", and assertions on AWS's error frames.
+// Thread-safety: test-thread only.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tests/support/json_doc.hpp"
+#include "tests/support/raw_connection.hpp"
+#include "tests/support/recorder.hpp"
+#include "tests/support/test_server.hpp"
+#include "tests/support/ws_client.hpp"
+
+namespace apigw::e2e {
+
+using namespace apigw::test_support;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+// TEXT as a JSON string literal (with the quotes).
+inline std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+// A route: KEY served by INTEGRATION, two-way when TWO_WAY.
+inline std::string route(std::string_view key, std::string_view integration, bool two_way = false) {
+  std::string r = "{\"routeKey\":" + json_string(key) + ",\"integration\":" + json_string(integration);
+  if (two_way) r += ",\"routeResponseSelectionExpression\":\"$default\"";
+  return r + "}";
+}
+
+// An integration running built-in handler HANDLER with OPTIONS (a JSON object).
+inline std::string builtin(std::string_view handler, std::string_view options = "{}") {
+  return "{\"type\":\"builtin\",\"handler\":" + json_string(handler) + ",\"options\":" +
+         std::string(options) + "}";
+}
+
+// The JSON config of one API. Integrations "echo" and "inspect" are always defined.
+struct api_config {
+  std::string expression = "$request.body.action";
+  std::string api_id = "e2eapi0001";
+  std::string stage = R"({"name":"dev"})";
+  std::string limits;  // members of "limits", e.g. R"("idleTimeoutSeconds":0.3)"
+  std::vector<std::string> routes;
+  std::vector<std::pair<std::string, std::string>> integrations;
+
+  api_config& add_route(std::string_view key, std::string_view integration, bool two_way = false) {
+    routes.push_back(route(key, integration, two_way));
+    return *this;
+  }
+  api_config& add_integration(std::string name, std::string spec) {
+    integrations.emplace_back(std::move(name), std::move(spec));
+    return *this;
+  }
+
+  std::string json() const {
+    std::string j = "{\"name\":\"e2e\",\"apiId\":" + json_string(api_id) +
+                    ",\"routeSelectionExpression\":" + json_string(expression) +
+                    ",\"stage\":" + stage;
+    if (!limits.empty()) j += ",\"limits\":{" + limits + "}";
+    j += ",\"routes\":[";
+    for (std::size_t i = 0; i < routes.size(); ++i) j += (i ? "," : "") + routes[i];
+    j += "],\"integrations\":{\"echo\":" + builtin("echo") + ",\"inspect\":" + builtin("inspect");
+    for (const auto& [name, spec] : integrations) j += "," + json_string(name) + ":" + spec;
+    return j + "}}";
+  }
+};
+
+// An integration running the fixture's recorder.
+inline std::string recorder_integration() { return R"({"type":"builtin","handler":"recorder"})"; }
+
+// The value of field NAME (any case) in the object at CONTAINER ("headers") of event E.
+inline std::optional<std::string> field_of(const json_doc& e, std::string_view container,
+                                           std::string_view name) {
+  for (const auto& key : e.keys(container)) {
+    if (iequals(key, name)) return e.str(std::string(container) + "." + key);
+  }
+  return std::nullopt;
+}
+
+inline bool has_field(const json_doc& e, std::string_view container, std::string_view name) {
+  for (const auto& key : e.keys(container)) {
+    if (iequals(key, name)) return true;
+  }
+  return false;
+}
+
+inline const std::string id_pattern = "[A-Za-z0-9_-]{15}=";
+
+inline bool is_id(std::string_view s) {
+  static const std::regex re("^" + id_pattern + "$");
+  return std::regex_match(s.begin(), s.end(), re);
+}
+
+inline std::string regex_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// M is exactly the text frame
+// {"message": "MESSAGE", "connectionId":"CONNECTION_ID", "requestId":"<an id>"}
+// (any well-formed id when CONNECTION_ID is empty).
+inline ::testing::AssertionResult is_error_frame(const ws_message& m, std::string_view message,
+                                                 std::string_view connection_id) {
+  if (m.type != ws_message::kind::text) {
+    return ::testing::AssertionFailure() << "expected a text frame, got " << m;
+  }
+  const std::string id = connection_id.empty() ? id_pattern : regex_escape(connection_id);
+  const std::regex re("^\\{\"message\": \"" + regex_escape(message) + "\", \"connectionId\":\"" + id +
+                      "\", \"requestId\":\"" + id_pattern + "\"\\}$");
+  if (!std::regex_match(m.data, re)) {
+    return ::testing::AssertionFailure()
+           << "expected {\"message\": \"" << message << "\", \"connectionId\":\""
+           << (connection_id.empty() ? "<id>" : std::string(connection_id))
+           << "\", \"requestId\":\"<id>\"}, got " << m;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// A fixture with a recorder registered as handler "recorder".
+class e2e_test : public ::testing::Test {
+ protected:
+  void start(const api_config& api, unsigned threads = 2) {
+    server_ = std::make_unique<test_server>(api.json(), named_handlers{{"recorder", recorder_}}, threads);
+  }
+
+  // A client connected to TARGET (default /STAGE); nullptr (and a failure) when the upgrade fails.
+  std::unique_ptr<ws_client> open(std::string target = "", header_list headers = {}) {
+    auto o = server_->options(std::move(target));
+    o.headers = std::move(headers);
+    return open_with(o);
+  }
+
+  std::unique_ptr<ws_client> open_with(const connect_options& o) {
+    auto client = std::make_unique<ws_client>();
+    const auto hs = client->connect(o);
+    if (!hs.upgraded) {
+      ADD_FAILURE() << "upgrade of " << o.target << " failed: status " << hs.status << ", "
+                    << hs.error;
+      return nullptr;
+    }
+    return client;
+  }
+
+  // The connectionId of the latest CONNECT event the recorder saw ("" when none).
+  std::string last_connection_id() const {
+    const auto connects = recorder_->events("CONNECT");
+    if (connects.empty()) return "";
+    return connects.back().str("requestContext.connectionId").value_or("");
+  }
+
+  std::shared_ptr<recorder> recorder_ = std::make_shared<recorder>();
+  std::unique_ptr<test_server> server_;
+};
+
+// Sends TEXT and expects EXPECTED as the next frame.
+inline ::testing::AssertionResult round_trip(ws_client& c, std::string_view text,
+                                             std::string_view expected) {
+  if (!c.send_text(text)) return ::testing::AssertionFailure() << "send failed";
+  const auto m = c.read();
+  if (!m.is_text(expected)) {
+    return ::testing::AssertionFailure() << "expected text \"" << expected << "\", got " << m;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+inline long long elapsed_ms(steady::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - since).count();
+}
+
+}  // namespace apigw::e2e

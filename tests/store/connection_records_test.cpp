@@ -1,0 +1,44 @@
+#include <string>
+#include <variant>
+
+#include <gtest/gtest.h>
+
+#include "store/session_store.hpp"
+#include "tests/store/store_test_support.hpp"
+
+namespace apigw::store {
+namespace {
+
+std::vector<connection_record> list(session_store& s) {
+  auto r = s.list_connections();
+  if (auto* e = std::get_if<std::string>(&r)) {
+    ADD_FAILURE() << *e;
+    return {};
+  }
+  return std::get<std::vector<connection_record>>(r);
+}
+
+TEST(ConnectionRecordsTest, InsertsTouchesListsAndDeletes) {
+  auto store = testing::open_store();
+  ASSERT_TRUE(store);
+  connection_record a{"a=", 1000, 1000, "10.0.0.1", "curl/8", std::string(R"({"principalId":"me"})")};
+  connection_record b{"b=", 2000, 2000, "10.0.0.2", "", std::nullopt};
+  EXPECT_FALSE(store->insert_connection(b));
+  EXPECT_FALSE(store->insert_connection(a));
+  EXPECT_EQ(list(*store), (std::vector<connection_record>{a, b}));
+
+  EXPECT_EQ(std::get<bool>(store->touch_connection("a=", 5000)), true);
+  EXPECT_EQ(std::get<bool>(store->touch_connection("zz", 5000)), false);
+  auto got = store->get_connection("a=");
+  ASSERT_TRUE(std::holds_alternative<std::optional<connection_record>>(got));
+  ASSERT_TRUE(std::get<std::optional<connection_record>>(got).has_value());
+  EXPECT_EQ(std::get<std::optional<connection_record>>(got)->last_active_at, 5000);
+
+  EXPECT_EQ(std::get<bool>(store->delete_connection("a=")), true);
+  EXPECT_EQ(std::get<bool>(store->delete_connection("a=")), false);
+  EXPECT_EQ(list(*store), (std::vector<connection_record>{b}));
+  EXPECT_FALSE(std::get<std::optional<connection_record>>(store->get_connection("a=")).has_value());
+}
+
+}  // namespace
+}  // namespace apigw::store

@@ -1,0 +1,55 @@
+#include "tests/support/test_server.hpp"
+
+#include <stdexcept>
+#include <variant>
+
+#include "config/config_loader.hpp"
+#include "emulator/server.hpp"
+#include "routes/handler_registry.hpp"
+
+namespace apigw::test_support {
+
+test_server::test_server(std::string_view config_json, named_handlers handlers, unsigned threads) {
+  auto loaded = config::load_text(config_json, "e2e.json");
+  if (auto* error = std::get_if<config::load_error>(&loaded)) {
+    throw std::runtime_error("config rejected: " + error->message);
+  }
+  auto spec = std::get<config::api_spec>(std::move(loaded));
+  stage_ = spec.stage.name;
+
+  auto registry = routes::handler_registry::with_builtins();
+  for (auto& [name, handler] : handlers) registry.add_instance(name, std::move(handler));
+
+  emulator::server_options options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = threads;
+  auto created = emulator::server::create(std::move(spec), registry, options);
+  if (auto* error = std::get_if<std::string>(&created)) {
+    throw std::runtime_error("server::create failed: " + *error);
+  }
+  server_ = std::get<std::unique_ptr<emulator::server>>(std::move(created));
+  if (auto error = server_->start(); !error.empty()) {
+    throw std::runtime_error("server::start failed: " + error);
+  }
+}
+
+test_server::~test_server() = default;
+
+std::uint16_t test_server::port() const { return server_->port(); }
+
+std::string test_server::url() const { return server_->url(); }
+
+std::string test_server::host_port() const { return "127.0.0.1:" + std::to_string(port()); }
+
+connect_options test_server::options(std::string target) const {
+  connect_options o;
+  o.host = "127.0.0.1";
+  o.port = port();
+  o.target = target.empty() ? "/" + stage_ : std::move(target);
+  return o;
+}
+
+void test_server::stop() { server_->stop(); }
+
+}  // namespace apigw::test_support

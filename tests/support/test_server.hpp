@@ -1,0 +1,50 @@
+// An emulator running in-process on 127.0.0.1, port 0, built from JSON config text plus extra
+// handlers (e.g. a recorder): what every end-to-end test talks to.
+// Thread-safety: create, use and destroy from the test's thread; the server runs its own threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "routes/handler.hpp"
+#include "tests/support/ws_client.hpp"
+
+namespace apigw::emulator {
+class server;
+}
+
+namespace apigw::test_support {
+
+using named_handlers = std::vector<std::pair<std::string, std::shared_ptr<routes::handler>>>;
+
+class test_server {
+ public:
+  // Loads CONFIG_JSON, registers HANDLERS next to the built-ins and starts the server with
+  // THREADS io threads. Throws std::runtime_error with the loader's or the server's message.
+  explicit test_server(std::string_view config_json, named_handlers handlers = {},
+                       unsigned threads = 2);
+  ~test_server();
+  test_server(const test_server&) = delete;
+  test_server& operator=(const test_server&) = delete;
+
+  std::uint16_t port() const;
+  std::string url() const;                              // ws://127.0.0.1:PORT/STAGE
+  std::string host_port() const;                        // "127.0.0.1:PORT"
+  const std::string& stage() const { return stage_; }
+
+  // Options to connect to TARGET (default "/STAGE").
+  connect_options options(std::string target = "") const;
+
+  // Closes every connection with 1001, runs $disconnect for each and joins the threads.
+  void stop();
+
+ private:
+  std::unique_ptr<emulator::server> server_;
+  std::string stage_;
+};
+
+}  // namespace apigw::test_support
