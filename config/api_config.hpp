@@ -38,7 +38,14 @@ struct integration_spec {
   std::string type = "builtin";
   std::string handler;          // a name in the handler registry
   std::string options_json = "{}";  // compact JSON text of "options"
+  std::string policy_json;      // compact JSON of the IAM policy document; empty: no policy
   std::string json_path;        // e.g. "integrations.echo", for error messages
+};
+
+// A DynamoDB table, declared with CreateTable's shape (checked by the store).
+struct table_spec {
+  std::string definition_json;  // compact JSON of the declaration
+  std::string json_path;        // e.g. "tables[0]"
 };
 
 struct route_spec {
@@ -54,6 +61,7 @@ struct route_spec {
 struct api_spec {
   std::string name = "websocket-api";
   std::string api_id;
+  std::string region = "us-east-1";  // for the ARNs handlers' permissions are checked against
   std::string route_selection_expression;
   stage_settings stage;
   server_settings server;
@@ -61,6 +69,7 @@ struct api_spec {
   config::limits limits;
   std::vector<route_spec> routes;
   std::map<std::string, integration_spec> integrations;
+  std::vector<table_spec> tables;
   std::string source;           // the file it came from, or "<built-in>"
 };
 

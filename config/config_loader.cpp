@@ -27,9 +27,9 @@ namespace rj = rapidjson;
 // of errors that follow from it. Checks run in a fixed order (top-level keys, name, apiId,
 // routeSelectionExpression, stage, server, limits, integrations, routes).
 
-constexpr std::array<std::string_view, 8> top_level_keys = {
-    "name",   "apiId",  "routeSelectionExpression", "stage", "server",
-    "limits", "routes", "integrations"};
+constexpr std::array<std::string_view, 10> top_level_keys = {
+    "name",   "apiId",  "region", "routeSelectionExpression", "stage", "server",
+    "limits", "routes", "integrations", "tables"};
 constexpr std::array<std::string_view, 2> stage_keys = {"name", "variables"};
 constexpr std::array<std::string_view, 2> server_keys = {"host", "port"};
 constexpr std::array<std::string_view, 5> limits_keys = {
@@ -37,7 +37,7 @@ constexpr std::array<std::string_view, 5> limits_keys = {
     "integrationTimeoutMillis"};
 constexpr std::array<std::string_view, 3> route_keys = {"routeKey", "integration",
                                                         "routeResponseSelectionExpression"};
-constexpr std::array<std::string_view, 3> integration_keys = {"type", "handler", "options"};
+constexpr std::array<std::string_view, 4> integration_keys = {"type", "handler", "options", "policy"};
 
 // AWS: API names are 1..128 characters; stage names 1..128 of [A-Za-z0-9_-]; stage variable
 // values at most 2048 characters.
@@ -165,6 +165,22 @@ bool is_stage_variable_value_char(char c) {
   return is_alnum(c) || std::string_view("-._~:/?#&=,").find(c) != std::string_view::npos;
 }
 
+std::string compact_json(const rj::Value& v) {
+  rj::StringBuffer buffer;
+  rj::Writer<rj::StringBuffer> writer(buffer);
+  v.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// "us-east-1", "eu-central-2", "us-gov-west-1": lowercase words and a number, joined by hyphens.
+bool is_region(std::string_view s) {
+  if (s.size() < 4 || s.size() > 32 || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return s.find('-') != std::string_view::npos && s.back() >= '0' && s.back() <= '9';
+}
+
 bool is_api_id(std::string_view s) {
   return s.size() == 10 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -282,12 +298,20 @@ class loader {
       return fail("routeSelectionExpression", "must not be empty, e.g. \"$request.body.action\"");
     }
 
+    if (!read_string(doc, "region", "", api.region)) return false;
+    if (!is_region(api.region)) {
+      return fail("region", "expected an AWS region name such as \"us-east-1\", found " +
+                                describe(*find(doc, "region")));
+    }
+
     if (const rj::Value* v = find(doc, "stage"); v && !read_stage(*v, api.stage)) return false;
     if (const rj::Value* v = find(doc, "server"); v && !read_server(*v, api.server)) return false;
     if (const rj::Value* v = find(doc, "limits"); v && !read_limits(*v, api.limits)) return false;
     if (const rj::Value* v = find(doc, "integrations"); v && !read_integrations(*v, api)) {
       return false;
     }
+
+    if (const rj::Value* v = find(doc, "tables"); v && !read_tables(*v, api)) return false;
 
     const rj::Value* routes = find(doc, "routes");
     if (!routes) {
@@ -448,10 +472,34 @@ class loader {
 
     if (const rj::Value* options = find(v, "options")) {
       if (!options->IsObject()) return fail_type(member_path(path, "options"), "an object", *options);
-      rj::StringBuffer buffer;
-      rj::Writer<rj::StringBuffer> writer(buffer);
-      options->Accept(writer);
-      spec.options_json.assign(buffer.GetString(), buffer.GetSize());
+      spec.options_json = compact_json(*options);
+    }
+    if (const rj::Value* policy = find(v, "policy")) {
+      if (!policy->IsObject()) {
+        return fail_type(member_path(path, "policy"),
+                         "an IAM policy document: {\"Version\": \"2012-10-17\", \"Statement\": [...]}", *policy);
+      }
+      spec.policy_json = compact_json(*policy);
+    }
+    return true;
+  }
+
+  // Tables keep DynamoDB's CreateTable shape; the store checks the shape itself, since it owns
+  // what a key schema may be. Here: an array of objects, each kept as compact JSON.
+  bool read_tables(const rj::Value& v, api_spec& api) {
+    const std::string path = "tables";
+    if (!v.IsArray()) return fail_type(path, "an array of DynamoDB CreateTable definitions", v);
+    for (rj::SizeType i = 0; i < v.Size(); ++i) {
+      table_spec table;
+      table.json_path = index_path(path, i);
+      if (!v[i].IsObject()) {
+        return fail_type(table.json_path,
+                         "an object like {\"TableName\": \"t\", \"KeySchema\": [...], \"AttributeDefinitions\": [...]}",
+                         v[i]);
+      }
+      if (!check_unique_keys(v[i], table.json_path)) return false;
+      table.definition_json = compact_json(v[i]);
+      api.tables.push_back(std::move(table));
     }
     return true;
   }

@@ -1,13 +1,17 @@
 #include "emulator/gateway.hpp"
 
 #include <cctype>
+#include <cstdio>
 #include <exception>
 #include <utility>
 
 #include <openssl/evp.h>
-#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "emulator/identifiers.hpp"
+#include "emulator/permissions.hpp"
+#include "routes/iam_policy.hpp"
 
 namespace apigw::emulator {
 
@@ -136,8 +140,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
 gateway::gateway(config::api_spec api) : api_(std::move(api)) {}
 
 std::variant<std::unique_ptr<gateway>, std::string> gateway::create(
-    const config::api_spec& api, const routes::handler_registry& registry) {
+    const config::api_spec& api, const routes::handler_registry& registry, services s) {
   std::unique_ptr<gateway> gw(new gateway(api));
+  gw->log_ = s.log;
   auto parsed = routes::selection_expression::parse(api.route_selection_expression);
   if (auto* e = std::get_if<routes::expression_error>(&parsed)) {
     return api.source + ": routeSelectionExpression: \"" + api.route_selection_expression +
@@ -162,7 +167,20 @@ std::variant<std::unique_ptr<gateway>, std::string> gateway::create(
       const bool unknown = !registry.contains(integration.handler);
       return api.source + ": " + integration.json_path + (unknown ? ".handler: " : ": ") + *message;
     }
+    std::shared_ptr<const routes::iam_policy> policy;
+    if (!integration.policy_json.empty()) {
+      rapidjson::Document document;
+      document.Parse(integration.policy_json.c_str());
+      auto parsed_policy = routes::iam_policy::parse(document);
+      if (auto* message = std::get_if<std::string>(&parsed_policy)) {
+        return api.source + ": " + integration.json_path + ".policy." + *message;
+      }
+      policy = std::make_shared<const routes::iam_policy>(std::get<routes::iam_policy>(std::move(parsed_policy)));
+    }
     auto r = std::make_unique<route>();
+    const auto who = caller_identity::for_integration(api, spec.integration);
+    if (s.connections) r->connections = std::make_unique<guarded_connections>(*s.connections, policy, who, api);
+    if (s.store) r->tables = std::make_unique<guarded_tables>(*s.store, policy, who);
     r->key = spec.route_key;
     r->integration = spec.integration;
     r->two_way = spec.two_way();
@@ -176,6 +194,11 @@ std::variant<std::unique_ptr<gateway>, std::string> gateway::create(
     gw->routes_.push_back(std::move(r));
   }
   return gw;
+}
+
+std::variant<std::unique_ptr<gateway>, std::string> gateway::create(
+    const config::api_spec& api, const routes::handler_registry& registry) {
+  return create(api, registry, services{});
 }
 
 const gateway::route* gateway::select(std::string_view message) const {
@@ -308,6 +331,36 @@ gateway::outcome gateway::invoke(routes::handler& h, const rapidjson::Value& eve
     o.failed = true;
     o.error = "unknown exception";
   }
+  return o;
+}
+
+gateway::outcome gateway::invoke(const route& r, const rapidjson::Value& event,
+                                 std::string_view request_id) const {
+  routes::invocation_context context(r.connections.get(), r.tables.get(), log_, r.integration, request_id);
+  if (!log_) return invoke(*r.handler, event, context);
+  const std::string id(request_id);
+  log_->write(r.integration, id, "", "START RequestId: " + id + " Version: $LATEST");
+  const auto began = std::chrono::steady_clock::now();
+  outcome o = invoke(*r.handler, event, context);
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began).count();
+  if (o.failed) {
+    rapidjson::StringBuffer error;
+    rapidjson::Writer<rapidjson::StringBuffer> w(error);
+    w.StartObject();
+    w.Key("errorType");
+    w.String("Error");
+    w.Key("errorMessage");
+    w.String(o.error.c_str());
+    w.EndObject();
+    log_->write(r.integration, id, "ERROR", std::string("Invoke Error \t") + error.GetString());
+  }
+  log_->write(r.integration, id, "", "END RequestId: " + id);
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.2f", static_cast<double>(micros) / 1000.0);
+  log_->write(r.integration, id, "",
+              "REPORT RequestId: " + id + "\tDuration: " + duration + " ms" +
+                  (o.failed ? "\tStatus: error" : ""));
   return o;
 }
 

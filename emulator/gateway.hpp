@@ -19,6 +19,7 @@
 #include "routes/handler.hpp"
 #include "routes/handler_registry.hpp"
 #include "routes/selection_expression.hpp"
+#include "store/session_store.hpp"
 
 namespace apigw::emulator {
 
@@ -26,13 +27,26 @@ class gateway {
  public:
   struct route {
     std::string key;
-    std::string integration;  // its name in the config
+    std::string integration;  // its name in the config: the "function" in logs and ARNs
     bool two_way = false;
     std::unique_ptr<routes::handler> handler;
+    // What the handler may reach, through its integration's IAM policy; null when unavailable.
+    std::unique_ptr<routes::connections_api> connections;
+    std::unique_ptr<routes::tables_api> tables;
   };
 
-  // Builds the route table: every handler is created with its options, the selection expression
-  // is parsed. The error names the file and JSON path of what is wrong.
+  // What handlers reach; every member may be null (then handlers go without it).
+  struct services {
+    routes::connections_api* connections = nullptr;
+    store::session_store* store = nullptr;
+    routes::invocation_log* log = nullptr;
+  };
+
+  // Builds the route table: every handler is created with its options, every policy parsed, the
+  // selection expression parsed. The error names the file and JSON path of what is wrong.
+  static std::variant<std::unique_ptr<gateway>, std::string> create(
+      const config::api_spec& api, const routes::handler_registry& registry, services s);
+  // Without services: handlers reach no management API, tables or log (unit tests).
   static std::variant<std::unique_ptr<gateway>, std::string> create(
       const config::api_spec& api, const routes::handler_registry& registry);
 
@@ -69,6 +83,10 @@ class gateway {
   static outcome invoke(routes::handler& h, const rapidjson::Value& event,
                         routes::invocation_context& context);
 
+  // Runs route R's integration with its context, written to the function's log stream like a
+  // Lambda invocation (START, errors, END, REPORT).
+  outcome invoke(const route& r, const rapidjson::Value& event, std::string_view request_id) const;
+
   // What goes back to the client after a message route's integration.
   struct reply {
     bool send = false;
@@ -98,6 +116,7 @@ class gateway {
   explicit gateway(config::api_spec api);
 
   config::api_spec api_;
+  routes::invocation_log* log_ = nullptr;
   routes::selection_expression expression_;
   std::vector<std::unique_ptr<route>> routes_;
   struct key_hash {

@@ -1,6 +1,7 @@
 #include "emulator/server.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -8,7 +9,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "emulator/console_log.hpp"
 #include "emulator/gateway.hpp"
+#include "emulator/management_api.hpp"
+#include "store/session_store.hpp"
+#include "store/table_schema.hpp"
 #include "emulator/listener.hpp"
 #include "emulator/server_context.hpp"
 
@@ -24,15 +29,31 @@ constexpr unsigned kWorkerThreads = 32;
 
 class server::impl {
  public:
-  impl(std::unique_ptr<gateway> gw, server_options options)
-      : gw_(std::move(gw)), options_(std::move(options)),
+  impl(config::api_spec api, std::unique_ptr<store::session_store> store, server_options options)
+      : api_(std::move(api)), store_(std::move(store)), options_(std::move(options)),
         threads_count_(options_.threads ? options_.threads
                                         : std::max(1u, std::thread::hardware_concurrency())),
-        ioc_(static_cast<int>(threads_count_)),
-        ctx_(ioc_, *gw_, kWorkerThreads) {}
+        ioc_(static_cast<int>(threads_count_)), management_(registry_, api_), stderr_log_(std::cerr) {}
+
+  // The gateway needs the services above; a config error (handler, policy, expression) here.
+  std::string build(const routes::handler_registry& registry) {
+    gateway::services services;
+    services.connections = &management_;
+    services.store = store_.get();
+    if (options_.log) {
+      services.log = options_.log;
+    } else if (options_.log_invocations) {
+      services.log = &stderr_log_;
+    }
+    auto made = gateway::create(api_, registry, services);
+    if (auto* error = std::get_if<std::string>(&made)) return *error;
+    gw_ = std::move(std::get<std::unique_ptr<gateway>>(made));
+    ctx_ = std::make_unique<server_context>(ioc_, *gw_, registry_, management_, *store_, kWorkerThreads);
+    return {};
+  }
 
   std::string start() {
-    const auto& api = gw_->api();
+    const auto& api = api_;
     host_ = options_.host.empty() ? api.server.host : options_.host;
     const int port = options_.port >= 0 ? options_.port : api.server.port;
     boost::system::error_code ec;
@@ -46,7 +67,7 @@ class server::impl {
       if (ec || results.empty()) return "cannot resolve host \"" + host_ + "\": " + ec.message();
       endpoint = results.begin()->endpoint();
     }
-    listener_ = std::make_shared<listener>(ctx_);
+    listener_ = std::make_shared<listener>(*ctx_);
     if (auto error = listener_->listen(endpoint); !error.empty()) return error;
     port_ = listener_->local_endpoint().port();
     listener_->run();
@@ -57,32 +78,37 @@ class server::impl {
 
   void stop() {
     if (threads_.empty()) return;
-    ctx_.stopping.store(true);
+    ctx_->stopping.store(true);
     listener_->stop();
-    for (const auto& c : ctx_.registry.all()) c->close(1001, "Going away");
+    for (const auto& c : ctx_->registry.all()) c->close(1001, "Going away");
     // Every session ends with its close handshake and $disconnect; a client that never answers
     // the close is cut after the close timeout, a hanging handler after the integration timeout.
     const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           ctx_.limits.integration_timeout) + std::chrono::seconds(12);
-    ctx_.wait_for_sessions(grace);
+                           ctx_->limits.integration_timeout) + std::chrono::seconds(12);
+    ctx_->wait_for_sessions(grace);
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
-    ctx_.workers.stop();
-    ctx_.workers.join();
+    ctx_->workers.stop();
+    ctx_->workers.join();
   }
 
   std::uint16_t port() const { return port_; }
   std::string url() const {
-    return "ws://" + host_ + ":" + std::to_string(port_) + "/" + gw_->api().stage.name;
+    return "ws://" + host_ + ":" + std::to_string(port_) + "/" + api_.stage.name;
   }
 
  private:
-  std::unique_ptr<gateway> gw_;
+  config::api_spec api_;
+  std::unique_ptr<store::session_store> store_;
   server_options options_;
   unsigned threads_count_;
   net::io_context ioc_;
-  server_context ctx_;
+  connection_registry registry_;
+  management_api management_;
+  console_log stderr_log_;
+  std::unique_ptr<gateway> gw_;
+  std::unique_ptr<server_context> ctx_;
   std::shared_ptr<listener> listener_;
   std::vector<std::thread> threads_;
   std::string host_;
@@ -94,9 +120,23 @@ server::~server() { stop(); }
 
 std::variant<std::unique_ptr<server>, std::string> server::create(
     config::api_spec api, const routes::handler_registry& registry, server_options options) {
-  auto made = gateway::create(api, registry);
-  if (auto* error = std::get_if<std::string>(&made)) return *error;
-  auto p = std::make_unique<impl>(std::move(std::get<std::unique_ptr<gateway>>(made)), std::move(options));
+  std::vector<store::table_schema> tables;
+  for (const auto& spec : api.tables) {
+    rapidjson::Document definition;
+    definition.Parse(spec.definition_json.c_str());
+    auto parsed = store::parse_table_schema(definition, spec.json_path);
+    if (auto* error = std::get_if<std::string>(&parsed)) return api.source + ": " + *error;
+    tables.push_back(std::get<store::table_schema>(std::move(parsed)));
+  }
+  store::session_store::options store_options;
+  if (!options.store_path.empty()) store_options.path = options.store_path;
+  auto opened = store::session_store::open(store_options, tables);
+  if (auto* error = std::get_if<std::string>(&opened)) return *error;
+
+  auto p = std::make_unique<impl>(std::move(api),
+                                  std::move(std::get<std::unique_ptr<store::session_store>>(opened)),
+                                  std::move(options));
+  if (auto error = p->build(registry); !error.empty()) return error;
   return std::unique_ptr<server>(new server(std::move(p)));
 }
 

@@ -17,6 +17,10 @@ struct server_options {
   std::string host;          // empty: the config's server.host
   int port = -1;             // -1: the config's server.port; 0: a free port
   unsigned threads = 0;      // 0: one per core
+  std::string store_path;    // the SQLite file of the session store; empty: in memory
+  // Where the functions' log streams go; null: standard error, unless log_invocations is false.
+  routes::invocation_log* log = nullptr;
+  bool log_invocations = true;
 };
 
 class server {

@@ -16,27 +16,27 @@
 #include "emulator/connection_registry.hpp"
 #include "emulator/gateway.hpp"
 #include "emulator/management_api.hpp"
+#include "store/session_store.hpp"
 
 namespace apigw::emulator {
 
 struct server_context {
-  server_context(boost::asio::io_context& io, const gateway& g, unsigned worker_threads)
-      : ioc(io), gw(g), limits(g.api().limits), stage_path("/" + g.api().stage.name),
-        workers(worker_threads), management(registry, g.api()), admin(registry, g),
-        handler_context(&management) {}
+  server_context(boost::asio::io_context& io, const gateway& g, connection_registry& r,
+                 management_api& m, store::session_store& s, unsigned worker_threads)
+      : ioc(io), gw(g), limits(g.api().limits), stage_path("/" + g.api().stage.name), registry(r),
+        store(s), workers(worker_threads), management(m), admin(r, g) {}
 
   boost::asio::io_context& ioc;
   const gateway& gw;
   const config::limits& limits;
   const std::string stage_path;
-  connection_registry registry;
+  connection_registry& registry;
+  store::session_store& store;
   // Handlers that may block run here, so that a slow one never stalls the I/O threads.
   boost::asio::thread_pool workers;
   std::atomic<bool> stopping{false};
-  management_api management;
+  management_api& management;
   admin_api admin;
-  // What every handler invocation gets besides its event.
-  routes::invocation_context handler_context;
 
   void session_started() {
     std::lock_guard lock(live_mutex_);

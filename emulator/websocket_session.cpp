@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -104,6 +105,7 @@ class websocket_session final : public connection,
   void refuse(int status);
   void accept(std::optional<std::string> subprotocol);
   void on_accept(beast::error_code ec);
+  void record_connection();
   void do_read();
   void on_read(beast::error_code ec, std::size_t n);
   void dispatch(std::string body);
@@ -200,7 +202,7 @@ void websocket_session::run(http::request<http::string_body> req) {
 void websocket_session::run_integration(const gateway::route& r, std::shared_ptr<invocation> inv,
                                         done_fn done) {
   if (!r.handler->may_block()) {
-    done(gateway::invoke(*r.handler, inv->event, ctx_.handler_context), false);
+    done(ctx_.gw.invoke(r, inv->event, inv->ids.request_id), false);
     return;
   }
   struct race {
@@ -217,8 +219,8 @@ void websocket_session::run_integration(const gateway::route& r, std::shared_ptr
     state->settled = true;
     state->done({}, true);
   });
-  net::post(ctx_.workers, [self = shared_from_this(), state, inv = std::move(inv), h = r.handler.get()] {
-    auto o = gateway::invoke(*h, inv->event, self->ctx_.handler_context);
+  net::post(ctx_.workers, [self = shared_from_this(), state, inv = std::move(inv), r = &r] {
+    auto o = self->ctx_.gw.invoke(*r, inv->event, inv->ids.request_id);
     net::post(self->ws_.get_executor(), [self, state, o = std::move(o)]() mutable {
       if (state->settled) return;
       state->settled = true;
@@ -290,10 +292,25 @@ void websocket_session::on_accept(beast::error_code ec) {
   }
   opened_at_ = steady::now();
   touch(opened_at_);
+  record_connection();
   open_.store(true, std::memory_order_release);
   if (ctx_.stopping.load()) start_close(1001, "Going away");
   arm_deadline();
   do_read();
+}
+
+// The connection's record in the store, for inspection (`store connections`); the live
+// lastActiveAt is the session's own, answered by GetConnection.
+void websocket_session::record_connection() {
+  store::connection_record record;
+  record.id = info_->id;
+  record.connected_at = epoch_millis(info_->connected_at);
+  record.last_active_at = record.connected_at;
+  record.source_ip = info_->source_ip;
+  record.user_agent = info_->user_agent.value_or("");
+  if (auto error = ctx_.store.insert_connection(record)) {
+    std::cerr << "store: cannot record connection " << info_->id << ": " << *error << "\n";
+  }
 }
 
 void websocket_session::do_read() {
@@ -440,6 +457,12 @@ void websocket_session::finish(int code, std::string reason) {
   deadline_.cancel();
   const bool was_open = open_.exchange(false);
   ctx_.registry.remove(info_->id);
+  if (was_open) {
+    const auto deleted = ctx_.store.delete_connection(info_->id);
+    if (const auto* error = std::get_if<std::string>(&deleted)) {
+      std::cerr << "store: cannot delete the record of connection " << info_->id << ": " << *error << "\n";
+    }
+  }
   const gateway::route* r = ctx_.gw.disconnect_route();
   if (!was_open || r == nullptr) return end_of_work();
   auto inv = std::make_shared<invocation>();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <rapidjson/document.h>
 
 #include "routes/connections_api.hpp"
+#include "routes/tables_api.hpp"
 
 namespace apigw::routes {
 
@@ -22,19 +24,50 @@ struct handler_result {
   bool is_base64_encoded = false;
 };
 
-// What a handler can reach besides its event: the management API of the connections.
-// Thread-safety: what it refers to is safe from any thread.
+// A function's log stream, as Lambda writes it to CloudWatch: the emulator prints it.
+// Thread-safety: write() may be called from any thread.
+class invocation_log {
+ public:
+  virtual ~invocation_log() = default;
+  // LEVEL: "INFO", "ERROR"; or "" for the platform's own lines (START, END, REPORT).
+  virtual void write(std::string_view function, std::string_view request_id, std::string_view level,
+                     std::string_view message) = 0;
+};
+
+// What a handler can reach besides its event: the management API of the connections, the
+// tables, and its log stream; the first two are subject to the integration's IAM policy.
+// Thread-safety: what it refers to is safe from any thread; the context itself lives for one call.
 class invocation_context {
  public:
   invocation_context() = default;
-  explicit invocation_context(connections_api* connections) : connections_(connections) {}
+  invocation_context(connections_api* connections, tables_api* tables, invocation_log* log,
+                     std::string_view function, std::string_view request_id)
+      : connections_(connections), tables_(tables), log_(log), function_(function), request_id_(request_id) {}
 
   // REQUIRES: has_connections().
   connections_api& connections() const { return *connections_; }
   bool has_connections() const { return connections_ != nullptr; }
+  // REQUIRES: has_tables().
+  tables_api& tables() const { return *tables_; }
+  bool has_tables() const { return tables_ != nullptr; }
+
+  // A line in the function's log, like console.log in a Lambda.
+  void log(std::string_view message) const { write("INFO", message); }
+  void log_error(std::string_view message) const { write("ERROR", message); }
+
+  std::string_view function_name() const { return function_; }
+  std::string_view request_id() const { return request_id_; }
 
  private:
+  void write(std::string_view level, std::string_view message) const {
+    if (log_ != nullptr) log_->write(function_, request_id_, level, message);
+  }
+
   connections_api* connections_ = nullptr;
+  tables_api* tables_ = nullptr;
+  invocation_log* log_ = nullptr;
+  std::string_view function_;
+  std::string_view request_id_;
 };
 
 class handler {

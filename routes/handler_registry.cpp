@@ -3,12 +3,14 @@
 #include <utility>
 
 #include "routes/builtin_handlers.hpp"
+#include "routes/lab_handlers.hpp"
 
 namespace apigw::routes {
 
 handler_registry handler_registry::with_builtins() {
   handler_registry r;
   add_builtin_handlers(r);
+  add_lab_handlers(r);
   return r;
 }
 

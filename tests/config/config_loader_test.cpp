@@ -211,6 +211,21 @@ TEST(ConfigLoaderTest, OptionsAreStoredAsCompactJson) {
             R"({"headers":{"A":"b"},"delayMillis":1.5,"body":"x\ny","list":[1,true,null]})");
 }
 
+TEST(ConfigLoaderTest, KeepsRegionTablesAndPolicies) {
+  const auto spec = std::get<api_spec>(load_text(
+      api(R"("region": "eu-west-1", "tables": [{"TableName": "t", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}],)",
+          R"([{"routeKey": "$default", "integration": "echo"}])",
+          R"({"echo": {"handler": "echo", "policy": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}})"),
+      "t.json"));
+  EXPECT_EQ(spec.region, "eu-west-1");
+  ASSERT_EQ(spec.tables.size(), 1u);
+  EXPECT_EQ(spec.tables[0].json_path, "tables[0]");
+  EXPECT_EQ(spec.tables[0].definition_json,
+            R"({"TableName":"t","KeySchema":[{"AttributeName":"id","KeyType":"HASH"}]})");
+  EXPECT_EQ(spec.integrations.at("echo").policy_json,
+            R"({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})");
+}
+
 TEST(ConfigLoaderTest, OddIntegrationNamesGetBracketedPaths) {
   api_spec a = load_ok(api("", R"([{"routeKey": "$default", "integration": "my echo"}])",
                            R"({"my echo": {"handler": "echo"}})"));
@@ -280,8 +295,8 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
 
       // Unknown and duplicate keys, at every level.
       {"UnknownTopLevelKey", api(R"("stages": {},)"),
-       "t.json: stages: unknown key; the keys allowed at the top level are name, apiId, "
-       "routeSelectionExpression, stage, server, limits, routes, integrations"},
+       "t.json: stages: unknown key; the keys allowed at the top level are name, apiId, region, "
+       "routeSelectionExpression, stage, server, limits, routes, integrations, tables"},
       {"UnknownStageKey", api(R"("stage": {"nmae": "dev"},)"),
        "t.json: stage.nmae: unknown key; the keys allowed in stage are name, variables"},
       {"UnknownServerKey", api(R"("server": {"address": "x"},)"),
@@ -295,10 +310,17 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
       {"UnknownIntegrationKey", api("", R"([{"routeKey": "$default", "integration": "echo"}])",
                                     R"({"echo": {"handler": "echo", "uri": "x"}})"),
        "t.json: integrations.echo.uri: unknown key; the keys allowed in an integration are type, "
-       "handler, options"},
+       "handler, options, policy"},
+      {"RegionNotARegion", api(R"("region": "Frankfurt",)"),
+       R"(t.json: region: expected an AWS region name such as "us-east-1", found string "Frankfurt")"},
+      {"TablesNotAnArray", api(R"("tables": {},)"),
+       "t.json: tables: expected an array of DynamoDB CreateTable definitions, found an object"},
+      {"PolicyNotAnObject", api("", R"([{"routeKey": "$default", "integration": "echo"}])",
+                                R"({"echo": {"handler": "echo", "policy": "allow"}})"),
+       R"(t.json: integrations.echo.policy: expected an IAM policy document: {"Version": "2012-10-17", "Statement": [...]}, found string "allow")"},
       {"UnknownKeyWithOddCharacters", api(R"("my key": 1,)"),
-       R"(t.json: ["my key"]: unknown key; the keys allowed at the top level are name, apiId, )"
-       "routeSelectionExpression, stage, server, limits, routes, integrations"},
+       R"(t.json: ["my key"]: unknown key; the keys allowed at the top level are name, apiId, region, )"
+       "routeSelectionExpression, stage, server, limits, routes, integrations, tables"},
       {"DuplicateTopLevelKey", api(R"("name": "a", "name": "b",)"),
        "t.json: name: duplicate key; each key may appear only once in an object"},
       {"DuplicateIntegration", api("", R"([{"routeKey": "$default", "integration": "echo"}])",

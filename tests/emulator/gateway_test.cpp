@@ -288,7 +288,11 @@ TEST(GatewayTest, CreateReportsWhatIsWrongAndWhere) {
   EXPECT_EQ(create_error(R"({"routeSelectionExpression": "$request.body.action",
       "routes": [{"routeKey": "a", "integration": "x"}], "integrations": {"x": {"handler": "nope"}}})"),
             "test.json: integrations.x.handler: unknown handler \"nope\"; the registered handlers are: "
-            "echo, inspect, mock");
+            "echo, inspect, mock, simplechat-onconnect, simplechat-ondisconnect, simplechat-sendmessage");
+  EXPECT_EQ(create_error(R"({"routeSelectionExpression": "$request.body.action",
+      "routes": [{"routeKey": "a", "integration": "x"}],
+      "integrations": {"x": {"handler": "echo", "policy": {"Statement": [{"Effect": "Permit", "Action": "*", "Resource": "*"}]}}}})"),
+            "test.json: integrations.x.policy.Statement[0].Effect: expected \"Allow\" or \"Deny\"");
   EXPECT_EQ(create_error(R"({"routeSelectionExpression": "$request.body.action",
       "routes": [{"routeKey": "a", "integration": "x"}],
       "integrations": {"x": {"handler": "mock", "options": {"statusCode": "200"}}}})"),

@@ -1,0 +1,25 @@
+// The functions' log streams, printed like CloudWatch shows a Lambda's: START, the function's own
+// lines, errors, END and REPORT with the duration, each prefixed with the function's name.
+// Thread-safety: write() may be called from any thread; lines never interleave.
+#pragma once
+
+#include <mutex>
+#include <ostream>
+
+#include "routes/handler.hpp"
+
+namespace apigw::emulator {
+
+class console_log final : public routes::invocation_log {
+ public:
+  explicit console_log(std::ostream& out) : out_(out) {}
+
+  void write(std::string_view function, std::string_view request_id, std::string_view level,
+             std::string_view message) override;
+
+ private:
+  std::mutex mutex_;
+  std::ostream& out_;
+};
+
+}  // namespace apigw::emulator

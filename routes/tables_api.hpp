@@ -1,0 +1,24 @@
+// DynamoDB as in-process handlers see it: the DynamoDB API's request and response JSON, on the
+// emulator's SQLite store, with the integration's IAM permissions applied.
+// Thread-safety: implementations are safe to call from any thread.
+#pragma once
+
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "store/dynamo_result.hpp"
+
+namespace apigw::routes {
+
+class tables_api {
+ public:
+  virtual ~tables_api() = default;
+
+  // OPERATION: "PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query" or "Scan"; REQUEST: the
+  // DynamoDB request object. Errors are DynamoDB's (ValidationException, ResourceNotFoundException,
+  // ConditionalCheckFailedException, AccessDeniedException …).
+  virtual store::dynamo_result call(std::string_view operation, const rapidjson::Value& request) = 0;
+};
+
+}  // namespace apigw::routes
