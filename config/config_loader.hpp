@@ -24,7 +24,8 @@ load_result load_file(const std::filesystem::path& file);
 // Validates JSON text; source_name stands for the file in messages and in api_spec::source.
 load_result load_text(std::string_view json, std::string_view source_name);
 
-// The API served when no --config is given: config/demo.json, embedded at build time.
+// The API served when no --config is given: config/websocket-lab.json (the Websocket-Lab chat
+// API), embedded at build time.
 std::string_view default_api_json();
 
 // What api_spec::source (and every error message) says for the embedded default API.

@@ -12,6 +12,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "emulator/management_api.hpp"
+#include "emulator/pages.hpp"
 #include "emulator/server_context.hpp"
 #include "emulator/websocket_session.hpp"
 
@@ -82,6 +83,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
       if (beast::websocket::is_upgrade(req)) {
         stream_.expires_never();
         return start_websocket_session(std::move(stream_), std::move(req), ctx_);
+      }
+      // The root serves the lab's chat page to browsers; the stage path answers like AWS.
+      if (path == "/" && (req.method() == http::verb::get || req.method() == http::verb::head)) {
+        return respond(http::status::ok, std::string(chat_page_html()), req.keep_alive(),
+                       "text/html; charset=utf-8");
       }
       return respond(http::status::upgrade_required, "Upgrade Required", req.keep_alive());
     }

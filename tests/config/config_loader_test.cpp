@@ -54,6 +54,7 @@ std::string read_all(const std::filesystem::path& p) {
 }
 
 const std::filesystem::path demo_file = std::filesystem::path(APIGW_CONFIG_DIR) / "demo.json";
+const std::filesystem::path lab_file = std::filesystem::path(APIGW_CONFIG_DIR) / "websocket-lab.json";
 
 TEST(ConfigLoaderTest, AppliesDefaults) {
   api_spec a = load_ok(api());
@@ -158,16 +159,27 @@ TEST(ConfigLoaderTest, LoadsTheDemoFileWithExactValues) {
   }
 }
 
-TEST(ConfigLoaderTest, EmbeddedDefaultIsTheDemoFile) {
-  EXPECT_EQ(default_api_json(), read_all(demo_file));
+// The default API is the Websocket-Lab's chat API, as the public sample chat app defines it.
+TEST(ConfigLoaderTest, EmbeddedDefaultIsTheLabFile) {
+  EXPECT_EQ(default_api_json(), read_all(lab_file));
 
   load_result r = load_default();
   ASSERT_TRUE(std::holds_alternative<api_spec>(r)) << std::get<load_error>(r).message;
   const api_spec& a = std::get<api_spec>(r);
   EXPECT_EQ(a.source, "<built-in>");
-  EXPECT_EQ(a.name, "demo");
-  EXPECT_EQ(a.routes.size(), 4u);
-  EXPECT_EQ(a.integrations.size(), 4u);
+  EXPECT_EQ(a.stage.name, "Prod");
+  EXPECT_EQ(a.route_selection_expression, "$request.body.action");
+  ASSERT_EQ(a.routes.size(), 3u);
+  EXPECT_EQ(a.routes[0].route_key, "$connect");
+  EXPECT_EQ(a.routes[1].route_key, "$disconnect");
+  EXPECT_EQ(a.routes[2].route_key, "sendmessage");
+  EXPECT_FALSE(a.routes[2].two_way());
+  ASSERT_EQ(a.tables.size(), 1u);
+  EXPECT_NE(a.tables[0].definition_json.find(R"("TableName":"simplechat_connections")"), std::string::npos);
+  // Only the send-message function may manage connections, as in the sample's template.
+  EXPECT_EQ(a.integrations.at("OnConnectFunction").policy_json.find("ManageConnections"), std::string::npos);
+  EXPECT_EQ(a.integrations.at("OnDisconnectFunction").policy_json.find("ManageConnections"), std::string::npos);
+  EXPECT_NE(a.integrations.at("SendMessageFunction").policy_json.find("ManageConnections"), std::string::npos);
 }
 
 TEST(ConfigLoaderTest, TimeLimitsAcceptFractions) {

@@ -170,16 +170,28 @@ TEST_F(ConnectTest, StageAndRootPathsBothAcceptWebSockets) {
 
 TEST_F(ConnectTest, PlainGetWithoutUpgradeGets426) {
   start_with_connect(recorder_integration());
-  for (const std::string& target : {"/" + server_->stage(), std::string("/")}) {
-    SCOPED_TRACE(target);
+  for (const std::string& request : {"GET /" + server_->stage(), "GET /" + server_->stage() + "/", std::string("POST /")}) {
+    SCOPED_TRACE(request);
     raw_connection raw;
     ASSERT_TRUE(raw.connect("127.0.0.1", server_->port()));
-    ASSERT_TRUE(raw.send("GET " + target + " HTTP/1.1\r\nHost: " + server_->host_port() + "\r\n\r\n"));
+    ASSERT_TRUE(raw.send(request + " HTTP/1.1\r\nHost: " + server_->host_port() + "\r\nContent-Length: 0\r\n\r\n"));
     const auto res = raw.read_http_response();
     EXPECT_EQ(res.status, 426);
     EXPECT_EQ(res.body, "Upgrade Required");
   }
   // A plain GET is no connection: $connect never ran.
+  EXPECT_EQ(recorder_->events("CONNECT").size(), 0u);
+}
+
+// The root path is a WebSocket path too, but a browser's plain GET there gets the lab's chat page.
+TEST_F(ConnectTest, PlainGetOnTheRootServesTheChatPage) {
+  start_with_connect(recorder_integration());
+  raw_connection raw;
+  ASSERT_TRUE(raw.connect("127.0.0.1", server_->port()));
+  ASSERT_TRUE(raw.send("GET / HTTP/1.1\r\nHost: " + server_->host_port() + "\r\n\r\n"));
+  const auto res = raw.read_http_response();
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body.rfind("<!doctype html>", 0), 0u) << res.body.substr(0, 80);
   EXPECT_EQ(recorder_->events("CONNECT").size(), 0u);
 }
 
