@@ -10,6 +10,7 @@
 #include <rapidjson/writer.h>
 
 #include "emulator/identifiers.hpp"
+#include "emulator/percent_decoding.hpp"
 #include "emulator/permissions.hpp"
 #include "routes/iam_policy.hpp"
 
@@ -32,32 +33,6 @@ bool iequals(std::string_view a, std::string_view b) {
     if (std::tolower(x) != std::tolower(y)) return false;
   }
   return true;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding as API Gateway applies it to query strings; a malformed escape stays as sent.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
 }
 
 // Adds "name": "value" to OBJ, or replaces the value when NAME is there already (the last wins,
@@ -266,9 +241,9 @@ void gateway::build_connect_event(rapidjson::Document& event, const connection_i
       rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
       if (pair.empty()) continue;
       const auto eq = pair.find('=');
-      const std::string name = percent_decode(pair.substr(0, eq));
+      const std::string name = percent_decode_lenient(pair.substr(0, eq));
       const std::string value =
-          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+          eq == std::string_view::npos ? std::string() : percent_decode_lenient(pair.substr(eq + 1));
       set_last(params, Value(name.c_str(), a), Value(value.c_str(), a), a);
       append_multi(multi_params, Value(name.c_str(), a), Value(value.c_str(), a), a);
     }

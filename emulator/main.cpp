@@ -1,6 +1,8 @@
 // apigw-ws-emulator: serves one API Gateway WebSocket API on a local port.
 //   apigw-ws-emulator [--config FILE] [--host H] [--port N] [--threads N]
 #include <csignal>
+#include <filesystem>
+#include <vector>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -12,16 +14,21 @@
 #include "config/config_loader.hpp"
 #include "emulator/server.hpp"
 #include "routes/handler_registry.hpp"
+#include "store/cli.hpp"
+#include "store/session_store.hpp"
 
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--threads N]\n"
+    "usage: apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet]\n"
+    "       apigw-ws-emulator store scan TABLE | get TABLE KEYJSON | tables | connections --store PATH\n"
     "  --config FILE  the API to serve (JSON; see docs/configuration.md);\n"
-    "                 without it, the built-in default API\n"
+    "                 without it, the built-in Websocket-Lab chat API\n"
     "  --host HOST    address to listen on (default: the config's server.host, 127.0.0.1)\n"
     "  --port PORT    port to listen on, 0 for a free one (default: the config's server.port, 8080)\n"
-    "  --threads N    I/O threads (default: one per core)\n";
+    "  --store PATH   keep the tables in this SQLite file (default: in memory)\n"
+    "  --threads N    I/O threads (default: one per core)\n"
+    "  --quiet        do not print the functions' log streams\n";
 
 struct arguments {
   std::optional<std::string> config;
@@ -64,6 +71,11 @@ arguments parse(int argc, char** argv) {
       if (args.server.host.empty()) usage_error("--host needs a non-empty value");
     } else if (flag == "--port") {
       args.server.port = static_cast<int>(parse_number(flag, value(), 0, 65535));
+    } else if (flag == "--store") {
+      args.server.store_path = value();
+      if (args.server.store_path.empty()) usage_error("--store needs a file name");
+    } else if (flag == "--quiet") {
+      args.server.log_invocations = false;
     } else if (flag == "--threads") {
       args.server.threads = static_cast<unsigned>(parse_number(flag, value(), 1, 256));
     } else {
@@ -73,9 +85,40 @@ arguments parse(int argc, char** argv) {
   return args;
 }
 
+// apigw-ws-emulator store …: reads the store file of a (possibly running) emulator.
+int store_command(int argc, char** argv) {
+  std::vector<std::string> words;
+  std::string path;
+  for (int i = 2; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--store") {
+      if (i + 1 >= argc) usage_error("--store needs a file name");
+      path = argv[++i];
+    } else {
+      words.emplace_back(argv[i]);
+    }
+  }
+  if (path.empty()) usage_error("store: name the store file with --store PATH");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    std::cerr << "apigw-ws-emulator: store: " << path << " is not a store file\n";
+    return 2;
+  }
+  apigw::store::session_store::options options;
+  options.path = path;
+  options.keep_connection_records = true;
+  auto opened = apigw::store::session_store::open(options, {});
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    std::cerr << "apigw-ws-emulator: store: " << *error << "\n";
+    return 2;
+  }
+  return apigw::store::run_store_command(words, *std::get<std::unique_ptr<apigw::store::session_store>>(opened),
+                                         std::cout, std::cerr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "store") return store_command(argc, argv);
   const arguments args = parse(argc, argv);
 
   auto loaded = args.config ? apigw::config::load_file(*args.config) : apigw::config::load_default();

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "emulator/identifiers.hpp"
+#include "emulator/percent_decoding.hpp"
 
 namespace apigw::emulator {
 
@@ -12,32 +13,6 @@ namespace {
 routes::management_result gone() {
   // AWS answers Gone without a message; SDKs surface the error type alone.
   return {410, "GoneException", ""};
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// SDKs percent-encode path segments ("%40connections", "abc%3D"); nullopt on a bad escape.
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = hex_value(s[i + 1]);
-    const int lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
 }
 
 std::vector<std::string_view> split_path(std::string_view target) {

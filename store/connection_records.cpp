@@ -22,16 +22,16 @@ std::variant<bool, std::string> run_write(database& db, statement& st) {
 
 }  // namespace
 
-std::optional<std::string> connection_records::open() {
+std::optional<std::string> connection_records::open(bool clear_previous) {
   if (auto err = db_.exec(
-          "CREATE TABLE IF NOT EXISTS connections ("
+          std::string("CREATE TABLE IF NOT EXISTS connections ("
           "  id TEXT PRIMARY KEY NOT NULL,"
           "  connected_at INTEGER NOT NULL,"    // epoch milliseconds
           "  last_active_at INTEGER NOT NULL,"  // epoch milliseconds
           "  source_ip TEXT NOT NULL,"
           "  user_agent TEXT NOT NULL,"
-          "  authorizer TEXT);"                 // JSON, or NULL without an authorizer
-          "DELETE FROM connections;")) {
+          "  authorizer TEXT);") +                // JSON, or NULL without an authorizer
+          (clear_previous ? "DELETE FROM connections;" : ""))) {
     return "cannot prepare the connections table in " + db_.path() + ": " + *err;
   }
   return std::nullopt;

@@ -23,7 +23,8 @@ class connection_records {
 
   // Creates the table when missing and clears it: the records of a previous run describe
   // sockets that are gone.
-  std::optional<std::string> open();
+  // CLEAR_PREVIOUS: drop the records of an earlier run (their sockets are gone).
+  std::optional<std::string> open(bool clear_previous);
 
   // Insert or replace (a connectionId is never reused, so replace only matters in tests).
   std::optional<std::string> insert(const connection_record& r);

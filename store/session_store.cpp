@@ -65,7 +65,7 @@ std::variant<std::unique_ptr<session_store>, std::string> session_store::open(
   // One transaction: a schema mismatch leaves the file exactly as it was.
   if (auto err = db.exec("BEGIN IMMEDIATE")) return "cannot write " + opts.path + ": " + *err;
   std::optional<std::string> err = store->items_.open(tables);
-  if (!err) err = store->connections_.open();
+  if (!err) err = store->connections_.open(!opts.keep_connection_records);
   if (!err) {
     err = db.exec("PRAGMA application_id = " + std::to_string(application_id) +
                   "; PRAGMA user_version = " + std::to_string(schema_version) + ";");

@@ -33,6 +33,8 @@ class session_store {
   struct options {
     std::string path = std::string(database::memory_path);  // or a file, kept between runs
     std::chrono::milliseconds busy_timeout = std::chrono::seconds(5);
+    // For inspecting the file of a running emulator (`store scan`): keep its connection records.
+    bool keep_connection_records = false;
   };
 
   // Opens the database and declares TABLES. On an existing file, item tables and their items are
