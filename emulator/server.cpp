@@ -94,6 +94,7 @@ class server::impl {
   }
 
   std::uint16_t port() const { return port_; }
+  store::session_store& store() { return *store_; }
   std::string url() const {
     return "ws://" + host_ + ":" + std::to_string(port_) + "/" + api_.stage.name;
   }
@@ -143,6 +144,7 @@ std::variant<std::unique_ptr<server>, std::string> server::create(
 std::string server::start() { return impl_->start(); }
 void server::stop() { impl_->stop(); }
 std::uint16_t server::port() const { return impl_->port(); }
+store::session_store& server::store() { return impl_->store(); }
 std::string server::url() const { return impl_->url(); }
 
 }  // namespace apigw::emulator

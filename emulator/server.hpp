@@ -10,6 +10,7 @@
 
 #include "config/api_config.hpp"
 #include "routes/handler_registry.hpp"
+#include "store/session_store.hpp"
 
 namespace apigw::emulator {
 
@@ -41,6 +42,8 @@ class server {
   void stop();
 
   std::uint16_t port() const;   // the bound port, after start()
+  // The session store: the API's tables and the connection records (for tests and tools).
+  store::session_store& store();
   std::string url() const;      // "ws://HOST:PORT/STAGE", after start()
 
   class impl;
