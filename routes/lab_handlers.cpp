@@ -53,32 +53,32 @@ class table_handler : public handler {
   std::string table_;
 };
 
-class on_connect final : public table_handler {
+// $connect and $disconnect: one DynamoDB call on the connection's own item.
+class item_handler final : public table_handler {
  public:
-  using table_handler::table_handler;
-  handler_result invoke(const rapidjson::Value& event, invocation_context& context) override {
-    const auto put = key_request(table_, "Item", connection_id(event));
-    const auto r = context.tables().call("PutItem", put);
-    if (!r.ok()) {
-      context.log_error("Failed to connect: " + describe(r));
-      return answer(500, "Failed to connect: " + describe(r));
-    }
-    return answer(200, "Connected.");
-  }
-};
+  struct action {
+    const char* operation;  // "PutItem" or "DeleteItem"
+    const char* member;     // "Item" or "Key"
+    const char* done;       // the body on success
+    const char* failed;     // the body's prefix on failure
+  };
+  static constexpr action connect{"PutItem", "Item", "Connected.", "Failed to connect: "};
+  static constexpr action disconnect{"DeleteItem", "Key", "Disconnected.", "Failed to disconnect: "};
 
-class on_disconnect final : public table_handler {
- public:
-  using table_handler::table_handler;
+  item_handler(std::string table, const action& a) : table_handler(std::move(table)), action_(a) {}
+
   handler_result invoke(const rapidjson::Value& event, invocation_context& context) override {
-    const auto del = key_request(table_, "Key", connection_id(event));
-    const auto r = context.tables().call("DeleteItem", del);
+    const auto request = key_request(table_, action_.member, connection_id(event));
+    const auto r = context.tables().call(action_.operation, request);
     if (!r.ok()) {
-      context.log_error("Failed to disconnect: " + describe(r));
-      return answer(500, "Failed to disconnect: " + describe(r));
+      context.log_error(action_.failed + describe(r));
+      return answer(500, action_.failed + describe(r));
     }
-    return answer(200, "Disconnected.");
+    return answer(200, action_.done);
   }
+
+ private:
+  const action& action_;
 };
 
 class send_message final : public table_handler {
@@ -140,8 +140,9 @@ class send_message final : public table_handler {
   }
 };
 
-template <class Handler>
-create_result make(const rapidjson::Value& options) {
+// Options: {"tableName": NAME}; BUILD makes the handler for the table.
+template <class Build>
+create_result make(const rapidjson::Value& options, Build build) {
   std::string table = "simplechat_connections";
   for (auto m = options.MemberBegin(); m != options.MemberEnd(); ++m) {
     if (std::string_view(m->name.GetString()) != "tableName") {
@@ -152,15 +153,21 @@ create_result make(const rapidjson::Value& options) {
     }
     table = m->value.GetString();
   }
-  return std::make_unique<Handler>(std::move(table));
+  return build(std::move(table));
 }
 
 }  // namespace
 
 void add_lab_handlers(handler_registry& registry) {
-  registry.add("simplechat-onconnect", make<on_connect>);
-  registry.add("simplechat-ondisconnect", make<on_disconnect>);
-  registry.add("simplechat-sendmessage", make<send_message>);
+  registry.add("simplechat-onconnect", [](const rapidjson::Value& options) {
+    return make(options, [](std::string t) { return std::make_unique<item_handler>(std::move(t), item_handler::connect); });
+  });
+  registry.add("simplechat-ondisconnect", [](const rapidjson::Value& options) {
+    return make(options, [](std::string t) { return std::make_unique<item_handler>(std::move(t), item_handler::disconnect); });
+  });
+  registry.add("simplechat-sendmessage", [](const rapidjson::Value& options) {
+    return make(options, [](std::string t) { return std::make_unique<send_message>(std::move(t)); });
+  });
 }
 
 }  // namespace apigw::routes
