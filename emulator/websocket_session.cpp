@@ -142,6 +142,7 @@ class websocket_session final : public connection,
   std::atomic<steady::rep> last_activity_{0};
   std::atomic<bool> open_{false};
   std::atomic<bool> close_requested_{false};
+  bool accepted_ = false;    // the 101 went out: frames may be written
   bool writing_ = false;
   bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
   bool finished_ = false;
@@ -281,20 +282,24 @@ void websocket_session::accept(std::optional<std::string> subprotocol) {
   ws_.auto_fragment(true);
   ws_.write_buffer_bytes(limits.max_frame_bytes);
   ws_.next_layer().set_max_frame_bytes(limits.max_frame_bytes);
+  // $connect succeeded: from now on the connection is reachable, as on AWS, although the 101 is
+  // still on its way. What is sent meanwhile waits in the queue until the handshake is done.
+  opened_at_ = steady::now();
+  touch(opened_at_);
+  record_connection();
+  open_.store(true, std::memory_order_release);
   ws_.async_accept(req_, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
 }
 
 void websocket_session::on_accept(beast::error_code ec) {
   req_ = {};
   if (ec) {
-    finish(0, {});
+    finish(1006, {});
     return;
   }
-  opened_at_ = steady::now();
-  touch(opened_at_);
-  record_connection();
-  open_.store(true, std::memory_order_release);
+  accepted_ = true;
   if (ctx_.stopping.load()) start_close(1001, "Going away");
+  if (!writing_ && !queue_.empty()) do_write();
   arm_deadline();
   do_read();
 }
@@ -308,9 +313,7 @@ void websocket_session::record_connection() {
   record.last_active_at = record.connected_at;
   record.source_ip = info_->source_ip;
   record.user_agent = info_->user_agent.value_or("");
-  if (auto error = ctx_.store.insert_connection(record)) {
-    std::cerr << "store: cannot record connection " << info_->id << ": " << *error << "\n";
-  }
+  ctx_.store.record_connection_later(std::move(record));
 }
 
 void websocket_session::do_read() {
@@ -372,16 +375,17 @@ void websocket_session::enqueue(std::string data, bool binary) {
     return;
   }
   queue_.push_back({std::move(data), binary, false});
-  if (!writing_) do_write();
+  if (!writing_ && accepted_) do_write();
 }
 
 void websocket_session::start_close(int code, std::string reason) {
   if (closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return;
   closing_ = true;
+  close_requested_.store(true, std::memory_order_release);
   close_code_ = code;
   close_reason_ = std::move(reason);
   queue_.push_back({{}, false, true});
-  if (!writing_) do_write();
+  if (!writing_ && accepted_) do_write();
 }
 
 void websocket_session::do_write() {
@@ -457,12 +461,7 @@ void websocket_session::finish(int code, std::string reason) {
   deadline_.cancel();
   const bool was_open = open_.exchange(false);
   ctx_.registry.remove(info_->id);
-  if (was_open) {
-    const auto deleted = ctx_.store.delete_connection(info_->id);
-    if (const auto* error = std::get_if<std::string>(&deleted)) {
-      std::cerr << "store: cannot delete the record of connection " << info_->id << ": " << *error << "\n";
-    }
-  }
+  if (was_open) ctx_.store.forget_connection_later(info_->id);
   const gateway::route* r = ctx_.gw.disconnect_route();
   if (!was_open || r == nullptr) return end_of_work();
   auto inv = std::make_shared<invocation>();

@@ -1,5 +1,8 @@
 #include "store/session_store.hpp"
 
+#include <iostream>
+#include <unordered_map>
+
 #include <rapidjson/error/en.h>
 
 namespace apigw::store {
@@ -52,7 +55,18 @@ std::optional<std::string> check_owner(database& db) {
 }  // namespace
 
 session_store::session_store(std::unique_ptr<database> db, const options& opts)
-    : path_(opts.path), db_(std::move(db)), items_(*db_), connections_(*db_) {}
+    : path_(opts.path), db_(std::move(db)), items_(*db_), connections_(*db_),
+      record_writer_([this] { run_record_writer(); }) {}
+
+session_store::~session_store() {
+  {
+    std::lock_guard lock(pending_mutex_);
+    stopping_ = true;
+  }
+  pending_cv_.notify_one();
+  record_writer_.join();
+  flush_connection_records();
+}
 
 std::variant<std::unique_ptr<session_store>, std::string> session_store::open(
     const options& opts, const std::vector<table_schema>& tables) {
@@ -154,13 +168,81 @@ std::variant<bool, std::string> session_store::delete_connection(std::string_vie
 }
 
 std::variant<std::optional<connection_record>, std::string> session_store::get_connection(std::string_view id) {
+  flush_connection_records();
   std::lock_guard lock(mutex_);
   return connections_.get(id);
 }
 
 std::variant<std::vector<connection_record>, std::string> session_store::list_connections() {
+  flush_connection_records();
   std::lock_guard lock(mutex_);
   return connections_.list();
+}
+
+void session_store::record_connection_later(connection_record r) {
+  std::lock_guard lock(pending_mutex_);
+  pending_.push_back({true, std::move(r)});
+}
+
+void session_store::forget_connection_later(std::string id) {
+  std::lock_guard lock(pending_mutex_);
+  pending_record p;
+  p.record.id = std::move(id);
+  pending_.push_back(std::move(p));
+}
+
+void session_store::flush_connection_records() {
+  std::vector<pending_record> batch;
+  {
+    std::lock_guard lock(pending_mutex_);
+    batch.swap(pending_);
+  }
+  if (!batch.empty()) write_pending(std::move(batch));
+}
+
+void session_store::write_pending(std::vector<pending_record> batch) {
+  // A connection that opened and closed within the batch needs no write.
+  std::unordered_map<std::string_view, std::size_t> inserted;
+  std::vector<bool> skip(batch.size(), false);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].insert) {
+      inserted[batch[i].record.id] = i;
+    } else if (auto it = inserted.find(batch[i].record.id); it != inserted.end()) {
+      skip[it->second] = skip[i] = true;
+      inserted.erase(it);
+    }
+  }
+  std::lock_guard lock(mutex_);
+  std::optional<std::string> error = db_->exec("BEGIN IMMEDIATE");
+  for (std::size_t i = 0; i < batch.size() && !error; ++i) {
+    if (skip[i]) continue;
+    if (batch[i].insert) {
+      error = connections_.insert(batch[i].record);
+    } else if (auto removed = connections_.remove(batch[i].record.id); auto* e = std::get_if<std::string>(&removed)) {
+      error = *e;
+    }
+  }
+  if (error) {
+    db_->exec("ROLLBACK");
+    std::cerr << "store: cannot write connection records to " << path_ << ": " << *error << "\n";
+    return;
+  }
+  if (auto e = db_->exec("COMMIT")) {
+    std::cerr << "store: cannot write connection records to " << path_ << ": " << *e << "\n";
+  }
+}
+
+void session_store::run_record_writer() {
+  std::unique_lock lock(pending_mutex_);
+  while (!stopping_) {
+    pending_cv_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_; });
+    if (pending_.empty()) continue;
+    std::vector<pending_record> batch;
+    batch.swap(pending_);
+    lock.unlock();
+    write_pending(std::move(batch));
+    lock.lock();
+  }
 }
 
 }  // namespace apigw::store

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +47,7 @@ class session_store {
                                                                         const std::vector<table_schema>& tables);
 
   session_store(std::unique_ptr<database> db, const options& opts);  // use open()
+  ~session_store();  // writes the connection records that still wait
   session_store(const session_store&) = delete;
   session_store& operator=(const session_store&) = delete;
 
@@ -74,12 +77,34 @@ class session_store {
   std::variant<std::optional<connection_record>, std::string> get_connection(std::string_view id);
   std::variant<std::vector<connection_record>, std::string> list_connections();
 
+  // The emulator's own bookkeeping, off its hot path: records are written by a background
+  // thread in one transaction per batch (at most every 20 ms), and a connection opened and
+  // closed within one batch costs no write at all. get_connection() and list_connections()
+  // see them at once (they write what waits first). Errors go to standard error.
+  void record_connection_later(connection_record r);
+  void forget_connection_later(std::string id);
+  // Writes the records that wait now.
+  void flush_connection_records();
+
  private:
   std::string path_;
   mutable std::mutex mutex_;
   std::unique_ptr<database> db_;  // guarded by mutex_
   item_tables items_;             // guarded by mutex_
   connection_records connections_;  // guarded by mutex_
+
+  struct pending_record {
+    bool insert = false;  // else a delete of record.id
+    connection_record record;
+  };
+  void write_pending(std::vector<pending_record> batch);  // takes mutex_
+  void run_record_writer();
+
+  std::mutex pending_mutex_;
+  std::condition_variable pending_cv_;
+  std::vector<pending_record> pending_;  // guarded by pending_mutex_
+  bool stopping_ = false;                // guarded by pending_mutex_
+  std::thread record_writer_;
 };
 
 }  // namespace apigw::store

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +16,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "tests/support/json_doc.hpp"
 #include "tests/support/raw_connection.hpp"
@@ -148,6 +151,12 @@ class e2e_test : public ::testing::Test {
     server_ = std::make_unique<test_server>(api.json(), named_handlers{{"recorder", recorder_}}, threads);
   }
 
+  // The same with EXTRA handlers registered next to the recorder.
+  void start(const api_config& api, named_handlers extra, const test_server_options& options) {
+    extra.emplace_back("recorder", recorder_);
+    server_ = std::make_unique<test_server>(api.json(), std::move(extra), options);
+  }
+
   // A client connected to TARGET (default /STAGE); nullptr (and a failure) when the upgrade fails.
   std::unique_ptr<ws_client> open(std::string target = "", header_list headers = {}) {
     auto o = server_->options(std::move(target));
@@ -187,6 +196,30 @@ inline ::testing::AssertionResult round_trip(ws_client& c, std::string_view text
   }
   return ::testing::AssertionSuccess();
 }
+
+// A fresh directory under the system's temporary directory, removed with everything in it.
+class temp_dir {
+ public:
+  temp_dir() {
+    static int counter = 0;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("apigw-e2e-dir-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  // The path of NAME inside the directory.
+  std::string path(std::string_view name) const { return (dir_ / name).string(); }
+
+ private:
+  std::filesystem::path dir_;
+};
 
 inline long long elapsed_ms(steady::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - since).count();

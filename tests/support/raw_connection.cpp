@@ -139,7 +139,8 @@ http_response raw_connection::read_http_response() {
     r.headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
   }
 
-  if (r.status == 101) {
+  // RFC 9112 6.3: these responses end with their head.
+  if (r.status == 101 || r.status == 204 || r.status == 304) {
     r.complete = true;
     return r;
   }
@@ -210,6 +211,34 @@ std::string upgrade_request(std::string_view target, std::string_view host,
   r.append(extra_headers);
   r += "\r\n";
   return r;
+}
+
+std::string http_request(std::string_view method, std::string_view target, std::string_view host,
+                         std::string_view body, std::string_view extra_headers) {
+  std::string r;
+  r.append(method);
+  r += ' ';
+  r.append(target);
+  r += " HTTP/1.1\r\nHost: ";
+  r.append(host);
+  r += "\r\n";
+  r.append(extra_headers);
+  if (!body.empty() || (method != "GET" && method != "HEAD")) {
+    r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  r += "\r\n";
+  r.append(body);
+  return r;
+}
+
+http_response http_call(std::uint16_t port, std::string_view method, std::string_view target,
+                        std::string_view body, std::string_view extra_headers,
+                        std::chrono::milliseconds timeout) {
+  raw_connection c(timeout);
+  if (!c.connect("127.0.0.1", port)) return {};
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  if (!c.send(http_request(method, target, host, body, extra_headers))) return {};
+  return c.read_http_response();
 }
 
 }  // namespace apigw::test_support

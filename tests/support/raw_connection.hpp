@@ -41,8 +41,8 @@ class raw_connection {
   bool send(std::string_view bytes);
 
   // Reads one HTTP response: the head, then a Content-Length body (or the bytes until the peer
-  // closes when there is no Content-Length and the status is not 101). Bytes after it stay
-  // buffered for read_frame().
+  // closes when there is no Content-Length and the status is not 101, 204 or 304, which have no
+  // body). Bytes after it stay buffered for read_frame().
   http_response read_http_response();
 
   // Reads one server WebSocket frame; nullopt on timeout or when the peer closed first.
@@ -69,5 +69,17 @@ class raw_connection {
 // An HTTP/1.1 WebSocket upgrade request with a fixed key, ready to send on a raw_connection.
 std::string upgrade_request(std::string_view target, std::string_view host,
                             std::string_view extra_headers = "");
+
+// An HTTP/1.1 request: METHOD TARGET, a Host field, EXTRA_HEADERS ("Name: value\r\n" lines), and
+// BODY with its Content-Length (sent for every method but GET and HEAD, and for those too when
+// BODY is not empty).
+std::string http_request(std::string_view method, std::string_view target, std::string_view host,
+                         std::string_view body = "", std::string_view extra_headers = "");
+
+// Connects to 127.0.0.1:PORT, sends one http_request() and reads the response (status 0 when
+// none arrived in TIMEOUT).
+http_response http_call(std::uint16_t port, std::string_view method, std::string_view target,
+                        std::string_view body = "", std::string_view extra_headers = "",
+                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace apigw::test_support

@@ -9,12 +9,32 @@
 
 namespace apigw::test_support {
 
-test_server::test_server(std::string_view config_json, named_handlers handlers, unsigned threads) {
+namespace {
+
+config::api_spec load_or_throw(std::string_view config_json) {
   auto loaded = config::load_text(config_json, "e2e.json");
   if (auto* error = std::get_if<config::load_error>(&loaded)) {
     throw std::runtime_error("config rejected: " + error->message);
   }
-  auto spec = std::get<config::api_spec>(std::move(loaded));
+  return std::get<config::api_spec>(std::move(loaded));
+}
+
+test_server_options with_threads(unsigned threads) {
+  test_server_options o;
+  o.threads = threads;
+  return o;
+}
+
+}  // namespace
+
+test_server::test_server(std::string_view config_json, named_handlers handlers, unsigned threads)
+    : test_server(load_or_throw(config_json), std::move(handlers), with_threads(threads)) {}
+
+test_server::test_server(std::string_view config_json, named_handlers handlers,
+                         const test_server_options& options)
+    : test_server(load_or_throw(config_json), std::move(handlers), options) {}
+
+test_server::test_server(config::api_spec spec, named_handlers handlers, const test_server_options& test_options) {
   stage_ = spec.stage.name;
 
   auto registry = routes::handler_registry::with_builtins();
@@ -23,7 +43,9 @@ test_server::test_server(std::string_view config_json, named_handlers handlers, 
   emulator::server_options options;
   options.host = "127.0.0.1";
   options.port = 0;
-  options.threads = threads;
+  options.threads = test_options.threads;
+  options.store_path = test_options.store_path;
+  options.log = test_options.log;
   auto created = emulator::server::create(std::move(spec), registry, options);
   if (auto* error = std::get_if<std::string>(&created)) {
     throw std::runtime_error("server::create failed: " + *error);
@@ -51,5 +73,7 @@ connect_options test_server::options(std::string target) const {
 }
 
 void test_server::stop() { server_->stop(); }
+
+store::session_store& test_server::store() { return server_->store(); }
 
 }  // namespace apigw::test_support

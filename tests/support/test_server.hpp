@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/api_config.hpp"
 #include "routes/handler.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -17,9 +18,20 @@ namespace apigw::emulator {
 class server;
 }
 
+namespace apigw::store {
+class session_store;
+}
+
 namespace apigw::test_support {
 
 using named_handlers = std::vector<std::pair<std::string, std::shared_ptr<routes::handler>>>;
+
+// What a test may choose of emulator::server_options (host and port are always 127.0.0.1:0).
+struct test_server_options {
+  unsigned threads = 2;
+  std::string store_path;                 // the store's SQLite file; empty: in memory
+  routes::invocation_log* log = nullptr;  // the functions' log streams; null: standard error
+};
 
 class test_server {
  public:
@@ -27,6 +39,10 @@ class test_server {
   // THREADS io threads. Throws std::runtime_error with the loader's or the server's message.
   explicit test_server(std::string_view config_json, named_handlers handlers = {},
                        unsigned threads = 2);
+  test_server(std::string_view config_json, named_handlers handlers, const test_server_options& options);
+  // The same from an already loaded (and possibly edited) API, e.g. config::load_default()'s.
+  explicit test_server(config::api_spec spec, named_handlers handlers = {},
+                       const test_server_options& options = {});
   ~test_server();
   test_server(const test_server&) = delete;
   test_server& operator=(const test_server&) = delete;
@@ -41,6 +57,10 @@ class test_server {
 
   // Closes every connection with 1001, runs $disconnect for each and joins the threads.
   void stop();
+
+  emulator::server& server() { return *server_; }
+  // The session store: the API's tables and the connection records.
+  store::session_store& store();
 
  private:
   std::unique_ptr<emulator::server> server_;
