@@ -11,6 +11,9 @@
 
 namespace apigw::emulator {
 
+// Request headers in order, as sent.
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
 struct connection_info {
   std::string id;
   std::chrono::system_clock::time_point connected_at;
@@ -18,8 +21,7 @@ struct connection_info {
   std::optional<std::string> user_agent;
   std::string domain_name;   // the handshake's Host, with its port
   std::uint16_t local_port = 0;
-  // The handshake's headers in order, as sent; and its query string without the '?'.
-  std::vector<std::pair<std::string, std::string>> headers;
+  // The handshake's query string without the '?' (the headers are kept only for $connect).
   std::string query;
 };
 

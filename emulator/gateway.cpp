@@ -207,12 +207,12 @@ gateway::request_ids gateway::new_request(bool with_message_id) {
 }
 
 void gateway::build_connect_event(rapidjson::Document& event, const connection_info& info,
-                                  const request_ids& ids) const {
+                                  const header_list& handshake_headers, const request_ids& ids) const {
   event.SetObject();
   auto& a = event.GetAllocator();
   Value headers(rapidjson::kObjectType);
   Value multi(rapidjson::kObjectType);
-  for (const auto& [name, value] : info.headers) {
+  for (const auto& [name, value] : handshake_headers) {
     if (iequals(name, "Connection") || iequals(name, "Upgrade") ||
         iequals(name, "X-Forwarded-For") || iequals(name, "X-Forwarded-Port") ||
         iequals(name, "X-Forwarded-Proto")) {

@@ -66,9 +66,9 @@ class gateway {
   static request_ids new_request(bool with_message_id);
 
   // Lambda proxy events (aws-behaviour.md section 5). The document refers to, and must not
-  // outlive, INFO, IDS and BODY.
+  // outlive, INFO, HEADERS, IDS and BODY.
   void build_connect_event(rapidjson::Document& event, const connection_info& info,
-                           const request_ids& ids) const;
+                           const header_list& headers, const request_ids& ids) const;
   void build_message_event(rapidjson::Document& event, const connection_info& info,
                            const route& r, const request_ids& ids, std::string_view body) const;
   void build_disconnect_event(rapidjson::Document& event, const connection_info& info,

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
+#include <vector>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -50,7 +50,8 @@ struct invocation {
   invocation& operator=(const invocation&) = delete;
 
   gateway::request_ids ids;
-  std::string text;  // the message body, or the disconnect reason
+  std::string text;      // the message body, or the disconnect reason
+  header_list headers;   // the handshake's, for $connect
   // Events are small: the first 2 KiB of the document come from this buffer, not the heap.
   char pool_buffer[2048];
   rapidjson::MemoryPoolAllocator<> pool;
@@ -112,6 +113,17 @@ class websocket_session final : public connection,
   void enqueue(std::string data, bool binary);
   void start_close(int code, std::string reason);
   void do_write();
+  void pop_front() {
+    queue_[head_++] = {};
+    if (head_ == queue_.size()) {
+      head_ = 0;
+      if (queue_.capacity() > 16) queue_ = {};  // give back what a burst grew
+      else queue_.clear();
+    } else if (head_ >= 64 && head_ * 2 >= queue_.size()) {
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
   void on_write(beast::error_code ec, std::size_t n);
   void arm_deadline();
   void on_deadline(beast::error_code ec);
@@ -133,7 +145,10 @@ class websocket_session final : public connection,
   http::request<http::string_body> req_;
   std::unique_ptr<http::response<http::empty_body>> refusal_;
   beast::flat_buffer buffer_;
-  std::deque<outgoing> queue_;
+  // Frames waiting to go out, oldest at head_: a vector costs an idle connection nothing, where
+  // a deque would hold a node of its own.
+  std::vector<outgoing> queue_;
+  std::size_t head_ = 0;
   std::size_t queued_bytes_ = 0;
   net::steady_timer deadline_;
   steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
@@ -172,9 +187,6 @@ void websocket_session::run(http::request<http::string_body> req) {
   if (auto agent = req.find(http::field::user_agent); agent != req.end()) {
     info->user_agent = std::string(agent->value());
   }
-  for (const auto& field : req) {
-    info->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
   const std::string_view target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) info->query = target.substr(q + 1);
   info_ = std::move(info);
@@ -191,7 +203,10 @@ void websocket_session::run(http::request<http::string_body> req) {
   }
   auto inv = std::make_shared<invocation>();
   inv->ids = gateway::new_request(false);
-  ctx_.gw.build_connect_event(inv->event, *info_, inv->ids);
+  for (const auto& field : req_) {
+    inv->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  ctx_.gw.build_connect_event(inv->event, *info_, inv->headers, inv->ids);
   run_integration(*connect_route, std::move(inv),
                   [self = shared_from_this()](gateway::outcome o, bool timed_out) {
                     self->on_connect_outcome(std::move(o), timed_out);
@@ -299,7 +314,7 @@ void websocket_session::on_accept(beast::error_code ec) {
   }
   accepted_ = true;
   if (ctx_.stopping.load()) start_close(1001, "Going away");
-  if (!writing_ && !queue_.empty()) do_write();
+  if (!writing_ && head_ < queue_.size()) do_write();
   arm_deadline();
   do_read();
 }
@@ -370,7 +385,7 @@ void websocket_session::enqueue(std::string data, bool binary) {
   if (closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return;
   queued_bytes_ += data.size();
   if (queued_bytes_ > kMaxQueuedBytes) {
-    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(head_ + (writing_ ? 1 : 0)), queue_.end());
     start_close(1008, "Send queue full");
     return;
   }
@@ -390,7 +405,7 @@ void websocket_session::start_close(int code, std::string reason) {
 
 void websocket_session::do_write() {
   writing_ = true;
-  outgoing& front = queue_.front();
+  outgoing& front = queue_[head_];
   if (front.close) {
     ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
                     [self = shared_from_this()](beast::error_code) {
@@ -407,14 +422,15 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   if (ec) {
     // The transport is gone; the pending read ends the session and reports how.
-    queue_.clear();
+    queue_ = {};
+    head_ = 0;
     queued_bytes_ = 0;
     return;
   }
-  queued_bytes_ -= queue_.front().data.size();
-  queue_.pop_front();
+  queued_bytes_ -= queue_[head_].data.size();
+  pop_front();
   touch(steady::now());
-  if (!queue_.empty()) do_write();
+  if (head_ < queue_.size()) do_write();
 }
 
 // One timer serves both the idle timeout and the maximum duration. Traffic only records the

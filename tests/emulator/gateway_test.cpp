@@ -56,13 +56,14 @@ connection_info sample_connection() {
   info.user_agent = "test-agent/1.0";
   info.domain_name = "localhost:8080";
   info.local_port = 8080;
-  info.headers = {{"Host", "localhost:8080"},          {"Connection", "Upgrade"},
-                  {"Upgrade", "websocket"},            {"Sec-WebSocket-Key", "k"},
-                  {"Sec-WebSocket-Version", "13"},     {"User-Agent", "test-agent/1.0"},
-                  {"X-Custom", "a"},                   {"X-Custom", "b"}};
   info.query = "token=abc%20def&room=r1&room=r2";
   return info;
 }
+
+const header_list kHandshakeHeaders = {{"Host", "localhost:8080"},      {"Connection", "Upgrade"},
+                                       {"Upgrade", "websocket"},        {"Sec-WebSocket-Key", "k"},
+                                       {"Sec-WebSocket-Version", "13"}, {"User-Agent", "test-agent/1.0"},
+                                       {"X-Custom", "a"},               {"X-Custom", "b"}};
 
 gateway::request_ids sample_ids(bool message) {
   gateway::request_ids ids;
@@ -144,7 +145,7 @@ TEST(GatewayTest, ConnectEventCarriesHeadersAndQuery) {
   rapidjson::Document event;
   const auto info = sample_connection();
   const auto ids = sample_ids(false);
-  gw->build_connect_event(event, info, ids);
+  gw->build_connect_event(event, info, kHandshakeHeaders, ids);
   const auto& headers = event["headers"];
   EXPECT_FALSE(headers.HasMember("Connection"));
   EXPECT_FALSE(headers.HasMember("Upgrade"));
@@ -170,7 +171,7 @@ TEST(GatewayTest, ConnectEventWithoutQueryHasNoQueryMembers) {
   rapidjson::Document event;
   auto info = sample_connection();
   info.query.clear();
-  gw->build_connect_event(event, info, sample_ids(false));
+  gw->build_connect_event(event, info, kHandshakeHeaders, sample_ids(false));
   EXPECT_FALSE(event.HasMember("queryStringParameters"));
   EXPECT_FALSE(event.HasMember("multiValueQueryStringParameters"));
 }
