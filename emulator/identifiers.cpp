@@ -45,13 +45,20 @@ std::tm utc(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 std::string request_time(std::chrono::system_clock::time_point t) {
+  // Every event carries it, and it changes once a second: each thread formats it once a second.
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached_text;
+  const std::time_t second = std::chrono::system_clock::to_time_t(t);
+  if (second == cached_second) return cached_text;
   static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::tm p = utc(t);
   char text[64];
   std::snprintf(text, sizeof text, "%02d/%s/%04d:%02d:%02d:%02d +0000", p.tm_mday, months[p.tm_mon],
                 p.tm_year + 1900, p.tm_hour, p.tm_min, p.tm_sec);
-  return text;
+  cached_second = second;
+  cached_text = text;
+  return cached_text;
 }
 
 std::string iso8601_millis(std::chrono::system_clock::time_point t) {
