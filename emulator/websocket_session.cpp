@@ -104,7 +104,9 @@ class websocket_session final : public connection,
   void run_integration(const gateway::route& r, std::shared_ptr<invocation> inv, done_fn done);
   void on_connect_outcome(gateway::outcome o, bool timed_out);
   void refuse(int status);
-  void accept(std::optional<std::string> subprotocol);
+  // VALID: the request is a WebSocket handshake Beast will accept (else Beast answers it with
+  // its own error, and the connection never opens).
+  void accept(std::optional<std::string> subprotocol, bool valid = true);
   void on_accept(beast::error_code ec);
   void record_connection();
   void do_read();
@@ -193,12 +195,12 @@ void websocket_session::run(http::request<http::string_body> req) {
   req_ = std::move(req);
 
   // A request Beast will refuse anyway (no key, another protocol version) never reaches $connect.
-  const bool valid = req_.count(http::field::sec_websocket_key) == 1 &&
+  const bool valid = !req_[http::field::sec_websocket_key].empty() &&
                      req_[http::field::sec_websocket_version] == "13";
   const gateway::route* connect_route = ctx_.gw.connect_route();
   ctx_.registry.add(info_->id, weak_from_this());
   if (!valid || connect_route == nullptr) {
-    accept(std::nullopt);
+    accept(std::nullopt, valid);
     return;
   }
   auto inv = std::make_shared<invocation>();
@@ -279,7 +281,7 @@ void websocket_session::refuse(int status) {
                     });
 }
 
-void websocket_session::accept(std::optional<std::string> subprotocol) {
+void websocket_session::accept(std::optional<std::string> subprotocol, bool valid) {
   const auto& limits = ctx_.limits;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = kCloseTimeout;
@@ -299,10 +301,12 @@ void websocket_session::accept(std::optional<std::string> subprotocol) {
   ws_.next_layer().set_max_frame_bytes(limits.max_frame_bytes);
   // $connect succeeded: from now on the connection is reachable, as on AWS, although the 101 is
   // still on its way. What is sent meanwhile waits in the queue until the handshake is done.
-  opened_at_ = steady::now();
-  touch(opened_at_);
-  record_connection();
-  open_.store(true, std::memory_order_release);
+  if (valid) {
+    opened_at_ = steady::now();
+    touch(opened_at_);
+    record_connection();
+    open_.store(true, std::memory_order_release);
+  }
   ws_.async_accept(req_, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
 }
 

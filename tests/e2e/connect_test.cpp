@@ -220,3 +220,36 @@ TEST_F(ConnectTest, QueryParametersAreAbsentWithoutAQuery) {
 
 }  // namespace
 }  // namespace apigw::e2e
+
+namespace apigw::e2e {
+namespace {
+
+class HandshakeTest : public e2e_test {};
+
+// A request no WebSocket server accepts is refused before $connect: neither $connect nor
+// $disconnect runs for it.
+TEST_F(HandshakeTest, InvalidHandshakeRunsNeitherConnectNorDisconnect) {
+  api_config api;
+  api.add_route("$connect", "rec").add_route("$disconnect", "rec").add_integration("rec", recorder_integration());
+  start(api);
+  const std::string head = "GET /" + server_->stage() + " HTTP/1.1\r\nHost: " + server_->host_port() +
+                           "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n";
+  struct row {
+    std::string request;
+    int status;
+  } rows[] = {
+      {head + "Sec-WebSocket-Version: 13\r\n\r\n", 400},                                    // no key
+      {head + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n", 426},
+  };
+  for (const auto& r : rows) {
+    raw_connection raw;
+    ASSERT_TRUE(raw.connect("127.0.0.1", server_->port()));
+    ASSERT_TRUE(raw.send(r.request));
+    EXPECT_EQ(raw.read_http_response().status, r.status);
+  }
+  EXPECT_FALSE(recorder_->wait_for(1, std::chrono::milliseconds(300)));
+  EXPECT_TRUE(recorder_->events().empty());
+}
+
+}  // namespace
+}  // namespace apigw::e2e
