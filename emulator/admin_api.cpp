@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include "emulator/identifiers.hpp"
+#include "emulator/route_explainer.hpp"
 
 namespace apigw::emulator {
 
@@ -25,9 +26,18 @@ bool admin_api::is_admin_target(std::string_view target) {
          (path.size() == kPrefix.size() || path[kPrefix.size()] == '/');
 }
 
-http_answer admin_api::handle_http(std::string_view method, std::string_view target) const {
+http_answer admin_api::handle_http(std::string_view method, std::string_view target,
+                                   std::string_view body) const {
   std::string_view path = target.substr(0, target.find('?'));
   path.remove_prefix(kPrefix.size());
+  if (path == "/explain") {
+    if (method != "POST") {
+      auto a = json_answer(405, R"({"message":"POST the message to explain as the request body"})");
+      a.headers.emplace_back("Allow", "POST");
+      return a;
+    }
+    return json_answer(200, explain_route(gw_, body).to_json());
+  }
   if (method != "GET") {
     auto a = json_answer(405, R"({"message":"Only GET is allowed here"})");
     a.headers.emplace_back("Allow", "GET");
@@ -45,6 +55,28 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
     w.String(gw_.api().stage.name.c_str());
     w.Key("connections");
     w.Uint64(registry_.size());
+    w.EndObject();
+    return json_answer(200, b.GetString());
+  }
+  if (path == "/routes") {
+    w.StartObject();
+    w.Key("routeSelectionExpression");
+    w.String(gw_.expression().text().c_str());
+    w.Key("routes");
+    w.StartArray();
+    for (const auto& r : gw_.routes()) {
+      w.StartObject();
+      w.Key("routeKey");
+      w.String(r->key.c_str());
+      w.Key("integration");
+      w.String(r->integration.c_str());
+      w.Key("handler");
+      w.String(gw_.api().integrations.at(r->integration).handler.c_str());
+      w.Key("twoWay");
+      w.Bool(r->two_way);
+      w.EndObject();
+    }
+    w.EndArray();
     w.EndObject();
     return json_answer(200, b.GetString());
   }
@@ -80,7 +112,7 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
     w.EndObject();
     return json_answer(200, b.GetString());
   }
-  return json_answer(404, R"({"message":"No such emulator endpoint; try /@emulator/health or /@emulator/connections"})");
+  return json_answer(404, R"({"message":"No such emulator endpoint; there are /@emulator/health, /@emulator/connections, /@emulator/routes and POST /@emulator/explain"})");
 }
 
 }  // namespace apigw::emulator

@@ -1,5 +1,5 @@
-// The emulator's own endpoints under /@emulator/ (not part of the emulated API): health and the
-// live connections, for the chat page, the dashboard and scripts.
+// The emulator's own endpoints under /@emulator/ (not part of the emulated API): health, the live
+// connections, the route table and the route decision for a message, for the chat page and scripts.
 // Thread-safety: safe from any thread; it only reads the registry.
 #pragma once
 
@@ -19,7 +19,7 @@ class admin_api {
   static bool is_admin_target(std::string_view target);
 
   // REQUIRES: is_admin_target(target).
-  http_answer handle_http(std::string_view method, std::string_view target) const;
+  http_answer handle_http(std::string_view method, std::string_view target, std::string_view body) const;
 
  private:
   const connection_registry& registry_;

@@ -176,7 +176,7 @@ std::variant<std::unique_ptr<gateway>, std::string> gateway::create(
   return create(api, registry, services{});
 }
 
-const gateway::route* gateway::select(std::string_view message) const {
+gateway::selection gateway::resolve(std::string_view message) const {
   // Every message must be JSON to be routed: one that is empty or not JSON goes to $default,
   // whatever the expression (aws-behaviour.md section 1). Typical messages parse without touching
   // the heap: RapidJSON's pools start in these stack buffers.
@@ -188,14 +188,17 @@ const gateway::route* gateway::select(std::string_view message) const {
                              rapidjson::MemoryPoolAllocator<>>
       body(&value_pool, sizeof parse_buffer, &parse_pool);
   body.Parse(message.data(), message.size());
-  if (message.empty() || body.HasParseError()) return default_;
-  const std::string key = expression_.evaluate(&body);
+  selection out;
+  out.route = default_;
+  if (message.empty() || body.HasParseError()) return out;
+  out.json = true;
+  out.key = expression_.evaluate(&body);
   // "$connect" and "$disconnect" are lifecycle routes: a message never selects them.
-  if (auto it = by_key_.find(key);
+  if (auto it = by_key_.find(out.key);
       it != by_key_.end() && it->second != connect_ && it->second != disconnect_) {
-    return it->second;
+    out.route = it->second;
   }
-  return default_;
+  return out;
 }
 
 gateway::request_ids gateway::new_request(bool with_message_id) {

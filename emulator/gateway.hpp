@@ -55,7 +55,17 @@ class gateway {
   const route* disconnect_route() const { return disconnect_; }
 
   // Route selection for one message: the route, or nullptr when the client gets "Forbidden".
-  const route* select(std::string_view message) const;
+  const route* select(std::string_view message) const { return resolve(message).route; }
+
+  // The same decision with its reasons, for explaining it.
+  struct selection {
+    bool json = false;      // false: the message is empty or not JSON, so it goes to $default
+    std::string key;        // what the expression evaluated to (empty when !json)
+    const gateway::route* route = nullptr;
+  };
+  selection resolve(std::string_view message) const;
+  const routes::selection_expression& expression() const { return expression_; }
+  const std::vector<std::unique_ptr<route>>& routes() const { return routes_; }
 
   // The ids of one request: requestId (= extendedRequestId) and, for messages, messageId.
   struct request_ids {

@@ -76,8 +76,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (management_api::is_management_target(target)) {
       return send(to_response(ctx_.management.handle_http(req.method_string(), target, req.body()), req));
     }
-    if (admin_api::is_admin_target(target)) {
-      return send(to_response(ctx_.admin.handle_http(req.method_string(), target), req));
+    if (ctx_.admin_enabled && admin_api::is_admin_target(target)) {
+      return send(to_response(ctx_.admin.handle_http(req.method_string(), target, req.body()), req));
     }
     if (websocket_path) {
       if (beast::websocket::is_upgrade(req)) {

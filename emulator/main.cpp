@@ -5,6 +5,7 @@
 #include <vector>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,8 @@
 #include <pthread.h>
 
 #include "config/config_loader.hpp"
+#include "emulator/gateway.hpp"
+#include "emulator/route_explainer.hpp"
 #include "emulator/server.hpp"
 #include "routes/handler_registry.hpp"
 #include "store/cli.hpp"
@@ -22,13 +25,17 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet]\n"
     "       apigw-ws-emulator store scan TABLE | get TABLE KEYJSON | tables | connections --store PATH\n"
+    "       apigw-ws-emulator explain [--config FILE] [--message TEXT] [--json]\n"
     "  --config FILE  the API to serve (JSON; see docs/configuration.md);\n"
     "                 without it, the built-in Websocket-Lab chat API\n"
     "  --host HOST    address to listen on (default: the config's server.host, 127.0.0.1)\n"
     "  --port PORT    port to listen on, 0 for a free one (default: the config's server.port, 8080)\n"
     "  --store PATH   keep the tables in this SQLite file (default: in memory)\n"
     "  --threads N    I/O threads (default: one per core)\n"
-    "  --quiet        do not print the functions' log streams\n";
+    "  --quiet        do not print the functions' log streams\n"
+    "  --no-admin     do not serve the emulator's own endpoints under /@emulator/\n"
+    "explain: how the API routes one message (TEXT, or standard input); exit 0 when a route\n"
+    "  takes it, 1 when the client would get Forbidden, 2 for a bad config\n";
 
 struct arguments {
   std::optional<std::string> config;
@@ -76,6 +83,8 @@ arguments parse(int argc, char** argv) {
       if (args.server.store_path.empty()) usage_error("--store needs a file name");
     } else if (flag == "--quiet") {
       args.server.log_invocations = false;
+    } else if (flag == "--no-admin") {
+      args.server.admin = false;
     } else if (flag == "--threads") {
       args.server.threads = static_cast<unsigned>(parse_number(flag, value(), 1, 256));
     } else {
@@ -115,10 +124,52 @@ int store_command(int argc, char** argv) {
                                          std::cout, std::cerr);
 }
 
+// apigw-ws-emulator explain …: the route decision for one message, without a server.
+int explain_command(int argc, char** argv) {
+  std::optional<std::string> config_file;
+  std::optional<std::string> message;
+  bool json = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--config") {
+      config_file = value();
+    } else if (flag == "--message") {
+      message = value();
+    } else if (flag == "--json") {
+      json = true;
+    } else {
+      usage_error("explain: unknown argument \"" + std::string(flag) + "\"");
+    }
+  }
+  if (!message) {
+    message.emplace(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (!message->empty() && message->back() == '\n') message->pop_back();
+  }
+  auto loaded = config_file ? apigw::config::load_file(*config_file) : apigw::config::load_default();
+  if (auto* error = std::get_if<apigw::config::load_error>(&loaded)) {
+    std::cerr << "apigw-ws-emulator: " << error->message << "\n";
+    return 2;
+  }
+  const auto registry = apigw::routes::handler_registry::with_builtins();
+  auto made = apigw::emulator::gateway::create(std::get<apigw::config::api_spec>(loaded), registry);
+  if (auto* error = std::get_if<std::string>(&made)) {
+    std::cerr << "apigw-ws-emulator: " << *error << "\n";
+    return 2;
+  }
+  const auto x = apigw::emulator::explain_route(*std::get<std::unique_ptr<apigw::emulator::gateway>>(made), *message);
+  std::cout << (json ? x.to_json() + "\n" : x.to_text());
+  return x.result == apigw::emulator::route_explanation::outcome::forbidden ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "store") return store_command(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "explain") return explain_command(argc, argv);
   const arguments args = parse(argc, argv);
 
   auto loaded = args.config ? apigw::config::load_file(*args.config) : apigw::config::load_default();

@@ -49,6 +49,7 @@ class server::impl {
     if (auto* error = std::get_if<std::string>(&made)) return *error;
     gw_ = std::move(std::get<std::unique_ptr<gateway>>(made));
     ctx_ = std::make_unique<server_context>(ioc_, *gw_, registry_, management_, *store_, kWorkerThreads);
+    ctx_->admin_enabled = options_.admin;
     return {};
   }
 

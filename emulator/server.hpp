@@ -22,6 +22,7 @@ struct server_options {
   // Where the functions' log streams go; null: standard error, unless log_invocations is false.
   routes::invocation_log* log = nullptr;
   bool log_invocations = true;
+  bool admin = true;         // serve /@emulator/ (health, connections, routes, explain)
 };
 
 class server {

@@ -37,6 +37,7 @@ struct server_context {
   std::atomic<bool> stopping{false};
   management_api& management;
   admin_api admin;
+  bool admin_enabled = true;
 
   void session_started() {
     std::lock_guard lock(live_mutex_);

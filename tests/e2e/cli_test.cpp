@@ -137,3 +137,78 @@ TEST(CliTest, MalformedSelectionExpressionExitsTwoNamingIt) {
 
 }  // namespace
 }  // namespace apigw::e2e
+
+namespace apigw::e2e {
+namespace {
+
+struct finished {
+  int status;
+  std::string out;
+};
+
+finished run_to_end(const std::vector<std::string>& args) {
+  child_process child(APIGW_EMULATOR_BINARY, args);
+  finished f;
+  f.out = child.read_stdout_all(10s);
+  f.status = child.wait(10s).value_or(-1);
+  return f;
+}
+
+TEST(ExplainCliTest, MisspeltActionOnTheLabApiIsForbiddenWithExitOne) {
+  const auto f = run_to_end({"explain", "--message", R"({"action":"sendMessage","data":"hi"})"});
+  EXPECT_EQ(f.status, 1);
+  EXPECT_EQ(f.out,
+            "expression  $request.body.action\n"
+            "message     {\"action\":\"sendMessage\",\"data\":\"hi\"}\n"
+            "  $request.body.action  found \"sendMessage\"\n"
+            "selection   \"sendMessage\"\n"
+            "route       none: no route has the key \"sendMessage\" and there is no $default route\n"
+            "client gets {\"message\": \"Forbidden\", \"connectionId\":\"…\", \"requestId\":\"…\"}\n");
+}
+
+TEST(ExplainCliTest, JsonOutputAndExitZeroWhenARouteTakesIt) {
+  const auto f = run_to_end({"explain", "--config", APIGW_SOURCE_DIR "/config/demo.json", "--json", "--message",
+                             R"({"action":"echo"})"});
+  EXPECT_EQ(f.status, 0);
+  EXPECT_EQ(f.out,
+            R"({"expression":"$request.body.action","message":"{\"action\":\"echo\"}","messageIsJson":true,)"
+            R"("parts":[{"part":"$request.body.action","kind":"path","found":true,"value":"echo"}],)"
+            R"("selection":"echo","outcome":"exact match","routeKey":"echo","twoWay":true,"integration":"echo","handler":"echo"})"
+            "\n");
+}
+
+TEST(ExplainCliTest, BadConfigExitsTwo) {
+  temp_config config(R"({"routes": []})");
+  EXPECT_EQ(run_to_end({"explain", "--config", config.path(), "--message", "{}"}).status, 2);
+}
+
+TEST(AdminEndpointsTest, RoutesExplainAndNoAdmin) {
+  temp_config config(echo_api());
+  for (const bool admin : {true, false}) {
+    SCOPED_TRACE(admin ? "admin" : "--no-admin");
+    std::vector<std::string> args = {"--config", config.path(), "--port", "0", "--quiet"};
+    if (!admin) args.push_back("--no-admin");
+    child_process child(APIGW_EMULATOR_BINARY, args);
+    const std::uint16_t port = listening_port(child.read_stdout_line(10s));
+    ASSERT_NE(port, 0);
+    const auto routes = http_call(port, "GET", "/@emulator/routes");
+    const auto explained = http_call(port, "POST", "/@emulator/explain", R"({"action":"nope"})");
+    if (admin) {
+      EXPECT_EQ(routes.status, 200);
+      EXPECT_EQ(routes.body, R"({"routeSelectionExpression":"$request.body.action","routes":[)"
+                             R"({"routeKey":"echo","integration":"echo","handler":"echo","twoWay":true}]})");
+      EXPECT_EQ(explained.status, 200);
+      EXPECT_NE(explained.body.find(R"("outcome":"no route")"), std::string::npos) << explained.body;
+      EXPECT_EQ(http_call(port, "GET", "/@emulator/explain").status, 405);
+    } else {
+      EXPECT_EQ(routes.status, 404);
+      EXPECT_EQ(explained.status, 404);
+      EXPECT_EQ(http_call(port, "GET", "/@emulator/health").status, 404);
+    }
+    child.signal(SIGTERM);
+    EXPECT_EQ(child.wait(10s), 0);
+  }
+}
+
+}  // namespace
+}  // namespace apigw::e2e
