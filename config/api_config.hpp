@@ -26,6 +26,8 @@ struct stage_settings {
   std::string name = "dev";
   // In the order of the file; empty when the stage defines none.
   std::vector<std::pair<std::string, std::string>> variables;
+  // API Gateway's access log format ("$context.requestId $context.routeKey …"); empty: none.
+  std::string access_log_format;
 };
 
 struct server_settings {

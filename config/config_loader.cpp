@@ -30,7 +30,7 @@ namespace rj = rapidjson;
 constexpr std::array<std::string_view, 10> top_level_keys = {
     "name",   "apiId",  "region", "routeSelectionExpression", "stage", "server",
     "limits", "routes", "integrations", "tables"};
-constexpr std::array<std::string_view, 2> stage_keys = {"name", "variables"};
+constexpr std::array<std::string_view, 3> stage_keys = {"name", "variables", "accessLogFormat"};
 constexpr std::array<std::string_view, 2> server_keys = {"host", "port"};
 constexpr std::array<std::string_view, 5> limits_keys = {
     "maxMessageBytes", "maxFrameBytes", "idleTimeoutSeconds", "maxConnectionSeconds",
@@ -356,6 +356,8 @@ class loader {
         stage.variables.emplace_back(std::string(name), std::string(value));
       }
     }
+    // The $context variables are checked by the server, which knows what it can fill in.
+    if (!read_string(v, "accessLogFormat", path, stage.access_log_format)) return false;
     return true;
   }
 

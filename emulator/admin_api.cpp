@@ -58,6 +58,30 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
     w.EndObject();
     return json_answer(200, b.GetString());
   }
+  if (path == "/trace") {
+    // ?limit=N, 1 to 1000 (default 100)
+    std::size_t limit = 100;
+    const auto question = target.find('?');
+    const std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+    if (auto at = query.find("limit="); at != std::string_view::npos) {
+      limit = 0;
+      for (std::size_t i = at + 6; i < query.size() && query[i] >= '0' && query[i] <= '9' && limit <= 1000; ++i) {
+        limit = limit * 10 + static_cast<std::size_t>(query[i] - '0');
+      }
+      if (limit == 0 || limit > 1000) {
+        return json_answer(400, R"({"message":"limit must be a whole number from 1 to 1000"})");
+      }
+    }
+    std::string body = R"({"trace":[)";
+    bool first = true;
+    for (const auto& json : trace_.last(limit)) {
+      if (!first) body += ',';
+      body += json;
+      first = false;
+    }
+    body += "]}";
+    return json_answer(200, std::move(body));
+  }
   if (path == "/routes") {
     w.StartObject();
     w.Key("routeSelectionExpression");
@@ -112,7 +136,7 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
     w.EndObject();
     return json_answer(200, b.GetString());
   }
-  return json_answer(404, R"({"message":"No such emulator endpoint; there are /@emulator/health, /@emulator/connections, /@emulator/routes and POST /@emulator/explain"})");
+  return json_answer(404, R"({"message":"No such emulator endpoint; there are /@emulator/health, /@emulator/connections, /@emulator/routes, /@emulator/trace, /@emulator/feed and POST /@emulator/explain"})");
 }
 
 }  // namespace apigw::emulator

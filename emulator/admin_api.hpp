@@ -8,12 +8,14 @@
 #include "emulator/connection_registry.hpp"
 #include "emulator/gateway.hpp"
 #include "emulator/http_answer.hpp"
+#include "emulator/tracer.hpp"
 
 namespace apigw::emulator {
 
 class admin_api {
  public:
-  admin_api(const connection_registry& registry, const gateway& gw) : registry_(registry), gw_(gw) {}
+  admin_api(const connection_registry& registry, const gateway& gw, const tracer& trace)
+      : registry_(registry), gw_(gw), trace_(trace) {}
 
   // True for "/@emulator" and everything below it.
   static bool is_admin_target(std::string_view target);
@@ -24,6 +26,7 @@ class admin_api {
  private:
   const connection_registry& registry_;
   const gateway& gw_;
+  const tracer& trace_;
 };
 
 }  // namespace apigw::emulator

@@ -315,13 +315,12 @@ gateway::outcome gateway::invoke(routes::handler& h, const rapidjson::Value& eve
 gateway::outcome gateway::invoke(const route& r, const rapidjson::Value& event,
                                  std::string_view request_id) const {
   routes::invocation_context context(r.connections.get(), r.tables.get(), log_, r.integration, request_id);
-  if (!log_) return invoke(*r.handler, event, context);
-  const std::string id(request_id);
-  log_->write(r.integration, id, "", "START RequestId: " + id + " Version: $LATEST");
+  const std::string id = log_ ? std::string(request_id) : std::string();
+  if (log_) log_->write(r.integration, id, "", "START RequestId: " + id + " Version: $LATEST");
   const auto began = std::chrono::steady_clock::now();
   outcome o = invoke(*r.handler, event, context);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began).count();
+  o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+  if (!log_) return o;
   if (o.failed) {
     rapidjson::StringBuffer error;
     rapidjson::Writer<rapidjson::StringBuffer> w(error);
@@ -335,7 +334,7 @@ gateway::outcome gateway::invoke(const route& r, const rapidjson::Value& event,
   }
   log_->write(r.integration, id, "", "END RequestId: " + id);
   char duration[32];
-  std::snprintf(duration, sizeof duration, "%.2f", static_cast<double>(micros) / 1000.0);
+  std::snprintf(duration, sizeof duration, "%.2f", o.latency_ms);
   log_->write(r.integration, id, "",
               "REPORT RequestId: " + id + "\tDuration: " + duration + " ms" +
                   (o.failed ? "\tStatus: error" : ""));

@@ -89,6 +89,7 @@ class gateway {
     bool failed = false;        // threw or returned something unusable
     std::string error;          // the exception's message, for logs
     routes::handler_result result;
+    double latency_ms = 0;      // how long the handler took (set by the route's invoke)
   };
   static outcome invoke(routes::handler& h, const rapidjson::Value& event,
                         routes::invocation_context& context);

@@ -28,6 +28,90 @@ constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 constexpr std::uint64_t kBodyLimit = 1024 * 1024;
 
+// GET /@emulator/feed: the routing trace as server-sent events, one "trace" event a decision,
+// for the dashboard. The client's end of the socket is watched only to notice that it left.
+class feed_session : public std::enable_shared_from_this<feed_session> {
+ public:
+  feed_session(beast::tcp_stream&& stream, server_context& ctx) : stream_(std::move(stream)), ctx_(ctx) {}
+
+  void run(unsigned version) {
+    header_.version(version);
+    header_.result(http::status::ok);
+    header_.set(http::field::content_type, "text/event-stream");
+    header_.set(http::field::cache_control, "no-store");
+    header_.keep_alive(true);
+    serializer_.emplace(header_);
+    std::weak_ptr<feed_session> weak = shared_from_this();
+    subscription_ = ctx_.trace.subscribe([weak, executor = stream_.get_executor()](const std::string& json) {
+      net::post(executor, [weak, json] {
+        if (auto self = weak.lock()) self->push("event: trace\ndata: " + json + "\n\n");
+      });
+    });
+    writing_ = true;
+    http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+    watch();
+  }
+
+ private:
+  // A dashboard that stopped reading gets no more than this backlog; the rest is dropped.
+  static constexpr std::size_t kMaxPending = 1000;
+
+  void push(std::string event) {
+    if (closed_ || pending_.size() >= kMaxPending) return;
+    pending_.push_back(std::move(event));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    current_.clear();
+    for (auto& e : pending_) current_ += e;
+    pending_.clear();
+    writing_ = true;
+    net::async_write(stream_, net::buffer(current_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    if (ec) return end();
+    if (!pending_.empty()) write_next();
+  }
+
+  void watch() {
+    stream_.async_read_some(net::buffer(ignored_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->end();
+      self->watch();
+    });
+  }
+
+  void end() {
+    if (closed_) return;
+    closed_ = true;
+    ctx_.trace.unsubscribe(subscription_);
+    beast::error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  server_context& ctx_;
+  http::response<http::empty_body> header_;
+  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  std::uint64_t subscription_ = 0;
+  std::vector<std::string> pending_;
+  std::string current_;
+  char ignored_[512];
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+void start_feed_session(beast::tcp_stream stream, unsigned version, server_context& ctx) {
+  std::make_shared<feed_session>(std::move(stream), ctx)->run(version);
+}
+
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
   http_session(net::ip::tcp::socket&& socket, server_context& ctx)
@@ -75,6 +159,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
                                  path.back() == '/');
     if (management_api::is_management_target(target)) {
       return send(to_response(ctx_.management.handle_http(req.method_string(), target, req.body()), req));
+    }
+    if (ctx_.admin_enabled && path == "/@emulator/feed" && req.method() == http::verb::get) {
+      stream_.expires_never();
+      return start_feed_session(std::move(stream_), req.version(), ctx_);
     }
     if (ctx_.admin_enabled && admin_api::is_admin_target(target)) {
       return send(to_response(ctx_.admin.handle_http(req.method_string(), target, req.body()), req));

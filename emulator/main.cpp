@@ -32,7 +32,10 @@ constexpr std::string_view kUsage =
     "  --port PORT    port to listen on, 0 for a free one (default: the config's server.port, 8080)\n"
     "  --store PATH   keep the tables in this SQLite file (default: in memory)\n"
     "  --threads N    I/O threads (default: one per core)\n"
-    "  --quiet        do not print the functions' log streams\n"
+    "  --quiet        print neither the functions' log streams nor the routing trace\n"
+    "  --log-level L  debug, info (default: function logs and the routing trace), warn, error\n"
+    "  --log-format F text (default) or json: the routing trace as JSON lines\n"
+    "  --access-log FILE  where the stage's access log goes (default: standard output)\n"
     "  --no-admin     do not serve the emulator's own endpoints under /@emulator/\n"
     "explain: how the API routes one message (TEXT, or standard input); exit 0 when a route\n"
     "  takes it, 1 when the client would get Forbidden, 2 for a bad config\n";
@@ -83,6 +86,22 @@ arguments parse(int argc, char** argv) {
       if (args.server.store_path.empty()) usage_error("--store needs a file name");
     } else if (flag == "--quiet") {
       args.server.log_invocations = false;
+      args.server.print_trace = false;
+    } else if (flag == "--log-level") {
+      const std::string level = value();
+      if (level != "debug" && level != "info" && level != "warn" && level != "error") {
+        usage_error("--log-level: \"" + level + "\" is not a level; use debug, info, warn or error");
+      }
+      const bool info = level == "debug" || level == "info";
+      args.server.log_invocations = info;
+      args.server.print_trace = info;
+    } else if (flag == "--log-format") {
+      const std::string format = value();
+      if (format != "text" && format != "json") usage_error("--log-format: use text or json, not \"" + format + "\"");
+      args.server.trace_as_json = format == "json";
+    } else if (flag == "--access-log") {
+      args.server.access_log_path = value();
+      if (args.server.access_log_path.empty()) usage_error("--access-log needs a file name");
     } else if (flag == "--no-admin") {
       args.server.admin = false;
     } else if (flag == "--threads") {

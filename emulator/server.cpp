@@ -1,6 +1,9 @@
 #include "emulator/server.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <chrono>
 #include <thread>
@@ -16,6 +19,7 @@
 #include "store/table_schema.hpp"
 #include "emulator/listener.hpp"
 #include "emulator/server_context.hpp"
+#include "emulator/tracer.hpp"
 
 namespace apigw::emulator {
 
@@ -48,7 +52,26 @@ class server::impl {
     auto made = gateway::create(api_, registry, services);
     if (auto* error = std::get_if<std::string>(&made)) return *error;
     gw_ = std::move(std::get<std::unique_ptr<gateway>>(made));
-    ctx_ = std::make_unique<server_context>(ioc_, *gw_, registry_, management_, *store_, kWorkerThreads);
+
+    tracer::options trace_options;
+    if (options_.print_trace) trace_options.trace_out = &std::cerr;
+    trace_options.trace_format = options_.trace_as_json ? tracer::format::json : tracer::format::text;
+    trace_options.api = {api_.api_id, api_.stage.name};
+    if (!api_.stage.access_log_format.empty()) {
+      auto parsed = access_log_format::parse(api_.stage.access_log_format);
+      if (auto* error = std::get_if<std::string>(&parsed)) return api_.source + ": stage.accessLogFormat: " + *error;
+      trace_options.access_format = std::get<access_log_format>(std::move(parsed));
+      trace_options.access_out = &std::cout;
+      if (!options_.access_log_path.empty()) {
+        access_file_.open(options_.access_log_path, std::ios::app);
+        if (!access_file_) {
+          return "cannot open the access log " + options_.access_log_path + ": " + std::strerror(errno);
+        }
+        trace_options.access_out = &access_file_;
+      }
+    }
+    trace_ = std::make_unique<tracer>(std::move(trace_options));
+    ctx_ = std::make_unique<server_context>(ioc_, *gw_, registry_, management_, *store_, *trace_, kWorkerThreads);
     ctx_->admin_enabled = options_.admin;
     return {};
   }
@@ -109,7 +132,9 @@ class server::impl {
   connection_registry registry_;
   management_api management_;
   console_log stderr_log_;
+  std::ofstream access_file_;
   std::unique_ptr<gateway> gw_;
+  std::unique_ptr<tracer> trace_;
   std::unique_ptr<server_context> ctx_;
   std::shared_ptr<listener> listener_;
   std::vector<std::thread> threads_;

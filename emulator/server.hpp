@@ -22,7 +22,12 @@ struct server_options {
   // Where the functions' log streams go; null: standard error, unless log_invocations is false.
   routes::invocation_log* log = nullptr;
   bool log_invocations = true;
-  bool admin = true;         // serve /@emulator/ (health, connections, routes, explain)
+  bool admin = true;         // serve /@emulator/ (health, connections, routes, explain, trace)
+  // The routing trace on standard error: every connect, message and disconnect with its decision.
+  bool print_trace = true;
+  bool trace_as_json = false;  // JSON lines instead of text
+  // Where the stage's access log goes (when it has an accessLogFormat); empty: standard output.
+  std::string access_log_path;
 };
 
 class server {

@@ -16,15 +16,16 @@
 #include "emulator/connection_registry.hpp"
 #include "emulator/gateway.hpp"
 #include "emulator/management_api.hpp"
+#include "emulator/tracer.hpp"
 #include "store/session_store.hpp"
 
 namespace apigw::emulator {
 
 struct server_context {
   server_context(boost::asio::io_context& io, const gateway& g, connection_registry& r,
-                 management_api& m, store::session_store& s, unsigned worker_threads)
+                 management_api& m, store::session_store& s, tracer& t, unsigned worker_threads)
       : ioc(io), gw(g), limits(g.api().limits), stage_path("/" + g.api().stage.name), registry(r),
-        store(s), workers(worker_threads), management(m), admin(r, g) {}
+        store(s), trace(t), workers(worker_threads), management(m), admin(r, g, t) {}
 
   boost::asio::io_context& ioc;
   const gateway& gw;
@@ -32,6 +33,7 @@ struct server_context {
   const std::string stage_path;
   connection_registry& registry;
   store::session_store& store;
+  tracer& trace;
   // Handlers that may block run here, so that a slow one never stalls the I/O threads.
   boost::asio::thread_pool workers;
   std::atomic<bool> stopping{false};

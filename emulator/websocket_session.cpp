@@ -25,6 +25,7 @@
 #include "emulator/gateway.hpp"
 #include "emulator/identifiers.hpp"
 #include "emulator/server_context.hpp"
+#include "emulator/trace_record.hpp"
 
 namespace apigw::emulator {
 namespace {
@@ -102,7 +103,10 @@ class websocket_session final : public connection,
   using done_fn = std::function<void(gateway::outcome, bool timed_out)>;
 
   void run_integration(const gateway::route& r, std::shared_ptr<invocation> inv, done_fn done);
-  void on_connect_outcome(gateway::outcome o, bool timed_out);
+  void on_connect_outcome(gateway::outcome o, bool timed_out, const std::string& request_id);
+  trace_record new_record(const char* event_type, std::string request_id) const;
+  // Records a routing decision of route R (null: none), with the integration's outcome O.
+  void trace(trace_record r, const gateway::route* route, const gateway::outcome* o, bool timed_out);
   void refuse(int status);
   // VALID: the request is a WebSocket handshake Beast will accept (else Beast answers it with
   // its own error, and the connection never opens).
@@ -200,6 +204,11 @@ void websocket_session::run(http::request<http::string_body> req) {
   const gateway::route* connect_route = ctx_.gw.connect_route();
   ctx_.registry.add(info_->id, weak_from_this());
   if (!valid || connect_route == nullptr) {
+    if (valid) {
+      auto r = new_record("CONNECT", new_identifier());
+      r.status = 101;
+      ctx_.trace.record(r);
+    }
     accept(std::nullopt, valid);
     return;
   }
@@ -209,9 +218,9 @@ void websocket_session::run(http::request<http::string_body> req) {
     inv->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   ctx_.gw.build_connect_event(inv->event, *info_, inv->headers, inv->ids);
-  run_integration(*connect_route, std::move(inv),
-                  [self = shared_from_this()](gateway::outcome o, bool timed_out) {
-                    self->on_connect_outcome(std::move(o), timed_out);
+  run_integration(*connect_route, inv,
+                  [self = shared_from_this(), inv](gateway::outcome o, bool timed_out) {
+                    self->on_connect_outcome(std::move(o), timed_out, inv->ids.request_id);
                   });
 }
 
@@ -248,21 +257,61 @@ void websocket_session::run_integration(const gateway::route& r, std::shared_ptr
   });
 }
 
-void websocket_session::on_connect_outcome(gateway::outcome o, bool timed_out) {
-  if (ctx_.stopping.load()) {
-    refuse(503);
-    return;
-  }
-  if (timed_out) {
-    refuse(504);
-    return;
-  }
+void websocket_session::on_connect_outcome(gateway::outcome o, bool timed_out,
+                                           const std::string& request_id) {
   auto decision = gateway::decide_connect(o);
+  if (ctx_.stopping.load()) {
+    decision = {503, std::nullopt};
+  } else if (timed_out) {
+    decision = {504, std::nullopt};
+  }
+  auto record = new_record("CONNECT", request_id);
+  record.route_key = "$connect";
+  record.integration = ctx_.gw.connect_route()->integration;
+  record.latency_ms = timed_out ? std::chrono::duration<double, std::milli>(ctx_.limits.integration_timeout).count()
+                                : o.latency_ms;
+  record.status = decision.status;
+  if (timed_out) record.error = "Endpoint request timed out";
+  ctx_.trace.record(record);
   if (decision.status != 101) {
     refuse(decision.status);
     return;
   }
   accept(std::move(decision.subprotocol));
+}
+
+trace_record websocket_session::new_record(const char* event_type, std::string request_id) const {
+  trace_record r;
+  r.time = std::chrono::system_clock::now();
+  r.event_type = event_type;
+  r.connection_id = info_->id;
+  r.request_id = std::move(request_id);
+  r.source_ip = info_->source_ip;
+  r.domain_name = info_->domain_name;
+  r.connected_at_ms = epoch_millis(info_->connected_at);
+  return r;
+}
+
+void websocket_session::trace(trace_record r, const gateway::route* route, const gateway::outcome* o,
+                              bool timed_out) {
+  if (route) {
+    r.route_key = route->key;
+    r.integration = route->integration;
+  }
+  if (timed_out) {
+    r.latency_ms = std::chrono::duration<double, std::milli>(ctx_.limits.integration_timeout).count();
+    r.status = 504;
+    r.error = "Endpoint request timed out";
+  } else if (o) {
+    r.latency_ms = o->latency_ms;
+    if (o->failed) {
+      r.status = 500;
+      r.error = "Internal server error";
+    } else {
+      r.status = o->result.status_code;
+    }
+  }
+  ctx_.trace.record(r);
 }
 
 void websocket_session::refuse(int status) {
@@ -362,18 +411,29 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
 }
 
 void websocket_session::dispatch(std::string body) {
-  const gateway::route* r = ctx_.gw.select(body);
-  if (r == nullptr) {
-    const auto ids = gateway::new_request(false);
-    enqueue(gateway::error_frame("Forbidden", info_->id, ids.request_id), false);
-    return;
-  }
+  const gateway::selection chosen = ctx_.gw.resolve(body);
+  const gateway::route* r = chosen.route;
   auto inv = std::make_shared<invocation>();
   inv->ids = gateway::new_request(true);
+  auto record = new_record("MESSAGE", inv->ids.request_id);
+  record.message_id = inv->ids.message_id;
+  record.bytes = body.size();
+  if (chosen.json) record.selection = chosen.key;
+  if (r == nullptr) {
+    record.why = "no route";
+    record.status = 403;
+    record.error = "Forbidden";
+    ctx_.trace.record(record);
+    enqueue(gateway::error_frame("Forbidden", info_->id, inv->ids.request_id), false);
+    return;
+  }
+  record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
   inv->text = std::move(body);
   ctx_.gw.build_message_event(inv->event, *info_, *r, inv->ids, inv->text);
   run_integration(*r, inv,
-                  [self = shared_from_this(), r, inv](gateway::outcome o, bool timed_out) {
+                  [self = shared_from_this(), r, inv, record = std::move(record)](gateway::outcome o,
+                                                                                  bool timed_out) mutable {
+                    self->trace(std::move(record), r, &o, timed_out);
                     if (timed_out) {
                       self->enqueue(gateway::error_frame("Endpoint request timed out", self->info_->id,
                                                          inv->ids.request_id),
@@ -482,13 +542,24 @@ void websocket_session::finish(int code, std::string reason) {
   const bool was_open = open_.exchange(false);
   ctx_.registry.remove(info_->id);
   if (was_open) ctx_.store.forget_connection_later(info_->id);
+  if (!was_open) return end_of_work();
   const gateway::route* r = ctx_.gw.disconnect_route();
-  if (!was_open || r == nullptr) return end_of_work();
   auto inv = std::make_shared<invocation>();
   inv->ids = gateway::new_request(false);
   inv->text = reason.empty() ? std::string(gateway::standard_close_reason(code)) : std::move(reason);
+  auto record = new_record("DISCONNECT", inv->ids.request_id);
+  record.close_code = code;
+  record.close_reason = inv->text;
+  if (r == nullptr) {
+    trace(std::move(record), nullptr, nullptr, false);
+    return end_of_work();
+  }
   ctx_.gw.build_disconnect_event(inv->event, *info_, inv->ids, code, inv->text);
-  run_integration(*r, std::move(inv), [self = shared_from_this()](gateway::outcome, bool) { self->end_of_work(); });
+  run_integration(*r, std::move(inv),
+                  [self = shared_from_this(), r, record = std::move(record)](gateway::outcome o, bool timed_out) mutable {
+                    self->trace(std::move(record), r, &o, timed_out);
+                    self->end_of_work();
+                  });
 }
 
 }  // namespace

@@ -17,134 +17,18 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const {
+  CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, STEP_TIMEOUT, CONNECTION_ID, startEmulator, stopEmulator,
+  httpGet, startPageProxy, waitInPage, children, guardProcess,
+} = require('./helpers');
 
-const EMULATOR = process.env.APIGW_EMULATOR ||
-  path.resolve(__dirname, '../../build/emulator/apigw-ws-emulator');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PAGE_FILE = process.env.APIGW_BROWSER_PAGE || '';
 const STANDIN_API = process.env.APIGW_BROWSER_STANDIN_API === '1';
-const SCREENSHOTS = process.env.APIGW_BROWSER_SCREENSHOTS || '';
-
-// Chromium as root on a machine without network: these flags, or it hangs.
-// playwright adds --headless and a fresh --user-data-dir of its own.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const TEST_TIMEOUT = 50000;   // the whole scenario, browser start included
-const STEP_TIMEOUT = 10000;   // each wait for a condition on a page
-const CONNECTION_ID = /^[A-Za-z0-9_-]{15}=$/;
-
-// ---- the emulator ------------------------------------------------------------------------------
-
-function startEmulator() {
-  const args = ['--port', '0'];
-  if (STANDIN_API) args.push('--config', path.join(__dirname, 'standin-api.json'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(EMULATOR, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const emu = { child, out: '', err: '', port: 0, stage: '' };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`emulator did not start within 10 s; stderr: ${emu.err}`));
-    }, 10000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.stderr.on('data', (d) => { emu.err += d; });
-    child.stdout.on('data', (d) => {
-      emu.out += d;
-      const m = /listening on ws:\/\/[^/\s]+:(\d+)\/(\S+)/.exec(emu.out);
-      if (m && !emu.port) {
-        clearTimeout(timer);
-        emu.port = Number(m[1]);
-        emu.stage = m[2];
-        resolve(emu);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`emulator exited (${signal || code}) before listening; stderr: ${emu.err}`));
-    });
-  });
-}
-
-// SIGTERM, then SIGKILL if it is still there after 10 s. Resolves with the exit code or signal.
-function stopEmulator(emu) {
-  return new Promise((resolve) => {
-    if (emu.child.exitCode !== null || emu.child.signalCode !== null) {
-      resolve(emu.child.exitCode ?? emu.child.signalCode);
-      return;
-    }
-    const timer = setTimeout(() => emu.child.kill('SIGKILL'), 10000);
-    emu.child.once('exit', (code, signal) => { clearTimeout(timer); resolve(signal || code); });
-    emu.child.kill('SIGTERM');
-  });
-}
-
-function httpGet(url) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.setTimeout(5000, () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-// ---- APIGW_BROWSER_PAGE: serve a page file in front of the emulator ----------------------------
-
-// GET / answers with the file; every other request, WebSocket upgrades included, goes to the
-// emulator unchanged, so the page's ws://HOST/ and /@emulator/connections work as on the emulator.
-function startPageProxy(file, emulatorPort) {
-  const sockets = new Set();
-  const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(fs.readFileSync(file));
-      return;
-    }
-    const up = http.request({ host: '127.0.0.1', port: emulatorPort, method: req.method,
-      path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  server.on('upgrade', (req, socket, head) => {
-    const up = net.connect(emulatorPort, '127.0.0.1', () => {
-      let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        lines += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
-      }
-      up.write(lines + '\r\n');
-      if (head.length) up.write(head);
-      socket.pipe(up).pipe(socket);
-    });
-    for (const s of [up, socket]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => { up.destroy(); socket.destroy(); });
-    }
-  });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  return new Promise((resolve, reject) => {
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({
-      port: server.address().port,
-      close: () => new Promise((done) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => done());
-      }),
-    }));
-  });
-}
 
 // ---- page helpers ------------------------------------------------------------------------------
 
@@ -160,17 +44,6 @@ async function describePage(page) {
     });
   } catch (e) {
     return `(page not readable: ${e.message})`;
-  }
-}
-
-// Waits until fn(arg) is truthy in the page; fails with what the page shows and the emulator said.
-async function waitInPage(page, what, fn, arg, ctx) {
-  try {
-    return await (await page.waitForFunction(fn, arg, { timeout: STEP_TIMEOUT, polling: 50 })).jsonValue();
-  } catch (e) {
-    throw new Error(`${page.label}: ${what} did not happen within ${STEP_TIMEOUT} ms ` +
-      `(${e.message.split('\n')[0]})\n  page: ${await describePage(page)}\n` +
-      `  emulator stdout: ${ctx.emu.out.slice(-2000)}\n  emulator stderr: ${ctx.emu.err.slice(-2000)}`);
   }
 }
 
@@ -205,25 +78,18 @@ async function send(page, text, { raw }) {
 
 // ---- the scenario ------------------------------------------------------------------------------
 
-// Whatever happens, the emulator does not outlive this process, and this process does not outlive
-// the test by much (node:test's timeout fails the test but cannot stop a wait in progress).
-const children = new Set();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
-setTimeout(() => {
-  console.error(`browser test: still running ${TEST_TIMEOUT + 15000} ms after its start; giving up`);
-  process.exit(1);
-}, TEST_TIMEOUT + 15000).unref();
+guardProcess(TEST_TIMEOUT);
 
 test('two browser pages chat through the emulator\'s chat page', { timeout: TEST_TIMEOUT }, async (t) => {
   const ctx = { emu: null, proxy: null, browser: null };
   const pageErrors = [];
   let exitStatus = null;
   try {
-    ctx.emu = await startEmulator();
+    ctx.emu = await startEmulator(STANDIN_API ? ['--config', path.join(__dirname, 'standin-api.json')] : []);
     children.add(ctx.emu.child);
     let origin = `http://127.0.0.1:${ctx.emu.port}`;
     if (PAGE_FILE) {
-      ctx.proxy = await startPageProxy(path.resolve(PAGE_FILE), ctx.emu.port);
+      ctx.proxy = await startPageProxy({ '/': path.resolve(PAGE_FILE) }, ctx.emu.port);
       origin = `http://127.0.0.1:${ctx.proxy.port}`;
       t.diagnostic(`page served from ${PAGE_FILE} through a proxy at ${origin}`);
     }
@@ -243,6 +109,7 @@ test('two browser pages chat through the emulator\'s chat page', { timeout: TEST
       const context = await ctx.browser.newContext();
       const page = await context.newPage();
       page.label = label;
+      page.describe = () => describePage(page);
       page.on('pageerror', (e) => pageErrors.push(`${label}: ${e.message}`));
       await page.goto(`${origin}/`, { timeout: STEP_TIMEOUT });
       pages.push(page);

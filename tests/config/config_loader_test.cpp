@@ -310,7 +310,7 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
        "t.json: stages: unknown key; the keys allowed at the top level are name, apiId, region, "
        "routeSelectionExpression, stage, server, limits, routes, integrations, tables"},
       {"UnknownStageKey", api(R"("stage": {"nmae": "dev"},)"),
-       "t.json: stage.nmae: unknown key; the keys allowed in stage are name, variables"},
+       "t.json: stage.nmae: unknown key; the keys allowed in stage are name, variables, accessLogFormat"},
       {"UnknownServerKey", api(R"("server": {"address": "x"},)"),
        "t.json: server.address: unknown key; the keys allowed in server are host, port"},
       {"UnknownLimitsKey", api(R"("limits": {"maxMessageSize": 1},)"),
