@@ -164,6 +164,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
       stream_.expires_never();
       return start_feed_session(std::move(stream_), req.version(), ctx_);
     }
+    if (ctx_.admin_enabled && (path == "/@emulator/" || path == "/@emulator") &&
+        (req.method() == http::verb::get || req.method() == http::verb::head)) {
+      return respond(http::status::ok, std::string(dashboard_html()), req.keep_alive(), "text/html; charset=utf-8");
+    }
     if (ctx_.admin_enabled && admin_api::is_admin_target(target)) {
       return send(to_response(ctx_.admin.handle_http(req.method_string(), target, req.body()), req));
     }

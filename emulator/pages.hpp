@@ -1,4 +1,5 @@
-// The emulator's own web pages, built into the binary (web/): the lab's chat page at "/".
+// The emulator's own web pages, built into the binary (web/): the lab's chat page at "/" and
+// the dashboard at "/@emulator/".
 // Thread-safety: immutable text.
 #pragma once
 
@@ -8,5 +9,8 @@ namespace apigw::emulator {
 
 // web/index.html
 std::string_view chat_page_html();
+
+// web/dashboard.html
+std::string_view dashboard_html();
 
 }  // namespace apigw::emulator
