@@ -62,11 +62,23 @@ std::string request_time(std::chrono::system_clock::time_point t) {
 }
 
 std::string iso8601_millis(std::chrono::system_clock::time_point t) {
-  const std::tm p = utc(t);
-  const auto millis = epoch_millis(t) % 1000;
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", p.tm_year + 1900,
-                p.tm_mon + 1, p.tm_mday, p.tm_hour, p.tm_min, p.tm_sec, static_cast<int>(millis));
+  // The trace stamps every event: each thread formats the date and time once a second and only
+  // appends the milliseconds.
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached_prefix[32];  // "2022-01-25T18:50:04."
+  const std::time_t second = std::chrono::system_clock::to_time_t(t);
+  if (second != cached_second) {
+    const std::tm p = utc(t);
+    std::snprintf(cached_prefix, sizeof cached_prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", p.tm_year + 1900,
+                  p.tm_mon + 1, p.tm_mday, p.tm_hour, p.tm_min, p.tm_sec);
+    cached_second = second;
+  }
+  const auto millis = static_cast<int>(((epoch_millis(t) % 1000) + 1000) % 1000);
+  std::string text(cached_prefix);
+  text += static_cast<char>('0' + millis / 100);
+  text += static_cast<char>('0' + millis / 10 % 10);
+  text += static_cast<char>('0' + millis % 10);
+  text += 'Z';
   return text;
 }
 
