@@ -47,6 +47,8 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
         if (auto self = weak.lock()) self->push("event: trace\ndata: " + json + "\n\n");
       });
     });
+    // A first comment right away: proxies that buffer until the body starts pass the stream on.
+    pending_.push_back(": live\n\n");
     writing_ = true;
     http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_write(ec);

@@ -204,12 +204,13 @@ void websocket_session::run(http::request<http::string_body> req) {
   const gateway::route* connect_route = ctx_.gw.connect_route();
   ctx_.registry.add(info_->id, weak_from_this());
   if (!valid || connect_route == nullptr) {
+    accept(std::nullopt, valid);
     if (valid) {
+      // Recorded once the connection is open, so that whoever reads the trace finds it listed.
       auto r = new_record("CONNECT", new_identifier());
       r.status = 101;
       ctx_.trace.record(r);
     }
-    accept(std::nullopt, valid);
     return;
   }
   auto inv = std::make_shared<invocation>();
@@ -272,12 +273,14 @@ void websocket_session::on_connect_outcome(gateway::outcome o, bool timed_out,
                                 : o.latency_ms;
   record.status = decision.status;
   if (timed_out) record.error = "Endpoint request timed out";
-  ctx_.trace.record(record);
   if (decision.status != 101) {
+    ctx_.trace.record(record);
     refuse(decision.status);
     return;
   }
+  // Recorded once the connection is open, so that whoever reads the trace finds it listed.
   accept(std::move(decision.subprotocol));
+  ctx_.trace.record(record);
 }
 
 trace_record websocket_session::new_record(const char* event_type, std::string request_id) const {

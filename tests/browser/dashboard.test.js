@@ -129,10 +129,7 @@ test('the dashboard lists a client, shows its routing decisions, explains, posts
       children.add(ctx.emu.child);
       const emuOrigin = `http://127.0.0.1:${ctx.emu.port}`;
       let origin = emuOrigin;
-      if (process.env.DEV_STUB) {
-        ctx.proxy = await require('/tmp/dash-stub.js').startStub(path.resolve(PAGE_FILE), ctx.emu.port);
-        origin = `http://127.0.0.1:${ctx.proxy.port}`;
-      } else if (PAGE_FILE) {
+      if (PAGE_FILE) {
         ctx.proxy = await startPageProxy({ '/@emulator/': path.resolve(PAGE_FILE) }, ctx.emu.port);
         origin = `http://127.0.0.1:${ctx.proxy.port}`;
         t.diagnostic(`dashboard served from ${PAGE_FILE} through a proxy at ${origin}`);
@@ -226,6 +223,11 @@ test('the dashboard lists a client, shows its routing decisions, explains, posts
       await waitInPage(dash, 'confirming the post', (i) => document.querySelector(
         `[data-connection-id="${i}"] [data-testid="connection-result"]`).dataset.result === 'ok', id, ctx);
 
+      if (SCREENSHOTS) {
+        fs.mkdirSync(SCREENSHOTS, { recursive: true });
+        await dash.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-connected.png'), fullPage: true });
+      }
+
       // Disconnect it from the dashboard: the client is closed with 1000 and leaves the list.
       await row.locator('[data-testid="disconnect-button"]').click();
       await waitInPage(client, 'closing with 1000', () =>
@@ -236,11 +238,12 @@ test('the dashboard lists a client, shows its routing decisions, explains, posts
       const disconnect = await newestDecision(dash, id, 'DISCONNECT', ctx);
       assert.equal(disconnect.routeKey, '$disconnect');
 
+      t.diagnostic(`the dashboard fetched /@emulator/connections ${listFetches} times`);
       assert.ok(listFetches <= 20, `the dashboard fetched the connection list ${listFetches} times`);
       assert.deepEqual(pageErrors, [], 'script errors in the pages');
       if (SCREENSHOTS) {
         fs.mkdirSync(SCREENSHOTS, { recursive: true });
-        await dash.screenshot({ path: path.join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
+        await dash.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-disconnected.png'), fullPage: true });
       }
     } finally {
       if (ctx.browser) await ctx.browser.close().catch(() => {});

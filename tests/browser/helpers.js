@@ -97,6 +97,7 @@ function startPageProxy(pages, emulatorPort) {
     const up = http.request({ host: '127.0.0.1', port: emulatorPort, method: req.method,
       path: req.url, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode, r.headers);
+      res.flushHeaders();  // a server-sent event stream opens before its first event
       r.pipe(res);
     });
     up.on('error', () => res.destroy());
