@@ -59,14 +59,23 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
     return json_answer(200, b.GetString());
   }
   if (path == "/trace") {
-    // ?limit=N, 1 to 1000 (default 100)
+    // ?limit=N, 1 to 1000 (default 100); the last limit= wins, as in a query string map.
     std::size_t limit = 100;
     const auto question = target.find('?');
-    const std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
-    if (auto at = query.find("limit="); at != std::string_view::npos) {
+    std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+      if (pair.substr(0, 6) != "limit=") continue;
+      const std::string_view digits = pair.substr(6);
       limit = 0;
-      for (std::size_t i = at + 6; i < query.size() && query[i] >= '0' && query[i] <= '9' && limit <= 1000; ++i) {
-        limit = limit * 10 + static_cast<std::size_t>(query[i] - '0');
+      for (char c : digits) {
+        if (c < '0' || c > '9' || limit > 1000) {
+          limit = 0;
+          break;
+        }
+        limit = limit * 10 + static_cast<std::size_t>(c - '0');
       }
       if (limit == 0 || limit > 1000) {
         return json_answer(400, R"({"message":"limit must be a whole number from 1 to 1000"})");
