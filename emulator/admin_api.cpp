@@ -139,6 +139,9 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
       }
       w.Key("query");
       w.String(info.query.c_str());
+      // The authorizer's principal; no connection has one until $connect authorizers exist.
+      w.Key("principalId");
+      w.Null();
       w.EndObject();
     }
     w.EndArray();

@@ -191,6 +191,14 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "explain") return explain_command(argc, argv);
   const arguments args = parse(argc, argv);
 
+  // Every thread the server starts (I/O, workers, the store's and the logs' writers) inherits
+  // this mask, so SIGINT and SIGTERM reach only the sigwait below: block them before any exists.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   auto loaded = args.config ? apigw::config::load_file(*args.config) : apigw::config::load_default();
   if (auto* error = std::get_if<apigw::config::load_error>(&loaded)) {
     std::cerr << "apigw-ws-emulator: " << error->message << "\n";
@@ -204,13 +212,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& server = *std::get<std::unique_ptr<apigw::emulator::server>>(made);
-
-  // The server's threads inherit this mask, so SIGINT and SIGTERM reach only sigwait below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   if (auto error = server.start(); !error.empty()) {
     std::cerr << "apigw-ws-emulator: " << error << "\n";

