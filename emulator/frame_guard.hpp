@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include <boost/asio/async_result.hpp>
@@ -32,8 +33,11 @@ class frame_guard {
 
   void set_max_frame_bytes(std::uint64_t n) { max_frame_ = n; }
 
-  // True once any frame from the client was longer than the limit.
-  bool oversized() const { return oversized_; }
+  // Where the first frame longer than the limit starts, counted in bytes of data-frame payload
+  // (the bytes messages are made of); none while every frame is within the limit. A message
+  // that ends beyond this offset contains the frame; one that ends before it does not (Beast may
+  // have read ahead into the next message).
+  std::optional<std::uint64_t> oversized_at() const { return oversized_at_; }
 
   next_layer_type& next_layer() { return next_; }
   const next_layer_type& next_layer() const { return next_; }
@@ -98,7 +102,11 @@ class frame_guard {
           len = 0;
           for (int i = 2; i < 10; ++i) len = (len << 8) | header_[i];
         }
-        if (len > max_frame_) oversized_ = true;
+        const unsigned opcode = header_[0] & 0x0f;
+        if (opcode <= 2) {  // continuation, text, binary: payload that makes up messages
+          if (len > max_frame_ && !oversized_at_) oversized_at_ = data_payload_;
+          data_payload_ += len;
+        }
         payload_left_ = len;
         header_have_ = 0;
         header_need_ = 2;
@@ -112,7 +120,8 @@ class frame_guard {
   unsigned char header_[14] = {};
   unsigned header_have_ = 0;
   unsigned header_need_ = 2;
-  bool oversized_ = false;
+  std::uint64_t data_payload_ = 0;  // data-frame payload bytes whose headers have passed
+  std::optional<std::uint64_t> oversized_at_;
 };
 
 // Beast closes a WebSocket's transport through these. As a server, the emulator closes the TCP

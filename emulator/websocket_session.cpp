@@ -156,6 +156,7 @@ class websocket_session final : public connection,
   std::vector<outgoing> queue_;
   std::size_t head_ = 0;
   std::size_t queued_bytes_ = 0;
+  std::uint64_t delivered_ = 0;  // payload bytes of the messages read so far
   net::steady_timer deadline_;
   steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
   steady::time_point opened_at_;
@@ -391,17 +392,19 @@ void websocket_session::do_read() {
   ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
 }
 
-void websocket_session::on_read(beast::error_code ec, std::size_t) {
+void websocket_session::on_read(beast::error_code ec, std::size_t n) {
   if (ec) {
     auto [code, reason] = close_status(ec);
     finish(code, std::move(reason));
     return;
   }
   touch(steady::now());
-  if (ws_.next_layer().oversized()) {
+  const auto oversized_at = ws_.next_layer().oversized_at();
+  if (oversized_at && *oversized_at < delivered_ + n) {
     start_close(1009, {});
     return;
   }
+  delivered_ += n;
   if (ws_.got_binary()) {
     start_close(1003, {});
     return;

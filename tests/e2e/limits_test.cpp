@@ -212,3 +212,30 @@ TEST_F(LimitsTest, MessageIntegrationTimeoutSendsEndpointRequestTimedOut) {
 
 }  // namespace
 }  // namespace apigw::e2e
+
+namespace apigw::e2e {
+namespace {
+
+// A message and an over-long frame that arrive in one TCP segment: the message before the frame
+// is routed (the limit is about the frame, not about what was read with it), then the
+// connection is closed with 1009.
+TEST_F(LimitsTest, MessageBeforeAnOverLongFrameInTheSameReadIsStillRouted) {
+  start_with("");
+  raw_connection raw;
+  ASSERT_TRUE(raw.connect("127.0.0.1", server_->port()));
+  ASSERT_TRUE(raw.send(upgrade_request("/" + server_->stage(), server_->host_port())));
+  ASSERT_EQ(raw.read_http_response().status, 101);
+  ASSERT_TRUE(raw.send(masked_frame(ws_opcode::text, R"({"action":"echo","n":1})") +
+                       masked_frame(ws_opcode::text, std::string(40 * 1024, 'a'))));
+  const auto first = raw.read_frame();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->opcode, ws_opcode::text);
+  EXPECT_EQ(first->payload, R"({"action":"echo","n":1})");
+  const auto second = raw.read_frame();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->opcode, ws_opcode::close);
+  EXPECT_EQ(second->close_code(), 1009);
+}
+
+}  // namespace
+}  // namespace apigw::e2e
