@@ -73,7 +73,7 @@ std::string access_log_format::render(const trace_record& r, const api_context& 
     if (n == "requestId" || n == "extendedRequestId") {
       out += r.request_id;
     } else if (n == "connectionId") {
-      out += r.connection_id;
+      out += r.connection->id;
     } else if (n == "routeKey") {
       put(r.route_key);
     } else if (n == "eventType") {
@@ -93,15 +93,15 @@ std::string access_log_format::render(const trace_record& r, const api_context& 
     } else if (n == "requestTimeEpoch") {
       out += std::to_string(epoch_millis(r.time));
     } else if (n == "connectedAt") {
-      out += std::to_string(r.connected_at_ms);
+      out += std::to_string(epoch_millis(r.connection->connected_at));
     } else if (n == "identity.sourceIp") {
-      out += r.source_ip;
+      out += r.connection->source_ip;
     } else if (n == "stage") {
       out += api.stage;
     } else if (n == "apiId") {
       out += api.api_id;
     } else if (n == "domainName") {
-      out += r.domain_name;
+      out += r.connection->domain_name;
     } else if (n == "authorizer.principalId") {
       out += "-";
     }

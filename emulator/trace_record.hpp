@@ -1,19 +1,23 @@
 // One routing decision, as the routing trace, the access log and the dashboard report it: which
 // event, which connection, what the selection expression gave, the route and why, and the outcome.
-// Thread-safety: a plain value.
+// Thread-safety: a plain value; the connection it refers to is immutable.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "emulator/connection_info.hpp"
 
 namespace apigw::emulator {
 
 struct trace_record {
   std::chrono::system_clock::time_point time;
   const char* event_type = "";  // "CONNECT", "MESSAGE", "DISCONNECT"
-  std::string connection_id;
+  // The connection: its id, source address, Host and connect time, shared, not copied.
+  std::shared_ptr<const connection_info> connection;
   std::string request_id;
   std::string message_id;                  // MESSAGE only
   std::optional<std::string> selection;    // MESSAGE: what the expression gave (none: not JSON)
@@ -26,10 +30,6 @@ struct trace_record {
   std::optional<std::string> close_reason;
   double latency_ms = 0;                   // the integration's
   std::size_t bytes = 0;                   // the message's
-  // For the access log's $context variables.
-  std::string source_ip;
-  std::string domain_name;
-  std::int64_t connected_at_ms = 0;
 };
 
 }  // namespace apigw::emulator

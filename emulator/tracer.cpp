@@ -69,7 +69,7 @@ std::string tracer::to_json(const trace_record& r) {
   w.Key("eventType");
   w.String(r.event_type);
   w.Key("connectionId");
-  str(r.connection_id);
+  str(r.connection->id);
   w.Key("requestId");
   str(r.request_id);
   opt("selection", r.selection);
@@ -94,7 +94,7 @@ std::string tracer::to_text(const trace_record& r) {
   line += ' ';
   line += r.event_type;
   line += ' ';
-  line += r.connection_id;
+  line += r.connection->id;
   line += " req=" + r.request_id;
   if (std::string_view(r.event_type) == "MESSAGE") {
     line += r.selection ? " selection=\"" + *r.selection + "\"" : std::string(" selection=(not JSON)");

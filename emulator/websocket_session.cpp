@@ -4,7 +4,6 @@
 #include <chrono>
 #include <vector>
 #include <functional>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +104,10 @@ class websocket_session final : public connection,
   void run_integration(const gateway::route& r, std::shared_ptr<invocation> inv, done_fn done);
   void on_connect_outcome(gateway::outcome o, bool timed_out, const std::string& request_id);
   trace_record new_record(const char* event_type, std::string request_id) const;
+  // The latency a timed-out integration is reported with: the whole integration timeout.
+  double timeout_ms() const {
+    return std::chrono::duration<double, std::milli>(ctx_.limits.integration_timeout).count();
+  }
   // Records a routing decision of route R (null: none), with the integration's outcome O.
   void trace(trace_record r, const gateway::route* route, const gateway::outcome* o, bool timed_out);
   void refuse(int status);
@@ -270,8 +273,7 @@ void websocket_session::on_connect_outcome(gateway::outcome o, bool timed_out,
   auto record = new_record("CONNECT", request_id);
   record.route_key = "$connect";
   record.integration = ctx_.gw.connect_route()->integration;
-  record.latency_ms = timed_out ? std::chrono::duration<double, std::milli>(ctx_.limits.integration_timeout).count()
-                                : o.latency_ms;
+  record.latency_ms = timed_out ? timeout_ms() : o.latency_ms;
   record.status = decision.status;
   if (timed_out) record.error = "Endpoint request timed out";
   if (decision.status != 101) {
@@ -288,11 +290,8 @@ trace_record websocket_session::new_record(const char* event_type, std::string r
   trace_record r;
   r.time = std::chrono::system_clock::now();
   r.event_type = event_type;
-  r.connection_id = info_->id;
+  r.connection = info_;
   r.request_id = std::move(request_id);
-  r.source_ip = info_->source_ip;
-  r.domain_name = info_->domain_name;
-  r.connected_at_ms = epoch_millis(info_->connected_at);
   return r;
 }
 
@@ -303,7 +302,7 @@ void websocket_session::trace(trace_record r, const gateway::route* route, const
     r.integration = route->integration;
   }
   if (timed_out) {
-    r.latency_ms = std::chrono::duration<double, std::milli>(ctx_.limits.integration_timeout).count();
+    r.latency_ms = timeout_ms();
     r.status = 504;
     r.error = "Endpoint request timed out";
   } else if (o) {
@@ -419,10 +418,9 @@ void websocket_session::on_read(beast::error_code ec, std::size_t n) {
 void websocket_session::dispatch(std::string body) {
   const gateway::selection chosen = ctx_.gw.resolve(body);
   const gateway::route* r = chosen.route;
-  auto inv = std::make_shared<invocation>();
-  inv->ids = gateway::new_request(true);
-  auto record = new_record("MESSAGE", inv->ids.request_id);
-  record.message_id = inv->ids.message_id;
+  auto ids = gateway::new_request(true);
+  auto record = new_record("MESSAGE", ids.request_id);
+  record.message_id = ids.message_id;
   record.bytes = body.size();
   if (chosen.json) record.selection = chosen.key;
   if (r == nullptr) {
@@ -430,10 +428,12 @@ void websocket_session::dispatch(std::string body) {
     record.status = 403;
     record.error = "Forbidden";
     ctx_.trace.record(record);
-    enqueue(gateway::error_frame("Forbidden", info_->id, inv->ids.request_id), false);
+    enqueue(gateway::error_frame("Forbidden", info_->id, ids.request_id), false);
     return;
   }
   record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
+  auto inv = std::make_shared<invocation>();
+  inv->ids = std::move(ids);
   inv->text = std::move(body);
   ctx_.gw.build_message_event(inv->event, *info_, *r, inv->ids, inv->text);
   run_integration(*r, inv,

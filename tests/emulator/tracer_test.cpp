@@ -11,7 +11,12 @@ trace_record message_record() {
   trace_record r;
   r.time = std::chrono::system_clock::time_point{std::chrono::milliseconds(1705504440469)};
   r.event_type = "MESSAGE";
-  r.connection_id = "RsGpzfNaoE0CIqg=";
+  auto connection = std::make_shared<connection_info>();
+  connection->id = "RsGpzfNaoE0CIqg=";
+  connection->source_ip = "127.0.0.1";
+  connection->domain_name = "localhost:8080";
+  connection->connected_at = std::chrono::system_clock::time_point{std::chrono::milliseconds(1705503499229)};
+  r.connection = std::move(connection);
   r.request_id = "RsI83FhYIE0FvxQ=";
   r.message_id = "RsI83cCDIE0CIqg=";
   r.selection = "sendMessage";
@@ -19,9 +24,6 @@ trace_record message_record() {
   r.status = 403;
   r.error = "Forbidden";
   r.bytes = 36;
-  r.source_ip = "127.0.0.1";
-  r.domain_name = "localhost:8080";
-  r.connected_at_ms = 1705503499229;
   return r;
 }
 
