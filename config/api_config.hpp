@@ -37,8 +37,9 @@ struct server_settings {
 
 struct integration_spec {
   std::string name;             // its key in "integrations"
-  std::string type = "builtin";
-  std::string handler;          // a name in the handler registry
+  std::string type = "builtin";  // "builtin" or "plugin"
+  std::string library;          // "plugin": the shared library, resolved against the config's folder
+  std::string handler;          // a name in the handler registry (or in the plugin)
   std::string options_json = "{}";  // compact JSON text of "options"
   std::string policy_json;      // compact JSON of the IAM policy document; empty: no policy
   std::string json_path;        // e.g. "integrations.echo", for error messages

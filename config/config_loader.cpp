@@ -37,7 +37,8 @@ constexpr std::array<std::string_view, 5> limits_keys = {
     "integrationTimeoutMillis"};
 constexpr std::array<std::string_view, 3> route_keys = {"routeKey", "integration",
                                                         "routeResponseSelectionExpression"};
-constexpr std::array<std::string_view, 4> integration_keys = {"type", "handler", "options", "policy"};
+constexpr std::array<std::string_view, 5> integration_keys = {"type", "handler", "options", "policy",
+                                                             "library"};
 
 // AWS: API names are 1..128 characters; stage names 1..128 of [A-Za-z0-9_-]; stage variable
 // values at most 2048 characters.
@@ -190,7 +191,8 @@ bool is_api_id(std::string_view s) {
 // One load: holds the source name and the first error.
 class loader {
  public:
-  explicit loader(std::string_view source) : source_(source) {}
+  loader(std::string_view source, std::filesystem::path base_dir)
+      : source_(source), base_dir_(std::move(base_dir)) {}
 
   load_result run(std::string_view text) {
     rj::Document doc;
@@ -455,10 +457,24 @@ class loader {
     if (!check_keys(v, path, integration_keys, "in an integration")) return false;
 
     if (!read_string(v, "type", path, spec.type)) return false;
-    if (spec.type != "builtin") {
+    if (spec.type != "builtin" && spec.type != "plugin") {
       return fail(member_path(path, "type"),
                   "unknown integration type " + quote(spec.type) +
-                      "; the only type is \"builtin\" (an in-process handler)");
+                      "; the types are \"builtin\" (a handler of the emulator) and \"plugin\" "
+                      "(a handler from a shared library named by \"library\")");
+    }
+    const rj::Value* library = find(v, "library");
+    if (spec.type == "plugin") {
+      if (library == nullptr || !library->IsString() || library->GetStringLength() == 0) {
+        return fail(member_path(path, "library"),
+                    "a plugin integration names its shared library, e.g. \"library\": "
+                    "\"build/libmyhandlers.so\" (relative to the config file)");
+      }
+      spec.library = resolve_relative(std::string(view(*library)));
+    } else if (library != nullptr) {
+      return fail(member_path(path, "library"),
+                  "only a \"plugin\" integration loads a library; set \"type\": \"plugin\" or "
+                  "remove \"library\"");
     }
 
     if (!require_string(v, "handler", path,
@@ -578,7 +594,15 @@ class loader {
     return true;
   }
 
+  // A path from the file, relative to the folder of the file (or, for text, the working directory).
+  std::string resolve_relative(const std::string& path) const {
+    std::filesystem::path p(path);
+    if (p.is_relative() && !base_dir_.empty()) p = base_dir_ / p;
+    return p.lexically_normal().string();
+  }
+
   std::string source_;
+  std::filesystem::path base_dir_;
   std::optional<load_error> error_;
 };
 
@@ -589,7 +613,7 @@ struct file_closer {
 }  // namespace
 
 load_result load_text(std::string_view json, std::string_view source_name) {
-  return loader(source_name).run(json);
+  return loader(source_name, {}).run(json);
 }
 
 load_result load_file(const std::filesystem::path& file) {
@@ -613,7 +637,7 @@ load_result load_file(const std::filesystem::path& file) {
       break;
     }
   }
-  return load_text(text, name);
+  return loader(name, file.parent_path()).run(text);
 }
 
 load_result load_default() { return load_text(default_api_json(), built_in_source); }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <string>
 #include <utility>
@@ -80,6 +81,36 @@ class handler {
 
   // True when invoke() may block (sleep, I/O, locks held long). Such handlers run on the worker
   // pool under the integration timeout; the others run inline on the connection's strand.
+  virtual bool may_block() const { return true; }
+};
+
+// The answer of a Lambda REQUEST authorizer (aws-behaviour.md section 7).
+struct authorizer_result {
+  std::string principal_id;
+  // The policyDocument, JSON text: {"Version": "2012-10-17", "Statement": [{"Action":
+  // "execute-api:Invoke", "Effect": "Allow" | "Deny", "Resource": ARN or wildcard}]}.
+  std::string policy_json;
+  // The "context" object, JSON text; its values are strings, numbers or booleans.
+  std::string context_json = "{}";
+};
+
+// Thrown by an authorizer to refuse the caller with 401, as a Lambda authorizer does by failing
+// with the message "Unauthorized". Any other exception refuses with 500.
+class unauthorized : public std::runtime_error {
+ public:
+  unauthorized() : std::runtime_error("Unauthorized") {}
+};
+
+// A REQUEST authorizer: decides whether a $connect may proceed.
+// Thread-safety: authorize() may be called from several threads at once.
+class authorizer {
+ public:
+  virtual ~authorizer() = default;
+
+  // REQUIRES: event is an authorizer event (type "REQUEST", methodArn, headers, ...).
+  virtual authorizer_result authorize(const rapidjson::Value& event, invocation_context& context) = 0;
+
+  // As handler::may_block().
   virtual bool may_block() const { return true; }
 };
 

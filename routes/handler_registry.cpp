@@ -53,16 +53,52 @@ std::vector<std::string> handler_registry::names() const {
   return out;
 }
 
+namespace {
+
+template <class Map>
+std::string joined_names(const Map& m) {
+  std::string out;
+  for (const auto& [n, f] : m) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out.empty() ? std::string("(none)") : out;
+}
+
+}  // namespace
+
 std::variant<std::unique_ptr<handler>, std::string> handler_registry::create(
     std::string_view name, const rapidjson::Value& options) const {
   auto it = factories_.find(name);
   if (it == factories_.end()) {
-    std::string known;
-    for (const auto& [n, f] : factories_) {
-      if (!known.empty()) known += ", ";
-      known += n;
-    }
-    return "unknown handler \"" + std::string(name) + "\"; the registered handlers are: " + known;
+    return "unknown handler \"" + std::string(name) + "\"; the registered handlers are: " +
+           joined_names(factories_);
+  }
+  if (!options.IsObject()) return std::string("options must be a JSON object");
+  return it->second(options);
+}
+
+void handler_registry::add_authorizer(std::string name, authorizer_factory f) {
+  authorizer_factories_.insert_or_assign(std::move(name), std::move(f));
+}
+
+bool handler_registry::contains_authorizer(std::string_view name) const {
+  return authorizer_factories_.find(name) != authorizer_factories_.end();
+}
+
+std::vector<std::string> handler_registry::authorizer_names() const {
+  std::vector<std::string> out;
+  out.reserve(authorizer_factories_.size());
+  for (const auto& [name, f] : authorizer_factories_) out.push_back(name);
+  return out;
+}
+
+std::variant<std::unique_ptr<authorizer>, std::string> handler_registry::create_authorizer(
+    std::string_view name, const rapidjson::Value& options) const {
+  auto it = authorizer_factories_.find(name);
+  if (it == authorizer_factories_.end()) {
+    return "unknown authorizer handler \"" + std::string(name) +
+           "\"; the registered authorizers are: " + joined_names(authorizer_factories_);
   }
   if (!options.IsObject()) return std::string("options must be a JSON object");
   return it->second(options);

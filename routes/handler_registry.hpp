@@ -23,6 +23,10 @@ class handler_registry {
   using factory = std::function<std::variant<std::unique_ptr<handler>, std::string>(
       const rapidjson::Value& options)>;
 
+  // Builds an authorizer from its "options", like factory.
+  using authorizer_factory = std::function<std::variant<std::unique_ptr<authorizer>, std::string>(
+      const rapidjson::Value& options)>;
+
   // A registry holding the built-in handlers.
   static handler_registry with_builtins();
 
@@ -40,8 +44,16 @@ class handler_registry {
   std::variant<std::unique_ptr<handler>, std::string> create(std::string_view name,
                                                              const rapidjson::Value& options) const;
 
+  // Authorizers live in their own namespace of names ("token" is built in).
+  void add_authorizer(std::string name, authorizer_factory f);
+  bool contains_authorizer(std::string_view name) const;
+  std::vector<std::string> authorizer_names() const;
+  std::variant<std::unique_ptr<authorizer>, std::string> create_authorizer(
+      std::string_view name, const rapidjson::Value& options) const;
+
  private:
   std::map<std::string, factory, std::less<>> factories_;
+  std::map<std::string, authorizer_factory, std::less<>> authorizer_factories_;
 };
 
 }  // namespace apigw::routes
