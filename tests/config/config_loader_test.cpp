@@ -322,7 +322,7 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
       {"UnknownIntegrationKey", api("", R"([{"routeKey": "$default", "integration": "echo"}])",
                                     R"({"echo": {"handler": "echo", "uri": "x"}})"),
        "t.json: integrations.echo.uri: unknown key; the keys allowed in an integration are type, "
-       "handler, options, policy"},
+       "handler, options, policy, library"},
       {"RegionNotARegion", api(R"("region": "Frankfurt",)"),
        R"(t.json: region: expected an AWS region name such as "us-east-1", found string "Frankfurt")"},
       {"TablesNotAnArray", api(R"("tables": {},)"),
