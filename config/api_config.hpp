@@ -28,6 +28,13 @@ struct stage_settings {
   std::vector<std::pair<std::string, std::string>> variables;
   // API Gateway's access log format ("$context.requestId $context.routeKey …"); empty: none.
   std::string access_log_format;
+  // "throttling": {"rateLimit": R, "burstLimit": B}: a token bucket of B tokens refilled at R per
+  // second, one for messages and one for new connections. Absent: no stage throttling.
+  struct throttling_settings {
+    double rate_limit = 0;
+    double burst_limit = 0;
+  };
+  std::optional<throttling_settings> throttling;
 };
 
 struct server_settings {
@@ -51,9 +58,33 @@ struct table_spec {
   std::string json_path;        // e.g. "tables[0]"
 };
 
+// A Lambda REQUEST authorizer ("authorizers": {"NAME": {...}}), served by an in-process authorizer.
+struct authorizer_spec {
+  std::string name;             // its key in "authorizers"
+  std::string handler;          // a name among the registry's authorizers ("token" is built in)
+  // "route.request.header.NAME", "route.request.querystring.NAME", "stageVariables.NAME",
+  // "context.NAME", in the order of the file.
+  std::vector<std::string> identity_source;
+  std::string options_json = "{}";  // compact JSON text of "options"
+  std::string json_path;        // e.g. "authorizers.tokens"
+};
+
+// An IAM user or role that may sign requests ("credentials": [...]).
+struct credential_spec {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string arn;              // e.g. "arn:aws:iam::123456789012:user/alice"
+  std::string policy_json;      // compact JSON of its IAM policy document
+  std::string json_path;        // e.g. "credentials[0]"
+};
+
 struct route_spec {
   std::string route_key;
   std::string integration;      // a key of api_spec::integrations
+  // Only on $connect: "NONE", "AWS_IAM" or "CUSTOM" (then authorizer_id names an authorizer).
+  std::string authorization_type = "NONE";
+  std::string authorizer_id;
+  bool api_key_required = false;  // only on $connect: x-api-key must be one of api_spec::api_keys
   std::optional<std::string> route_response_selection_expression;
   std::string json_path;        // e.g. "routes[1]"
 
@@ -72,6 +103,12 @@ struct api_spec {
   config::limits limits;
   std::vector<route_spec> routes;
   std::map<std::string, integration_spec> integrations;
+  std::map<std::string, authorizer_spec> authorizers;
+  std::vector<std::string> api_keys;            // "apiKeys": the values x-api-key may carry
+  std::vector<credential_spec> credentials;     // keys that may sign $connect and @connections calls
+  // "requireSignedManagementCalls": @connections calls must be SigV4-signed by a credential whose
+  // policy allows execute-api:ManageConnections on the call's ARN.
+  bool require_signed_management_calls = false;
   std::vector<table_spec> tables;
   std::string source;           // the file it came from, or "<built-in>"
 };
