@@ -11,7 +11,9 @@
 #include <optional>
 #include <set>
 #include <system_error>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -25,20 +27,37 @@ namespace rj = rapidjson;
 
 // Validation stops at the first error: one precise message is easier to act on than a cascade
 // of errors that follow from it. Checks run in a fixed order (top-level keys, name, apiId,
-// routeSelectionExpression, stage, server, limits, integrations, routes).
+// routeSelectionExpression, stage, server, limits, integrations, authorizers, apiKeys,
+// credentials, requireSignedManagementCalls, tables, routes).
 
-constexpr std::array<std::string_view, 10> top_level_keys = {
+constexpr std::array<std::string_view, 14> top_level_keys = {
     "name",   "apiId",  "region", "routeSelectionExpression", "stage", "server",
-    "limits", "routes", "integrations", "tables"};
-constexpr std::array<std::string_view, 3> stage_keys = {"name", "variables", "accessLogFormat"};
+    "limits", "routes", "integrations", "authorizers", "apiKeys", "credentials",
+    "requireSignedManagementCalls", "tables"};
+constexpr std::array<std::string_view, 4> stage_keys = {"name", "variables", "accessLogFormat",
+                                                        "throttling"};
+constexpr std::array<std::string_view, 2> throttling_keys = {"rateLimit", "burstLimit"};
 constexpr std::array<std::string_view, 2> server_keys = {"host", "port"};
 constexpr std::array<std::string_view, 5> limits_keys = {
     "maxMessageBytes", "maxFrameBytes", "idleTimeoutSeconds", "maxConnectionSeconds",
     "integrationTimeoutMillis"};
-constexpr std::array<std::string_view, 3> route_keys = {"routeKey", "integration",
-                                                        "routeResponseSelectionExpression"};
+constexpr std::array<std::string_view, 6> route_keys = {
+    "routeKey",          "integration",  "routeResponseSelectionExpression",
+    "authorizationType", "authorizerId", "apiKeyRequired"};
 constexpr std::array<std::string_view, 5> integration_keys = {"type", "handler", "options", "policy",
                                                              "library"};
+constexpr std::array<std::string_view, 4> authorizer_keys = {"type", "handler", "identitySource",
+                                                             "options"};
+constexpr std::array<std::string_view, 4> credential_keys = {"accessKeyId", "secretAccessKey", "arn",
+                                                             "policy"};
+constexpr std::array<std::string_view, 3> authorization_types = {"NONE", "AWS_IAM", "CUSTOM"};
+
+// The option an authorizer's factory receives from the emulator: the authorizer's identitySource.
+constexpr std::string_view reserved_authorizer_option = "identitySource";
+
+// Stage throttling values: AWS takes rates up to 10000 requests per second per account; a bound
+// keeps the token bucket's arithmetic exact.
+constexpr double max_throttling_value = 1e9;
 
 // AWS: API names are 1..128 characters; stage names 1..128 of [A-Za-z0-9_-]; stage variable
 // values at most 2048 characters.
@@ -188,6 +207,80 @@ bool is_api_id(std::string_view s) {
          });
 }
 
+// An HTTP header name: RFC 9110's token characters.
+bool is_header_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+// A query string parameter name as it arrives percent-decoded: anything visible but '&' and '='.
+bool is_query_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u != 0x7F && c != '&' && c != '=';
+  });
+}
+
+// $context variable names: "requestId", "identity.sourceIp".
+bool is_context_name(std::string_view s) {
+  return !s.empty() && s.front() != '.' && s.back() != '.' &&
+         std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '.' || c == '_'; });
+}
+
+// route.request.header.NAME, route.request.querystring.NAME, stageVariables.NAME, context.NAME.
+bool is_identity_source(std::string_view s) {
+  auto rest = [&](std::string_view prefix) -> std::optional<std::string_view> {
+    if (s.substr(0, prefix.size()) != prefix) return std::nullopt;
+    return s.substr(prefix.size());
+  };
+  if (auto name = rest("route.request.header.")) return is_header_name(*name);
+  if (auto name = rest("route.request.querystring.")) return is_query_name(*name);
+  if (auto name = rest("stageVariables.")) return is_stage_variable_name(*name);
+  if (auto name = rest("context.")) return is_context_name(*name);
+  return false;
+}
+
+// API key values travel in the x-api-key header: visible ASCII, no spaces.
+bool is_api_key(std::string_view s) {
+  return !s.empty() && s.size() <= 1024 && std::all_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7F;
+  });
+}
+
+// Access key ids appear in the SigV4 credential scope ("AKID/20240101/us-east-1/..."): letters
+// and digits only, as AWS's own ("AKIAIOSFODNN7EXAMPLE").
+bool is_access_key_id(std::string_view s) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), is_alnum);
+}
+
+// An IAM principal: arn:PARTITION:iam::ACCOUNT:user/NAME (or role/NAME), or
+// arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION.
+bool is_principal_arn(std::string_view s) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (int i = 0; i < 5; ++i) {
+    std::size_t colon = s.find(':', start);
+    if (colon == std::string_view::npos) return false;
+    parts.push_back(s.substr(start, colon - start));
+    start = colon + 1;
+  }
+  std::string_view resource = s.substr(start);
+  std::string_view account = parts[4];
+  if (parts[0] != "arn" || parts[1].empty() || !parts[3].empty()) return false;
+  if (account.size() != 12 ||
+      !std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  auto named = [&](std::string_view prefix) {
+    return resource.size() > prefix.size() && resource.substr(0, prefix.size()) == prefix;
+  };
+  if (parts[2] == "iam") return named("user/") || named("role/");
+  if (parts[2] == "sts") return named("assumed-role/");
+  return false;
+}
+
 // One load: holds the source name and the first error.
 class loader {
  public:
@@ -312,6 +405,18 @@ class loader {
     if (const rj::Value* v = find(doc, "integrations"); v && !read_integrations(*v, api)) {
       return false;
     }
+    if (const rj::Value* v = find(doc, "authorizers"); v && !read_authorizers(*v, api)) return false;
+    if (const rj::Value* v = find(doc, "apiKeys"); v && !read_api_keys(*v, api)) return false;
+    if (const rj::Value* v = find(doc, "credentials"); v && !read_credentials(*v, api)) return false;
+    if (const rj::Value* v = find(doc, "requireSignedManagementCalls")) {
+      if (!v->IsBool()) return fail_type("requireSignedManagementCalls", "true or false", *v);
+      api.require_signed_management_calls = v->GetBool();
+      if (api.require_signed_management_calls && api.credentials.empty()) {
+        return fail("requireSignedManagementCalls",
+                    "true needs at least one entry in \"credentials\" to sign @connections calls "
+                    "with; add one or set it to false");
+      }
+    }
 
     if (const rj::Value* v = find(doc, "tables"); v && !read_tables(*v, api)) return false;
 
@@ -360,6 +465,39 @@ class loader {
     }
     // The $context variables are checked by the server, which knows what it can fill in.
     if (!read_string(v, "accessLogFormat", path, stage.access_log_format)) return false;
+    if (const rj::Value* t = find(v, "throttling")) return read_throttling(*t, stage);
+    return true;
+  }
+
+  bool read_throttling(const rj::Value& v, stage_settings& stage) {
+    const std::string path = "stage.throttling";
+    if (!v.IsObject()) {
+      return fail_type(path, "an object with rateLimit and burstLimit, e.g. "
+                             "{\"rateLimit\": 100, \"burstLimit\": 50}", v);
+    }
+    if (!check_keys(v, path, throttling_keys, "in stage.throttling")) return false;
+    stage_settings::throttling_settings t;
+    auto read = [&](std::string_view key, const std::string& what, double& out) {
+      const rj::Value* n = find(v, key);
+      if (!n) {
+        return fail(member_path(path, key),
+                    "missing; throttling needs both rateLimit (requests per second) and burstLimit "
+                    "(the most requests at once)");
+      }
+      if (!n->IsNumber() || n->GetDouble() < 0 || n->GetDouble() > max_throttling_value) {
+        return fail_type(member_path(path, key), what, *n);
+      }
+      out = n->GetDouble();
+      return true;
+    };
+    if (!read("rateLimit", "a number of requests per second from 0 to 1000000000", t.rate_limit)) {
+      return false;
+    }
+    if (!read("burstLimit", "a number of requests from 0 to 1000000000 (the bucket's size)",
+              t.burst_limit)) {
+      return false;
+    }
+    stage.throttling = t;
     return true;
   }
 
@@ -502,6 +640,177 @@ class loader {
     return true;
   }
 
+  bool read_authorizers(const rj::Value& v, api_spec& api) {
+    const std::string path = "authorizers";
+    if (!v.IsObject()) return fail_type(path, "an object mapping authorizer names to authorizers", v);
+    if (!check_unique_keys(v, path)) return false;
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+      authorizer_spec spec;
+      spec.name.assign(view(m->name));
+      spec.json_path = member_path(path, spec.name);
+      if (spec.name.empty()) return fail(spec.json_path, "authorizer names must not be empty");
+      if (!read_authorizer(m->value, spec)) return false;
+      api.authorizers.emplace(spec.name, std::move(spec));
+    }
+    return true;
+  }
+
+  bool read_authorizer(const rj::Value& v, authorizer_spec& spec) {
+    const std::string& path = spec.json_path;
+    if (!v.IsObject()) return fail_type(path, "an object with type, handler, identitySource and options", v);
+    if (!check_keys(v, path, authorizer_keys, "in an authorizer")) return false;
+
+    std::string type = "REQUEST";
+    if (!read_string(v, "type", path, type)) return false;
+    if (type != "REQUEST") {
+      return fail(member_path(path, "type"),
+                  "unknown authorizer type " + quote(type) +
+                      "; WebSocket APIs have only \"REQUEST\" authorizers (TOKEN and JWT "
+                      "authorizers do not exist for them)");
+    }
+
+    if (!require_string(v, "handler", path,
+                        "name the authorizer that decides, e.g. \"token\"", spec.handler)) {
+      return false;
+    }
+    if (spec.handler.empty()) {
+      return fail(member_path(path, "handler"), "must not be empty; name an authorizer, e.g. \"token\"");
+    }
+
+    if (const rj::Value* sources = find(v, "identitySource")) {
+      const std::string sources_path = member_path(path, "identitySource");
+      if (!sources->IsArray()) {
+        return fail_type(sources_path,
+                         "an array of identity sources, e.g. [\"route.request.header.Auth\"]",
+                         *sources);
+      }
+      for (rj::SizeType i = 0; i < sources->Size(); ++i) {
+        const rj::Value& s = (*sources)[i];
+        if (!s.IsString() || !is_identity_source(view(s))) {
+          return fail_type(index_path(sources_path, i),
+                           "route.request.header.NAME, route.request.querystring.NAME, "
+                           "stageVariables.NAME or context.NAME",
+                           s);
+        }
+        spec.identity_source.emplace_back(view(s));
+      }
+    }
+
+    if (const rj::Value* options = find(v, "options")) {
+      const std::string options_path = member_path(path, "options");
+      if (!options->IsObject()) return fail_type(options_path, "an object", *options);
+      if (find(*options, reserved_authorizer_option)) {
+        return fail(member_path(options_path, reserved_authorizer_option),
+                    "is given to the authorizer by the emulator from the authorizer's "
+                    "identitySource; set " + member_path(path, "identitySource") + " instead");
+      }
+      spec.options_json = compact_json(*options);
+    }
+    return true;
+  }
+
+  bool read_api_keys(const rj::Value& v, api_spec& api) {
+    const std::string path = "apiKeys";
+    if (!v.IsArray()) return fail_type(path, "an array of API key values", v);
+    for (rj::SizeType i = 0; i < v.Size(); ++i) {
+      const std::string key_path = index_path(path, i);
+      if (!v[i].IsString() || !is_api_key(view(v[i]))) {
+        return fail(key_path, "expected an API key: 1 to 1024 visible ASCII characters without "
+                              "spaces (it travels in the x-api-key header), found " +
+                                  (v[i].IsString() ? std::string("a string that is not one")
+                                                   : describe(v[i])));
+      }
+      std::string key(view(v[i]));
+      auto earlier = std::find(api.api_keys.begin(), api.api_keys.end(), key);
+      if (earlier != api.api_keys.end()) {
+        return fail(key_path, "duplicate API key; " +
+                                  index_path(path, static_cast<std::size_t>(earlier - api.api_keys.begin())) +
+                                  " already has it");
+      }
+      api.api_keys.push_back(std::move(key));
+    }
+    return true;
+  }
+
+  bool read_credentials(const rj::Value& v, api_spec& api) {
+    const std::string path = "credentials";
+    if (!v.IsArray()) {
+      return fail_type(path, "an array of credentials, each with accessKeyId, secretAccessKey, arn "
+                             "and policy", v);
+    }
+    for (rj::SizeType i = 0; i < v.Size(); ++i) {
+      credential_spec c;
+      c.json_path = index_path(path, i);
+      if (!read_credential(v[i], api, c)) return false;
+      api.credentials.push_back(std::move(c));
+    }
+    return true;
+  }
+
+  bool read_credential(const rj::Value& v, const api_spec& api, credential_spec& c) {
+    const std::string& path = c.json_path;
+    if (!v.IsObject()) {
+      return fail_type(path, "an object with accessKeyId, secretAccessKey, arn and policy", v);
+    }
+    if (!check_keys(v, path, credential_keys, "in a credential")) return false;
+
+    if (!require_string(v, "accessKeyId", path,
+                        "every credential has one, e.g. \"AKIAIOSFODNN7EXAMPLE\"", c.access_key_id)) {
+      return false;
+    }
+    if (!is_access_key_id(c.access_key_id)) {
+      return fail_type(member_path(path, "accessKeyId"), "1 to 128 letters or digits, like \"AKIAIOSFODNN7EXAMPLE\"",
+                       *find(v, "accessKeyId"));
+    }
+    for (const credential_spec& earlier : api.credentials) {
+      if (earlier.access_key_id == c.access_key_id) {
+        return fail(member_path(path, "accessKeyId"),
+                    "duplicate access key id " + quote(c.access_key_id) + "; " + earlier.json_path +
+                        " already has it");
+      }
+    }
+
+    // The secret is never quoted back: messages end up in logs.
+    if (!find(v, "secretAccessKey")) {
+      return fail(member_path(path, "secretAccessKey"), "missing; every credential has the secret it signs with");
+    }
+    const rj::Value& secret = *find(v, "secretAccessKey");
+    if (!secret.IsString() || secret.GetStringLength() == 0) {
+      return fail(member_path(path, "secretAccessKey"),
+                  "expected a non-empty string (the secret the key signs with)");
+    }
+    c.secret_access_key.assign(view(secret));
+
+    if (!require_string(v, "arn", path,
+                        "the IAM user or role the key belongs to, e.g. "
+                        "\"arn:aws:iam::123456789012:user/alice\"",
+                        c.arn)) {
+      return false;
+    }
+    if (!is_principal_arn(c.arn)) {
+      return fail_type(member_path(path, "arn"),
+                       "an IAM principal ARN: arn:aws:iam::ACCOUNT:user/NAME, "
+                       "arn:aws:iam::ACCOUNT:role/NAME or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION "
+                       "(ACCOUNT: 12 digits)",
+                       *find(v, "arn"));
+    }
+
+    const rj::Value* policy = find(v, "policy");
+    if (!policy) {
+      return fail(member_path(path, "policy"),
+                  "missing; an IAM policy document says what the key may call, e.g. "
+                  "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "
+                  "\"Action\": \"execute-api:*\", \"Resource\": \"*\"}]}");
+    }
+    if (!policy->IsObject()) {
+      return fail_type(member_path(path, "policy"),
+                       "an IAM policy document: {\"Version\": \"2012-10-17\", \"Statement\": [...]}",
+                       *policy);
+    }
+    c.policy_json = compact_json(*policy);
+    return true;
+  }
+
   // Tables keep DynamoDB's CreateTable shape; the store checks the shape itself, since it owns
   // what a key schema may be. Here: an array of objects, each kept as compact JSON.
   bool read_tables(const rj::Value& v, api_spec& api) {
@@ -590,6 +899,73 @@ class loader {
                          *rrse);
       }
       route.route_response_selection_expression = "$default";
+    }
+    return read_route_authorization(v, api, route);
+  }
+
+  // authorizationType, authorizerId and apiKeyRequired: WebSocket APIs authorize the connection,
+  // so only $connect takes them.
+  bool read_route_authorization(const rj::Value& v, const api_spec& api, route_spec& route) {
+    const std::string& path = route.json_path;
+    const bool is_connect = route.route_key == "$connect";
+    auto only_on_connect = [&](std::string_view key) {
+      return fail(member_path(path, key),
+                  "only the $connect route takes " + std::string(key) +
+                      ": a WebSocket API authorizes the connection, not each message");
+    };
+
+    const std::string type_path = member_path(path, "authorizationType");
+    if (const rj::Value* type = find(v, "authorizationType")) {
+      if (!type->IsString() ||
+          std::find(authorization_types.begin(), authorization_types.end(), view(*type)) ==
+              authorization_types.end()) {
+        return fail_type(type_path, "one of " + join(authorization_types), *type);
+      }
+      route.authorization_type.assign(view(*type));
+      if (!is_connect && route.authorization_type != "NONE") return only_on_connect("authorizationType");
+    }
+
+    if (const rj::Value* id = find(v, "authorizerId")) {
+      if (!is_connect) return only_on_connect("authorizerId");
+      if (!id->IsString()) return fail_type(member_path(path, "authorizerId"), "a string", *id);
+      route.authorizer_id.assign(view(*id));
+      if (route.authorization_type != "CUSTOM") {
+        return fail(member_path(path, "authorizerId"),
+                    "applies only with \"authorizationType\": \"CUSTOM\"; set that or remove "
+                    "authorizerId");
+      }
+    }
+    if (route.authorization_type == "CUSTOM") {
+      const std::string id_path = member_path(path, "authorizerId");
+      if (!find(v, "authorizerId")) {
+        return fail(id_path, "missing; \"authorizationType\": \"CUSTOM\" names an entry of "
+                             "\"authorizers\"");
+      }
+      if (api.authorizers.find(route.authorizer_id) == api.authorizers.end()) {
+        std::string known;
+        for (const auto& [name, spec] : api.authorizers) {
+          if (!known.empty()) known += ", ";
+          known += name;
+        }
+        return fail(id_path, "no authorizer named " + quote(route.authorizer_id) +
+                                 (known.empty() ? std::string("; \"authorizers\" defines none")
+                                                : "; the authorizers are " + known));
+      }
+    }
+    if (route.authorization_type == "AWS_IAM" && api.credentials.empty()) {
+      return fail(type_path, "\"AWS_IAM\" needs at least one entry in \"credentials\": the keys "
+                             "that may sign the handshake");
+    }
+
+    if (const rj::Value* required = find(v, "apiKeyRequired")) {
+      const std::string required_path = member_path(path, "apiKeyRequired");
+      if (!required->IsBool()) return fail_type(required_path, "true or false", *required);
+      route.api_key_required = required->GetBool();
+      if (!is_connect && route.api_key_required) return only_on_connect("apiKeyRequired");
+      if (route.api_key_required && api.api_keys.empty()) {
+        return fail(required_path, "true needs at least one key in \"apiKeys\"; without one "
+                                   "every connection would be refused");
+      }
     }
     return true;
   }

@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include "emulator/identifiers.hpp"
+#include "emulator/redaction.hpp"
 #include "emulator/route_explainer.hpp"
 
 namespace apigw::emulator {
@@ -137,11 +138,16 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
         w.Key("userAgent");
         w.String(info.user_agent->c_str());
       }
+      // A presigned handshake's signature, a token and the like are masked.
       w.Key("query");
-      w.String(info.query.c_str());
-      // The authorizer's principal; no connection has one until $connect authorizers exist.
+      w.String(may_hold_secret(info.query) ? redact_secrets(info.query).c_str() : info.query.c_str());
+      // The principal of a CUSTOM authorizer; null for connections no authorizer let in.
       w.Key("principalId");
-      w.Null();
+      if (info.authorizer) {
+        w.String(info.authorizer->principal_id.c_str());
+      } else {
+        w.Null();
+      }
       w.EndObject();
     }
     w.EndArray();

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "emulator/identifiers.hpp"
+#include "emulator/redaction.hpp"
 
 namespace apigw::emulator {
 
@@ -23,7 +24,12 @@ void console_log::write(std::string_view function, std::string_view request_id, 
     line += '\t';
     line += level;
     line += '\t';
-    line += message;
+    // A function that logs its event would print the handshake's Authorization or x-api-key.
+    if (may_hold_secret(message)) {
+      line += redact_secrets(message);
+    } else {
+      line += message;
+    }
   }
   line += '\n';
   out_.append(line);

@@ -1,5 +1,7 @@
 // The functions' log streams, printed like CloudWatch shows a Lambda's: START, the function's own
-// lines, errors, END and REPORT with the duration, each prefixed with the function's name.
+// lines, errors, END and REPORT with the duration, each prefixed with the function's name. The
+// function's own lines have their secrets masked (emulator/redaction.hpp): a function that logs
+// its event would otherwise print the handshake's Authorization, x-api-key or signature.
 // Thread-safety: write() may be called from any thread; lines never interleave.
 #pragma once
 

@@ -1,6 +1,8 @@
 #include "emulator/gateway.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <utility>
@@ -63,6 +65,17 @@ void add_request_context(Value& ctx, const gateway& gw, const connection_info& i
                          std::optional<std::pair<int, std::string_view>> disconnect) {
   // Member order follows the events AWS delivers, so printed events read alike.
   ctx.AddMember("routeKey", json_ref(route_key), a);
+  if (info.authorizer) {
+    // As AWS delivers it: principalId, integrationLatency, then the context's keys flattened.
+    Value authorizer(rapidjson::kObjectType);
+    authorizer.AddMember("principalId", json_ref(info.authorizer->principal_id), a);
+    authorizer.AddMember("integrationLatency", info.authorizer->integration_latency_ms, a);
+    for (const auto& [key, value] : info.authorizer->context) {
+      if (key == "principalId" || key == "integrationLatency") continue;
+      authorizer.AddMember(json_ref(key), json_ref(value), a);
+    }
+    ctx.AddMember("authorizer", authorizer, a);
+  }
   if (!ids.message_id.empty()) ctx.AddMember("messageId", json_ref(ids.message_id), a);
   if (disconnect) ctx.AddMember("disconnectStatusCode", disconnect->first, a);
   ctx.AddMember("eventType", json_ref(event_type), a);
@@ -74,8 +87,18 @@ void add_request_context(Value& ctx, const gateway& gw, const connection_info& i
   ctx.AddMember("connectedAt", static_cast<std::int64_t>(epoch_millis(info.connected_at)), a);
   ctx.AddMember("requestTimeEpoch", static_cast<std::int64_t>(epoch_millis(ids.time)), a);
   Value identity(rapidjson::kObjectType);
+  if (info.api_key) identity.AddMember("apiKey", json_ref(*info.api_key), a);
+  if (info.iam) {
+    identity.AddMember("accountId", json_ref(info.iam->account_id), a);
+    identity.AddMember("caller", json_ref(info.iam->caller), a);
+  }
   identity.AddMember("sourceIp", json_ref(info.source_ip), a);
+  if (info.iam) {
+    identity.AddMember("accessKey", json_ref(info.iam->access_key), a);
+    identity.AddMember("userArn", json_ref(info.iam->user_arn), a);
+  }
   if (info.user_agent) identity.AddMember("userAgent", json_ref(*info.user_agent), a);
+  if (info.iam) identity.AddMember("user", json_ref(info.iam->caller), a);
   ctx.AddMember("identity", identity, a);
   ctx.AddMember("requestId", json_ref(ids.request_id), a);
   ctx.AddMember("domainName", json_ref(info.domain_name), a);
@@ -168,7 +191,328 @@ std::variant<std::unique_ptr<gateway>, std::string> gateway::create(
     if (r->key == "$default") gw->default_ = r.get();
     gw->routes_.push_back(std::move(r));
   }
+  if (auto error = gw->build_authorization(registry); !error.empty()) return error;
   return gw;
+}
+
+namespace {
+
+// The context variables an identity source may name ("context.identity.sourceIp").
+constexpr std::string_view context_variables[] = {
+    "apiId",     "connectionId", "domainName",       "eventType",         "extendedRequestId",
+    "requestId", "routeKey",     "messageDirection", "identity.sourceIp", "identity.userAgent",
+    "stage"};
+
+std::optional<std::string> context_variable(std::string_view name, const gateway& gw,
+                                            const connection_info& info,
+                                            const gateway::request_ids& ids) {
+  if (name == "apiId") return gw.api().api_id;
+  if (name == "connectionId") return info.id;
+  if (name == "domainName") return info.domain_name;
+  if (name == "eventType") return "CONNECT";
+  if (name == "extendedRequestId" || name == "requestId") return ids.request_id;
+  if (name == "routeKey") return "$connect";
+  if (name == "messageDirection") return "IN";
+  if (name == "identity.sourceIp") return info.source_ip;
+  if (name == "identity.userAgent") return info.user_agent;
+  if (name == "stage") return gw.api().stage.name;
+  return std::nullopt;
+}
+
+// The caller IAM reports for a principal ARN: the user's or role's name, or ROLE:SESSION for an
+// assumed role (AWS reports the principal's unique id there, which the emulator does not have).
+std::string caller_of(std::string_view arn) {
+  std::string_view resource = arn;
+  for (int i = 0; i < 5 && !resource.empty(); ++i) {
+    const auto colon = resource.find(':');
+    resource = colon == std::string_view::npos ? std::string_view{} : resource.substr(colon + 1);
+  }
+  constexpr std::string_view assumed = "assumed-role/";
+  if (resource.substr(0, assumed.size()) == assumed) {
+    std::string out(resource.substr(assumed.size()));
+    if (const auto slash = out.find('/'); slash != std::string::npos) out[slash] = ':';
+    return out;
+  }
+  const auto slash = resource.rfind('/');
+  return std::string(slash == std::string_view::npos ? resource : resource.substr(slash + 1));
+}
+
+std::string account_of(std::string_view arn) {
+  // arn:PARTITION:SERVICE::ACCOUNT:RESOURCE
+  std::size_t start = 0;
+  for (int i = 0; i < 4; ++i) {
+    start = arn.find(':', start);
+    if (start == std::string_view::npos) return {};
+    ++start;
+  }
+  const auto end = arn.find(':', start);
+  return std::string(arn.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+}
+
+}  // namespace
+
+std::string gateway::build_authorization(const routes::handler_registry& registry) {
+  const config::api_spec& api = api_;
+  connect_arn_ = "arn:aws:execute-api:" + api.region + ":" + std::string(kAccountId) + ":" + api.api_id +
+                 "/" + api.stage.name + "/$connect";
+
+  for (const config::credential_spec& credential : api.credentials) {
+    rapidjson::Document document;
+    document.Parse(credential.policy_json.c_str());
+    auto parsed = routes::iam_policy::parse(document);
+    if (auto* message = std::get_if<std::string>(&parsed)) {
+      return api.source + ": " + credential.json_path + ".policy." + *message;
+    }
+    credential_policies_.push_back(std::get<routes::iam_policy>(std::move(parsed)));
+  }
+
+  for (const auto& [name, spec] : api.authorizers) {
+    for (std::size_t i = 0; i < spec.identity_source.size(); ++i) {
+      constexpr std::string_view prefix = "context.";
+      const std::string& text = spec.identity_source[i];
+      if (text.substr(0, prefix.size()) != prefix) continue;
+      const std::string_view variable = std::string_view(text).substr(prefix.size());
+      if (std::find(std::begin(context_variables), std::end(context_variables), variable) ==
+          std::end(context_variables)) {
+        std::string known;
+        for (std::string_view v : context_variables) known += (known.empty() ? "" : ", ") + std::string(v);
+        return api.source + ": " + spec.json_path + ".identitySource[" + std::to_string(i) +
+               "]: unknown context variable \"" + std::string(variable) +
+               "\"; the context variables of a $connect are " + known;
+      }
+    }
+    // The factory gets the authorizer's options plus its identitySource (the loader keeps users
+    // from setting that option themselves).
+    rapidjson::Document options;
+    options.Parse(spec.options_json.c_str());
+    if (options.HasParseError() || !options.IsObject()) {
+      return api.source + ": " + spec.json_path + ".options: not a JSON object";
+    }
+    auto& a = options.GetAllocator();
+    Value sources(rapidjson::kArrayType);
+    for (const std::string& source : spec.identity_source) sources.PushBack(Value(source.c_str(), a), a);
+    options.AddMember("identitySource", sources, a);
+    auto made = registry.create_authorizer(spec.handler, options);
+    if (auto* message = std::get_if<std::string>(&made)) {
+      const bool unknown = !registry.contains_authorizer(spec.handler);
+      return api.source + ": " + spec.json_path + (unknown ? ".handler: " : ": ") + *message;
+    }
+    authorizers_.emplace(name, std::get<std::unique_ptr<routes::authorizer>>(std::move(made)));
+  }
+
+  for (const config::route_spec& spec : api.routes) {
+    if (spec.route_key != "$connect") continue;
+    authorization_.api_key_required = spec.api_key_required;
+    if (spec.authorization_type == "AWS_IAM") authorization_.type = authorization_type::aws_iam;
+    if (spec.authorization_type != "CUSTOM") continue;
+    auto it = authorizers_.find(spec.authorizer_id);
+    if (it == authorizers_.end()) {
+      return api.source + ": " + spec.json_path + ".authorizerId: no authorizer named \"" +
+             spec.authorizer_id + "\"";
+    }
+    authorization_.type = authorization_type::custom;
+    authorization_.authorizer_name = spec.authorizer_id;
+    authorization_.authorizer = it->second.get();
+    for (const std::string& text : api.authorizers.at(spec.authorizer_id).identity_source) {
+      identity_source source;
+      source.text = text;
+      const std::pair<std::string_view, identity_source::kind> prefixes[] = {
+          {"route.request.header.", identity_source::kind::header},
+          {"route.request.querystring.", identity_source::kind::query},
+          {"stageVariables.", identity_source::kind::stage_variable},
+          {"context.", identity_source::kind::context}};
+      for (const auto& [prefix, kind] : prefixes) {
+        if (text.compare(0, prefix.size(), prefix) == 0) {
+          source.where = kind;
+          source.name = text.substr(prefix.size());
+          break;
+        }
+      }
+      authorization_.identity_sources.push_back(std::move(source));
+    }
+  }
+  return {};
+}
+
+const gateway::identity_source* gateway::missing_identity_source(const connection_info& info,
+                                                                 const header_list& headers,
+                                                                 const request_ids& ids) const {
+  for (const identity_source& source : authorization_.identity_sources) {
+    std::optional<std::string> value;
+    switch (source.where) {
+      case identity_source::kind::header:
+        // As in the event's single-value map: the last of repeated fields.
+        for (const auto& [name, v] : headers) {
+          if (iequals(name, source.name)) value = v;
+        }
+        break;
+      case identity_source::kind::query: {
+        std::string_view rest = info.query;
+        while (!rest.empty()) {
+          const auto amp = rest.find('&');
+          const std::string_view pair = rest.substr(0, amp);
+          rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+          const auto eq = pair.find('=');
+          if (pair.empty() || percent_decode_lenient(pair.substr(0, eq)) != source.name) continue;
+          value = eq == std::string_view::npos ? std::string() : percent_decode_lenient(pair.substr(eq + 1));
+        }
+        break;
+      }
+      case identity_source::kind::stage_variable:
+        for (const auto& [name, v] : api_.stage.variables) {
+          if (name == source.name) value = v;
+        }
+        break;
+      case identity_source::kind::context:
+        value = context_variable(source.name, *this, info, ids);
+        break;
+    }
+    if (!value || value->empty()) return &source;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// Judges what an authorizer answered: a malformed answer is a 500, a policy that does not allow
+// execute-api:Invoke on ARN a 403.
+gateway::authorization_outcome judge_answer(const routes::authorizer_result& answer, const std::string& arn) {
+  gateway::authorization_outcome out;
+  auto malformed = [&](std::string why) {
+    out.status = 500;
+    out.error = "malformed authorizer answer: " + std::move(why);
+    return out;
+  };
+  rapidjson::Document policy_doc;
+  policy_doc.Parse(answer.policy_json.c_str(), answer.policy_json.size());
+  if (policy_doc.HasParseError() || !policy_doc.IsObject()) return malformed("policyDocument is not a JSON object");
+  auto policy = routes::iam_policy::parse(policy_doc);
+  if (auto* message = std::get_if<std::string>(&policy)) return malformed("policyDocument." + *message);
+
+  authorizer_grant grant;
+  grant.principal_id = answer.principal_id;
+  if (!answer.context_json.empty()) {
+    rapidjson::Document context;
+    context.Parse(answer.context_json.c_str(), answer.context_json.size());
+    if (context.HasParseError() || !context.IsObject()) return malformed("context is not a JSON object");
+    for (auto m = context.MemberBegin(); m != context.MemberEnd(); ++m) {
+      std::string key(m->name.GetString(), m->name.GetStringLength());
+      const Value& v = m->value;
+      if (v.IsString()) {
+        grant.context.emplace_back(std::move(key), std::string(v.GetString(), v.GetStringLength()));
+      } else if (v.IsBool()) {
+        grant.context.emplace_back(std::move(key), v.GetBool() ? "true" : "false");
+      } else if (v.IsNumber()) {
+        rapidjson::StringBuffer text;
+        rapidjson::Writer<rapidjson::StringBuffer> w(text);
+        v.Accept(w);
+        grant.context.emplace_back(std::move(key), std::string(text.GetString(), text.GetSize()));
+      } else {
+        return malformed("context." + key + " is not a string, number or boolean");
+      }
+    }
+  }
+
+  switch (std::get<routes::iam_policy>(policy).evaluate("execute-api:Invoke", arn)) {
+    case routes::iam_policy::decision::allow:
+      break;
+    case routes::iam_policy::decision::explicit_deny:
+      out.status = 403;
+      out.error = "the authorizer's policy denies execute-api:Invoke on " + arn;
+      return out;
+    case routes::iam_policy::decision::implicit_deny:
+      out.status = 403;
+      out.error = "the authorizer's policy does not allow execute-api:Invoke on " + arn;
+      return out;
+  }
+  if (grant.principal_id.empty()) return malformed("no principalId");
+  out.grant = std::move(grant);
+  return out;
+}
+
+}  // namespace
+
+gateway::authorization_outcome gateway::authorize(const rapidjson::Value& event,
+                                                  std::string_view request_id) const {
+  const std::string& name = authorization_.authorizer_name;
+  routes::invocation_context context(nullptr, nullptr, log_, name, request_id);
+  const std::string id = log_ ? std::string(request_id) : std::string();
+  if (log_) log_->write(name, id, "", "START RequestId: " + id + " Version: $LATEST");
+  const auto began = std::chrono::steady_clock::now();
+  routes::authorizer_result answer;
+  std::optional<std::string> failure;
+  try {
+    answer = authorization_.authorizer->authorize(event, context);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  const double latency_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+  if (log_) {
+    if (failure) {
+      rapidjson::StringBuffer error;
+      rapidjson::Writer<rapidjson::StringBuffer> w(error);
+      w.StartObject();
+      w.Key("errorType");
+      w.String("Error");
+      w.Key("errorMessage");
+      w.String(failure->c_str());
+      w.EndObject();
+      log_->write(name, id, "ERROR", std::string("Invoke Error \t") + error.GetString());
+    }
+    log_->write(name, id, "", "END RequestId: " + id);
+    char duration[32];
+    std::snprintf(duration, sizeof duration, "%.2f", latency_ms);
+    log_->write(name, id, "",
+                "REPORT RequestId: " + id + "\tDuration: " + duration + " ms" + (failure ? "\tStatus: error" : ""));
+  }
+  authorization_outcome out;
+  if (failure) {
+    // A Lambda authorizer refuses with 401 by failing with exactly "Unauthorized".
+    out.status = *failure == "Unauthorized" ? 401 : 500;
+    out.error = out.status == 401 ? "Unauthorized" : "authorizer failed: " + *failure;
+  } else {
+    out = judge_answer(answer, connect_arn_);
+  }
+  out.latency_ms = latency_ms;
+  if (out.grant) out.grant->integration_latency_ms = std::llround(latency_ms);
+  return out;
+}
+
+gateway::authorization_outcome gateway::judge_signature(const sigv4::verdict& verdict) const {
+  authorization_outcome out;
+  const auto& credentials = api_.credentials;
+  if (!verdict.ok() || verdict.signer < credentials.data() ||
+      verdict.signer >= credentials.data() + credentials.size()) {
+    out.status = 403;
+    // The first line: the verifier's message goes on with the canonical request, too long for
+    // a trace line.
+    const std::string_view error = std::string_view(verdict.error).substr(0, verdict.error.find('\n'));
+    out.error = "signature: " + (verdict.error_type.empty() ? std::string() : verdict.error_type + ": ") +
+                (error.empty() ? std::string("not signed by a known key") : std::string(error));
+    return out;
+  }
+  const auto index = static_cast<std::size_t>(verdict.signer - credentials.data());
+  const config::credential_spec& signer = credentials[index];
+  if (!credential_policies_[index].allows("execute-api:Invoke", connect_arn_)) {
+    out.status = 403;
+    out.error = "User: " + signer.arn + " is not authorized to perform: execute-api:Invoke on resource: " +
+                connect_arn_;
+    return out;
+  }
+  iam_caller c;
+  c.access_key = signer.access_key_id;
+  c.account_id = account_of(signer.arn);
+  c.caller = caller_of(signer.arn);
+  c.user_arn = signer.arn;
+  out.iam = std::move(c);
+  return out;
+}
+
+bool gateway::accepts_api_key(const std::optional<std::string>& key) const {
+  return key && !key->empty() && std::find(api_.api_keys.begin(), api_.api_keys.end(), *key) != api_.api_keys.end();
 }
 
 std::variant<std::unique_ptr<gateway>, std::string> gateway::create(
@@ -209,14 +553,17 @@ gateway::request_ids gateway::new_request(bool with_message_id) {
   return ids;
 }
 
-void gateway::build_connect_event(rapidjson::Document& event, const connection_info& info,
-                                  const header_list& handshake_headers, const request_ids& ids) const {
-  event.SetObject();
+namespace {
+
+// The handshake's headers and query, as $connect's event and the authorizer's carry them. The
+// authorizer's keeps Connection and Upgrade (KEEP_UPGRADE); $connect's drops them.
+void add_handshake(rapidjson::Document& event, const connection_info& info,
+                   const header_list& handshake_headers, bool keep_upgrade) {
   auto& a = event.GetAllocator();
   Value headers(rapidjson::kObjectType);
   Value multi(rapidjson::kObjectType);
   for (const auto& [name, value] : handshake_headers) {
-    if (iequals(name, "Connection") || iequals(name, "Upgrade") ||
+    if ((!keep_upgrade && (iequals(name, "Connection") || iequals(name, "Upgrade"))) ||
         iequals(name, "X-Forwarded-For") || iequals(name, "X-Forwarded-Port") ||
         iequals(name, "X-Forwarded-Proto")) {
       continue;
@@ -253,12 +600,35 @@ void gateway::build_connect_event(rapidjson::Document& event, const connection_i
     event.AddMember("queryStringParameters", params, a);
     event.AddMember("multiValueQueryStringParameters", multi_params, a);
   }
+}
 
+}  // namespace
+
+void gateway::build_connect_event(rapidjson::Document& event, const connection_info& info,
+                                  const header_list& handshake_headers, const request_ids& ids) const {
+  event.SetObject();
+  auto& a = event.GetAllocator();
+  add_handshake(event, info, handshake_headers, false);
   Value ctx(rapidjson::kObjectType);
   add_request_context(ctx, *this, info, ids, "$connect", "CONNECT", a, std::nullopt);
   event.AddMember("requestContext", ctx, a);
   event.AddMember("isBase64Encoded", false, a);
   add_stage_variables(event, api_);
+}
+
+void gateway::build_authorizer_event(rapidjson::Document& event, const connection_info& info,
+                                     const header_list& handshake_headers, const request_ids& ids) const {
+  event.SetObject();
+  auto& a = event.GetAllocator();
+  event.AddMember("type", "REQUEST", a);
+  event.AddMember("methodArn", json_ref(connect_arn_), a);
+  add_handshake(event, info, handshake_headers, true);
+  Value vars(rapidjson::kObjectType);
+  for (const auto& [name, value] : api_.stage.variables) vars.AddMember(json_ref(name), json_ref(value), a);
+  event.AddMember("stageVariables", vars, a);
+  Value ctx(rapidjson::kObjectType);
+  add_request_context(ctx, *this, info, ids, "$connect", "CONNECT", a, std::nullopt);
+  event.AddMember("requestContext", ctx, a);
 }
 
 void gateway::build_message_event(rapidjson::Document& event, const connection_info& info,

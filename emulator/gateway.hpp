@@ -3,8 +3,10 @@
 // Thread-safety: immutable after create(); every member is const and safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,8 +18,10 @@
 
 #include "config/api_config.hpp"
 #include "emulator/connection_info.hpp"
+#include "emulator/sigv4.hpp"
 #include "routes/handler.hpp"
 #include "routes/handler_registry.hpp"
+#include "routes/iam_policy.hpp"
 #include "routes/selection_expression.hpp"
 #include "store/session_store.hpp"
 
@@ -75,6 +79,59 @@ class gateway {
   };
   static request_ids new_request(bool with_message_id);
 
+  // $connect's authorization (aws-behaviour.md section 7), fixed by create().
+  enum class authorization_type { none, aws_iam, custom };
+  struct identity_source {
+    enum class kind { header, query, stage_variable, context };
+    kind where = kind::header;
+    std::string name;  // the header, parameter, variable or context variable
+    std::string text;  // as the config writes it: "route.request.querystring.token"
+  };
+  struct connect_authorization {
+    authorization_type type = authorization_type::none;
+    std::string authorizer_name;                     // CUSTOM: its key in "authorizers"
+    routes::authorizer* authorizer = nullptr;        // CUSTOM
+    std::vector<identity_source> identity_sources;   // CUSTOM
+    bool api_key_required = false;
+  };
+  const connect_authorization& authorization() const { return authorization_; }
+  // True when the handshake needs more than the $connect integration (or none) to pass.
+  bool authorizes_connect() const {
+    return authorization_.type != authorization_type::none || authorization_.api_key_required;
+  }
+  // arn:aws:execute-api:REGION:ACCOUNT:APIID/STAGE/$connect, what authorization is asked for.
+  const std::string& connect_arn() const { return connect_arn_; }
+
+  // The first identity source of the CUSTOM authorizer that the handshake lacks or has empty;
+  // null when every one is there (then, and only then, the authorizer runs).
+  const identity_source* missing_identity_source(const connection_info& info,
+                                                 const header_list& headers,
+                                                 const request_ids& ids) const;
+
+  // The REQUEST authorizer's event: type, methodArn, the handshake's headers (Connection and
+  // Upgrade kept), its query, stageVariables ({} when none) and requestContext as for CONNECT.
+  // The document refers to, and must not outlive, INFO, HEADERS and IDS.
+  void build_authorizer_event(rapidjson::Document& event, const connection_info& info,
+                              const header_list& headers, const request_ids& ids) const;
+
+  // What authorization decided. status 0: $connect proceeds; else the handshake's status.
+  struct authorization_outcome {
+    int status = 0;
+    std::string error;  // why it refused, for the trace; never a secret
+    std::optional<authorizer_grant> grant;
+    std::optional<iam_caller> iam;
+    double latency_ms = 0;
+  };
+  // Runs the CUSTOM authorizer on EVENT (logged like a Lambda invocation) and judges its answer:
+  // Unauthorized 401, a policy that does not allow execute-api:Invoke on connect_arn() 403,
+  // any other failure or malformed answer 500, else allowed with the grant.
+  authorization_outcome authorize(const rapidjson::Value& event, std::string_view request_id) const;
+  // Judges an AWS_IAM handshake's signature check: 403 unless VERDICT names a signer whose
+  // policy allows execute-api:Invoke on connect_arn(); then the caller's identity.
+  authorization_outcome judge_signature(const sigv4::verdict& verdict) const;
+  // apiKeyRequired: KEY (the x-api-key header; none when absent) is one of "apiKeys".
+  bool accepts_api_key(const std::optional<std::string>& key) const;
+
   // Lambda proxy events (aws-behaviour.md section 5). The document refers to, and must not
   // outlive, INFO, HEADERS, IDS and BODY.
   void build_connect_event(rapidjson::Document& event, const connection_info& info,
@@ -125,9 +182,18 @@ class gateway {
 
  private:
   explicit gateway(config::api_spec api);
+  // Builds the authorizers, parses the credentials' policies and settles $connect's
+  // authorization; the error names the file and JSON path.
+  std::string build_authorization(const routes::handler_registry& registry);
 
   config::api_spec api_;
   routes::invocation_log* log_ = nullptr;
+  // Every authorizer of "authorizers" by name, built at create() so that bad ones fail early.
+  std::map<std::string, std::unique_ptr<routes::authorizer>, std::less<>> authorizers_;
+  connect_authorization authorization_;
+  std::string connect_arn_;
+  // The policy of each entry of api_.credentials, in the same order.
+  std::vector<routes::iam_policy> credential_policies_;
   routes::selection_expression expression_;
   std::vector<std::unique_ptr<route>> routes_;
   struct key_hash {

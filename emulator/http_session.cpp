@@ -160,7 +160,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
                                 (path.size() == stage.size() + 1 && path.substr(0, stage.size()) == stage &&
                                  path.back() == '/');
     if (management_api::is_management_target(target)) {
-      return send(to_response(ctx_.management.handle_http(req.method_string(), target, req.body()), req));
+      // The headers go along: a signed call is checked against them.
+      sigv4::request_view call{req.method_string(), target, {}, req.body()};
+      for (const auto& field : req) call.headers.emplace_back(field.name_string(), field.value());
+      return send(to_response(ctx_.management.handle_http(call, std::chrono::system_clock::now()), req));
     }
     if (ctx_.admin_enabled && path == "/@emulator/feed" && req.method() == http::verb::get) {
       stream_.expires_never();

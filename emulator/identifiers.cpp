@@ -65,7 +65,7 @@ std::string iso8601_millis(std::chrono::system_clock::time_point t) {
   // The trace stamps every event: each thread formats the date and time once a second and only
   // appends the milliseconds.
   thread_local std::time_t cached_second = -1;
-  thread_local char cached_prefix[32];  // "2022-01-25T18:50:04."
+  thread_local char cached_prefix[64];  // "2022-01-25T18:50:04." (room for any int the format allows)
   const std::time_t second = std::chrono::system_clock::to_time_t(t);
   if (second != cached_second) {
     const std::tm p = utc(t);

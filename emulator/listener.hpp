@@ -1,4 +1,6 @@
-// Accepts TCP connections and hands each to an HTTP session on a strand of its own.
+// Accepts TCP connections and hands each to an HTTP session on a strand of its own. Listening on
+// an address other than loopback prints a warning on standard error; running out of descriptors
+// is said once, and accepting resumes as soon as one is free.
 // Thread-safety: lives on its own strand; stop() may be called from any thread.
 #pragma once
 
@@ -24,6 +26,9 @@ class listener : public std::enable_shared_from_this<listener> {
   void run();
   void stop();
 
+  // 127.0.0.0/8, ::1, or ::ffff:127.x.y.z.
+  static bool is_loopback(const boost::asio::ip::address& address);
+
  private:
   void do_accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
@@ -32,6 +37,7 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;
+  bool accept_failing_ = false;  // on strand_
 };
 
 }  // namespace apigw::emulator

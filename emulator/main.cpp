@@ -14,6 +14,7 @@
 
 #include "config/config_loader.hpp"
 #include "emulator/gateway.hpp"
+#include "emulator/plugin_loader.hpp"
 #include "emulator/route_explainer.hpp"
 #include "emulator/server.hpp"
 #include "routes/handler_registry.hpp"
@@ -173,8 +174,13 @@ int explain_command(int argc, char** argv) {
     std::cerr << "apigw-ws-emulator: " << error->message << "\n";
     return 2;
   }
-  const auto registry = apigw::routes::handler_registry::with_builtins();
-  auto made = apigw::emulator::gateway::create(std::get<apigw::config::api_spec>(loaded), registry);
+  auto registry = apigw::routes::handler_registry::with_builtins();
+  auto& api = std::get<apigw::config::api_spec>(loaded);
+  if (auto error = apigw::emulator::load_plugins(api, registry); !error.empty()) {
+    std::cerr << "apigw-ws-emulator: " << error << "\n";
+    return 2;
+  }
+  auto made = apigw::emulator::gateway::create(api, registry);
   if (auto* error = std::get_if<std::string>(&made)) {
     std::cerr << "apigw-ws-emulator: " << *error << "\n";
     return 2;

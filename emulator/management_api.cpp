@@ -1,10 +1,14 @@
 #include "emulator/management_api.hpp"
 
+#include <variant>
+
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "emulator/identifiers.hpp"
 #include "emulator/percent_decoding.hpp"
+#include "emulator/permissions.hpp"
 
 namespace apigw::emulator {
 
@@ -41,10 +45,38 @@ std::string json_message(std::string_view message) {
   return b.GetString();
 }
 
+http_answer error_answer(int status, std::string_view type, std::string_view message) {
+  http_answer answer;
+  answer.status = status;
+  answer.headers = {{"Content-Type", "application/json"}, {"x-amzn-ErrorType", std::string(type)}};
+  answer.body = json_message(message);
+  return answer;
+}
+
+std::shared_ptr<const routes::iam_policy> parse_policy(const std::string& policy_json) {
+  rapidjson::Document document;
+  document.Parse(policy_json.c_str());
+  if (document.HasParseError()) return nullptr;
+  auto parsed = routes::iam_policy::parse(document);
+  if (auto* policy = std::get_if<routes::iam_policy>(&parsed)) {
+    return std::make_shared<const routes::iam_policy>(std::move(*policy));
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 management_api::management_api(connection_registry& registry, const config::api_spec& api)
-    : registry_(registry), stage_(api.stage.name), max_data_bytes_(api.limits.max_message_bytes) {}
+    : registry_(registry),
+      stage_(api.stage.name),
+      max_data_bytes_(api.limits.max_message_bytes),
+      require_signed_(api.require_signed_management_calls),
+      region_(api.region),
+      arn_prefix_("arn:aws:execute-api:" + api.region + ":" + std::string(kAccountId) + ":" + api.api_id + "/" +
+                  api.stage.name + "/"),
+      credentials_(api.credentials) {
+  for (const auto& c : credentials_) policies_.push_back(parse_policy(c.policy_json));
+}
 
 routes::management_result management_api::post_to_connection(std::string_view connection_id,
                                                               std::string_view data) {
@@ -83,16 +115,41 @@ bool management_api::is_management_target(std::string_view target) {
          (segments.size() >= 2 && is_connections_segment(segments[1]));
 }
 
-http_answer management_api::handle_http(std::string_view method,
-                                                        std::string_view target,
-                                                        std::string_view body) {
+std::optional<http_answer> management_api::denied(const config::credential_spec& signer, std::string_view method,
+                                                  std::string_view id) const {
+  const auto index = static_cast<std::size_t>(&signer - credentials_.data());
+  const std::string resource = arn_prefix_ + std::string(method) + "/@connections/" + std::string(id);
+  const auto decision = policies_[index] ? policies_[index]->evaluate("execute-api:ManageConnections", resource)
+                                         : routes::iam_policy::decision::implicit_deny;
+  if (decision == routes::iam_policy::decision::allow) return std::nullopt;
+  // IAM's wording; an explicit Deny says so.
+  std::string message = "User: " + signer.arn +
+                        " is not authorized to perform: execute-api:ManageConnections on resource: " + resource;
+  if (decision == routes::iam_policy::decision::explicit_deny) message += " with an explicit deny";
+  return error_answer(403, "AccessDeniedException", message);
+}
+
+http_answer management_api::handle_http(std::string_view method, std::string_view target, std::string_view body) {
+  return handle_http(sigv4::request_view{method, target, {}, body}, std::chrono::system_clock::now());
+}
+
+http_answer management_api::handle_http(const sigv4::request_view& request,
+                                        std::chrono::system_clock::time_point now) {
+  const std::string_view method = request.method;
+  const std::string_view target = request.target;
+  const std::string_view body = request.body;
   http_answer answer;
   const auto fail = [&](int status, std::string_view type, std::string_view message) {
-    answer.status = status;
-    answer.headers = {{"Content-Type", "application/json"}, {"x-amzn-ErrorType", std::string(type)}};
-    answer.body = json_message(message);
+    answer = error_answer(status, type, message);
     return answer;
   };
+  // Who calls, first: an unsigned or badly signed call learns nothing else.
+  const config::credential_spec* signer = nullptr;
+  if (require_signed_) {
+    sigv4::verdict verdict = sigv4::verify(request, credentials_, region_, now);
+    if (!verdict.ok()) return fail(403, verdict.error_type, verdict.error);
+    signer = verdict.signer;
+  }
   const auto segments = split_path(target);
   const std::size_t at = is_connections_segment(segments[0]) ? 0 : 1;
   if (at == 1 && segments[0] != stage_) {
@@ -106,19 +163,24 @@ http_answer management_api::handle_http(std::string_view method,
   const auto id = percent_decode(segments[at + 1]);
   if (!id) return fail(400, "BadRequestException", "The connection id is not validly percent-encoded");
 
+  if (method != "POST" && method != "GET" && method != "DELETE") {
+    answer = fail(405, "MethodNotAllowedException",
+                  "Method " + std::string(method) + " is not allowed; use POST, GET or DELETE");
+    answer.headers.emplace_back("Allow", "POST, GET, DELETE");
+    return answer;
+  }
+  if (signer) {
+    if (auto refusal = denied(*signer, method, *id)) return std::move(*refusal);
+  }
+
   routes::management_result result;
   routes::connection_description description;
   if (method == "POST") {
     result = post_to_connection(*id, body);
   } else if (method == "GET") {
     result = get_connection(*id, &description);
-  } else if (method == "DELETE") {
-    result = delete_connection(*id);
   } else {
-    answer = fail(405, "MethodNotAllowedException",
-                  "Method " + std::string(method) + " is not allowed; use POST, GET or DELETE");
-    answer.headers.emplace_back("Allow", "POST, GET, DELETE");
-    return answer;
+    result = delete_connection(*id);
   }
   if (!result.ok()) {
     answer.status = result.status;

@@ -52,7 +52,7 @@ guarded_tables::guarded_tables(store::session_store& store, std::shared_ptr<cons
                                caller_identity who)
     : store_(store), policy_(std::move(policy)), who_(std::move(who)) {}
 
-store::dynamo_result guarded_tables::call(std::string_view operation, const rapidjson::Value& request) {
+routes::dynamo_result guarded_tables::call(std::string_view operation, const rapidjson::Value& request) {
   if (policy_) {
     std::string table = "*";
     if (request.IsObject()) {
@@ -63,7 +63,7 @@ store::dynamo_result guarded_tables::call(std::string_view operation, const rapi
     const std::string resource = "arn:aws:dynamodb:" + who_.region + ":" + std::string(kAccountId) + ":table/" + table;
     const auto decision = policy_->evaluate(action, resource);
     if (decision != routes::iam_policy::decision::allow) {
-      return store::dynamo_result(
+      return routes::dynamo_result(
           "AccessDeniedException",
           "User: " + who_.assumed_role_arn() + " is not authorized to perform: " + action + " on resource: " +
               resource +
@@ -72,7 +72,7 @@ store::dynamo_result guarded_tables::call(std::string_view operation, const rapi
                    : " because no identity-based policy allows the " + action + " action"));
     }
   }
-  return store_.call(operation, request);
+  return routes::from_store(store_.call(operation, request));
 }
 
 }  // namespace apigw::emulator

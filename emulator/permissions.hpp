@@ -56,7 +56,7 @@ class guarded_tables final : public routes::tables_api {
   guarded_tables(store::session_store& store, std::shared_ptr<const routes::iam_policy> policy,
                  caller_identity who);
 
-  store::dynamo_result call(std::string_view operation, const rapidjson::Value& request) override;
+  routes::dynamo_result call(std::string_view operation, const rapidjson::Value& request) override;
 
  private:
   store::session_store& store_;

@@ -4,8 +4,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <chrono>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "emulator/console_log.hpp"
 #include "emulator/gateway.hpp"
 #include "emulator/management_api.hpp"
+#include "emulator/plugin_loader.hpp"
 #include "store/session_store.hpp"
 #include "store/table_schema.hpp"
 #include "emulator/listener.hpp"
@@ -33,14 +36,15 @@ constexpr unsigned kWorkerThreads = 32;
 
 class server::impl {
  public:
-  impl(config::api_spec api, std::unique_ptr<store::session_store> store, server_options options)
-      : api_(std::move(api)), store_(std::move(store)), options_(std::move(options)),
+  impl(config::api_spec api, std::unique_ptr<store::session_store> store, server_options options,
+       routes::handler_registry handlers)
+      : api_(std::move(api)), handlers_(std::move(handlers)), store_(std::move(store)), options_(std::move(options)),
         threads_count_(options_.threads ? options_.threads
                                         : std::max(1u, std::thread::hardware_concurrency())),
         ioc_(static_cast<int>(threads_count_)), management_(registry_, api_), stderr_log_(std::cerr) {}
 
   // The gateway needs the services above; a config error (handler, policy, expression) here.
-  std::string build(const routes::handler_registry& registry) {
+  std::string build() {
     gateway::services services;
     services.connections = &management_;
     services.store = store_.get();
@@ -49,7 +53,7 @@ class server::impl {
     } else if (options_.log_invocations) {
       services.log = &stderr_log_;
     }
-    auto made = gateway::create(api_, registry, services);
+    auto made = gateway::create(api_, handlers_, services);
     if (auto* error = std::get_if<std::string>(&made)) return *error;
     gw_ = std::move(std::get<std::unique_ptr<gateway>>(made));
 
@@ -114,17 +118,48 @@ class server::impl {
     for (auto& t : threads_) t.join();
     threads_.clear();
     ctx_->workers.stop();
-    ctx_->workers.join();
+    join_workers();
   }
+
+  // True when stop() left behind a handler that never returned.
+  bool abandoned() const { return abandoned_; }
 
   std::uint16_t port() const { return port_; }
   store::session_store& store() { return *store_; }
+
+ private:
+  // A handler that never returns cannot be interrupted. Every client was already answered at
+  // the integration timeout; the pool gets a short grace to let go, then is left running so
+  // that stopping (and a SIGTERM) still ends. The server object is then never destroyed.
+  void join_workers() {
+    constexpr auto kWorkerGrace = std::chrono::seconds(2);
+    auto joined = std::make_shared<std::promise<void>>();
+    auto done = joined->get_future();
+    std::thread joiner([this, joined] {
+      ctx_->workers.join();
+      joined->set_value();
+    });
+    if (done.wait_for(kWorkerGrace) == std::future_status::ready) {
+      joiner.join();
+      return;
+    }
+    joiner.detach();
+    abandoned_ = true;
+    std::cerr << "apigw-ws-emulator: stopped with a handler still running (it did not return "
+                 "within its integration timeout); its result is discarded\n";
+  }
+
+ public:
+  routes::connections_api& connections() { return management_; }
   std::string url() const {
     return "ws://" + host_ + ":" + std::to_string(port_) + "/" + api_.stage.name;
   }
 
  private:
   config::api_spec api_;
+  // The built-ins, the embedding program's and the plugins' handlers: outlives the gateway, whose
+  // handlers may come from a plugin library that this registry keeps loaded.
+  routes::handler_registry handlers_;
   std::unique_ptr<store::session_store> store_;
   server_options options_;
   unsigned threads_count_;
@@ -140,13 +175,21 @@ class server::impl {
   std::vector<std::thread> threads_;
   std::string host_;
   std::uint16_t port_ = 0;
+  bool abandoned_ = false;
 };
 
 server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-server::~server() { stop(); }
+server::~server() {
+  stop();
+  // Threads still inside a handler use the gateway, the store and the registry: leave them be.
+  if (impl_ && impl_->abandoned()) static_cast<void>(impl_.release());
+}
 
 std::variant<std::unique_ptr<server>, std::string> server::create(
     config::api_spec api, const routes::handler_registry& registry, server_options options) {
+  routes::handler_registry handlers = registry;
+  if (auto error = load_plugins(api, handlers); !error.empty()) return error;
+
   std::vector<store::table_schema> tables;
   for (const auto& spec : api.tables) {
     rapidjson::Document definition;
@@ -162,8 +205,8 @@ std::variant<std::unique_ptr<server>, std::string> server::create(
 
   auto p = std::make_unique<impl>(std::move(api),
                                   std::move(std::get<std::unique_ptr<store::session_store>>(opened)),
-                                  std::move(options));
-  if (auto error = p->build(registry); !error.empty()) return error;
+                                  std::move(options), std::move(handlers));
+  if (auto error = p->build(); !error.empty()) return error;
   return std::unique_ptr<server>(new server(std::move(p)));
 }
 
@@ -171,6 +214,7 @@ std::string server::start() { return impl_->start(); }
 void server::stop() { impl_->stop(); }
 std::uint16_t server::port() const { return impl_->port(); }
 store::session_store& server::store() { return impl_->store(); }
+routes::connections_api& server::connections() { return impl_->connections(); }
 std::string server::url() const { return impl_->url(); }
 
 }  // namespace apigw::emulator

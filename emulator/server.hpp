@@ -32,8 +32,9 @@ struct server_options {
 
 class server {
  public:
-  // Validates what the config loader cannot (handler names and options, selection expression)
-  // and builds the server without binding. The error says what is wrong and where.
+  // Loads the plugin libraries the API names (emulator/plugin_loader.hpp), validates what the
+  // config loader cannot (handler names and options, selection expression) and builds the server
+  // without binding. The error says what is wrong and where.
   static std::variant<std::unique_ptr<server>, std::string> create(
       config::api_spec api, const routes::handler_registry& registry, server_options options);
 
@@ -50,6 +51,8 @@ class server {
   std::uint16_t port() const;   // the bound port, after start()
   // The session store: the API's tables and the connection records (for tests and tools).
   store::session_store& store();
+  // The @connections management API, as handlers see it (without IAM checks).
+  routes::connections_api& connections();
   std::string url() const;      // "ws://HOST:PORT/STAGE", after start()
 
   class impl;

@@ -1,11 +1,13 @@
 // What every session of one server shares: the gateway, the registry, the worker pool for
-// blocking handlers, and the count of live WebSocket sessions that shutdown waits on.
+// blocking handlers, the stage's throttling buckets, and the count of live WebSocket sessions
+// that shutdown waits on.
 // Thread-safety: the members are themselves thread-safe or immutable.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -16,6 +18,7 @@
 #include "emulator/connection_registry.hpp"
 #include "emulator/gateway.hpp"
 #include "emulator/management_api.hpp"
+#include "emulator/throttle.hpp"
 #include "emulator/tracer.hpp"
 #include "store/session_store.hpp"
 
@@ -25,7 +28,12 @@ struct server_context {
   server_context(boost::asio::io_context& io, const gateway& g, connection_registry& r,
                  management_api& m, store::session_store& s, tracer& t, unsigned worker_threads)
       : ioc(io), gw(g), limits(g.api().limits), stage_path("/" + g.api().stage.name), registry(r),
-        store(s), trace(t), workers(worker_threads), management(m), admin(r, g, t) {}
+        store(s), trace(t), workers(worker_threads), management(m), admin(r, g, t) {
+    if (const auto& throttling = g.api().stage.throttling) {
+      connect_throttle = std::make_unique<token_bucket>(throttling->rate_limit, throttling->burst_limit);
+      message_throttle = std::make_unique<token_bucket>(throttling->rate_limit, throttling->burst_limit);
+    }
+  }
 
   boost::asio::io_context& ioc;
   const gateway& gw;
@@ -40,6 +48,10 @@ struct server_context {
   management_api& management;
   admin_api admin;
   bool admin_enabled = true;
+  // Stage throttling ("stage.throttling"): one bucket for handshakes, one for messages; null
+  // when the stage sets none, so that sessions then pay one pointer test.
+  std::unique_ptr<token_bucket> connect_throttle;
+  std::unique_ptr<token_bucket> message_throttle;
 
   void session_started() {
     std::lock_guard lock(live_mutex_);

@@ -30,6 +30,9 @@ struct verdict {
   const config::credential_spec* signer = nullptr;
   // Why it did not verify (for the trace and the 403 body): no secret, no full signature.
   std::string error;
+  // AWS's error type for ERROR, the x-amzn-ErrorType of its 403: MissingAuthenticationTokenException,
+  // IncompleteSignatureException, InvalidSignatureException or UnrecognizedClientException.
+  std::string error_type;
 
   bool ok() const { return signer != nullptr; }
 };
@@ -37,5 +40,27 @@ struct verdict {
 // Verifies REQUEST's signature against CREDENTIALS for region REGION and service "execute-api".
 verdict verify(const request_view& request, std::span<const config::credential_spec> credentials,
                std::string_view region, std::chrono::system_clock::time_point now);
+
+// The steps of the algorithm, exposed for tests (AWS's published test suite signs for service
+// "service").
+namespace detail {
+
+std::string sha256_hex(std::string_view data);
+std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
+
+// The canonical URI of PATH as sent (still percent-encoded): dot segments and empty segments
+// removed, then every byte but RFC 3986's unreserved ones and '/' encoded as %XX, so that what
+// the client had encoded is encoded a second time, as every service but S3 signs it.
+std::string canonical_uri(std::string_view path);
+
+// The canonical query string of QUERY as sent: each name and value decoded, re-encoded, the pairs
+// sorted by name, then value. X-Amz-Signature is left out when WITHOUT_SIGNATURE.
+std::string canonical_query(std::string_view query, bool without_signature);
+
+// verify() for any SERVICE.
+verdict verify(const request_view& request, std::span<const config::credential_spec> credentials,
+               std::string_view region, std::string_view service, std::chrono::system_clock::time_point now);
+
+}  // namespace detail
 
 }  // namespace apigw::emulator::sigv4

@@ -22,7 +22,8 @@ struct trace_record {
   std::string message_id;                  // MESSAGE only
   std::optional<std::string> selection;    // MESSAGE: what the expression gave (none: not JSON)
   std::optional<std::string> route_key;    // none: no route took it
-  const char* why = nullptr;               // MESSAGE: "exact match", "fell back to $default", "no route"
+  // MESSAGE: "exact match", "fell back to $default", "no route", "throttled"
+  const char* why = nullptr;
   std::optional<std::string> integration;
   std::optional<int> status;               // the handler's statusCode, or the handshake's status
   std::optional<std::string> error;        // the gateway's error frame message ("Forbidden" …)

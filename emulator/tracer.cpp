@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include "emulator/identifiers.hpp"
+#include "emulator/redaction.hpp"
 
 namespace apigw::emulator {
 
@@ -16,7 +17,26 @@ tracer::tracer(options o) : options_(std::move(o)) {
   }
 }
 
-void tracer::record(const trace_record& r) {
+namespace {
+
+// Masks secrets in the record's free-text fields (an error message that quotes a header, a
+// client's close reason, a selection taken from a message); nullopt when none names a secret,
+// which is the rule: then the record is printed as it is, without a copy.
+std::optional<trace_record> redacted(const trace_record& r) {
+  const auto secret = [](const std::optional<std::string>& v) { return v && may_hold_secret(*v); };
+  if (!secret(r.error) && !secret(r.close_reason) && !secret(r.selection)) return std::nullopt;
+  trace_record copy = r;
+  for (auto* field : {&copy.error, &copy.close_reason, &copy.selection}) {
+    if (*field) *field = redact_secrets(**field);
+  }
+  return copy;
+}
+
+}  // namespace
+
+void tracer::record(const trace_record& original) {
+  const auto masked = redacted(original);
+  const trace_record& r = masked ? *masked : original;
   std::string json = to_json(r);
   if (trace_writer_) {
     trace_writer_->append((options_.trace_format == format::json ? json : to_text(r)) + "\n");
@@ -96,7 +116,9 @@ std::string tracer::to_text(const trace_record& r) {
   line += ' ';
   line += r.connection->id;
   line += " req=" + r.request_id;
-  if (std::string_view(r.event_type) == "MESSAGE") {
+  if (std::string_view(r.event_type) == "MESSAGE" && r.why && std::string_view(r.why) == "throttled") {
+    line += " (throttled)";
+  } else if (std::string_view(r.event_type) == "MESSAGE") {
     line += r.selection ? " selection=\"" + *r.selection + "\"" : std::string(" selection=(not JSON)");
   }
   line += " route=" + (r.route_key ? *r.route_key : std::string("(none)"));

@@ -1,6 +1,8 @@
 // The routing trace: every event (connect, message, disconnect) with its routing decision,
 // printed as text or JSON lines, kept (the last 1,000) for /@emulator/trace, pushed to live
 // subscribers (the dashboard's feed), and rendered into the stage's access log when it has one.
+// Secrets in a record's free-text fields (error, close reason, selection) are masked before it
+// goes anywhere (emulator/redaction.hpp).
 // Thread-safety: every member may be called from any thread; subscribers are called outside the
 // lock, on the thread that recorded.
 #pragma once

@@ -18,12 +18,16 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket.hpp>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "emulator/connection.hpp"
 #include "emulator/frame_guard.hpp"
 #include "emulator/gateway.hpp"
 #include "emulator/identifiers.hpp"
 #include "emulator/server_context.hpp"
+#include "emulator/sigv4.hpp"
+#include "emulator/throttle.hpp"
 #include "emulator/trace_record.hpp"
 
 namespace apigw::emulator {
@@ -101,7 +105,19 @@ class websocket_session final : public connection,
 
   using done_fn = std::function<void(gateway::outcome, bool timed_out)>;
 
+  // Runs WORK (returning an OUTCOME) on the worker pool, raced by the integration timeout: DONE
+  // gets its result, or timed_out, on the strand, whichever comes first.
+  template <class Outcome, class Work>
+  void race_on_workers(Work work, std::function<void(Outcome, bool timed_out)> done);
   void run_integration(const gateway::route& r, std::shared_ptr<invocation> inv, done_fn done);
+  // $connect's authorization (AWS_IAM or CUSTOM, then the API key), then its integration.
+  void authorize_connect(std::shared_ptr<invocation> inv);
+  void on_authorizer_outcome(std::shared_ptr<invocation> inv, gateway::authorization_outcome o, bool timed_out);
+  void check_api_key(std::shared_ptr<invocation> inv);
+  // Refuses the handshake before $connect's integration (throttled or not authorized).
+  void refuse_connect(int status, std::string error, const std::string& request_id, double latency_ms = 0);
+  // Runs $connect's integration with INV's ids and headers (or accepts when there is none).
+  void start_connect(std::shared_ptr<invocation> inv);
   void on_connect_outcome(gateway::outcome o, bool timed_out, const std::string& request_id);
   trace_record new_record(const char* event_type, std::string request_id) const;
   // The latency a timed-out integration is reported with: the whole integration timeout.
@@ -205,28 +221,149 @@ void websocket_session::run(http::request<http::string_body> req) {
   // A request Beast will refuse anyway (no key, another protocol version) never reaches $connect.
   const bool valid = !req_[http::field::sec_websocket_key].empty() &&
                      req_[http::field::sec_websocket_version] == "13";
-  const gateway::route* connect_route = ctx_.gw.connect_route();
   ctx_.registry.add(info_->id, weak_from_this());
-  if (!valid || connect_route == nullptr) {
-    accept(std::nullopt, valid);
-    if (valid) {
-      // Recorded once the connection is open, so that whoever reads the trace finds it listed.
-      auto r = new_record("CONNECT", new_identifier());
-      r.status = 101;
-      ctx_.trace.record(r);
-    }
+  if (!valid) {
+    accept(std::nullopt, false);
     return;
   }
   auto inv = std::make_shared<invocation>();
   inv->ids = gateway::new_request(false);
+  // Stage throttling takes a token for every handshake, before anything else runs.
+  if (ctx_.connect_throttle && !ctx_.connect_throttle->try_take()) {
+    refuse_connect(429, "Too Many Requests", inv->ids.request_id);
+    return;
+  }
+  if (ctx_.gw.connect_route() == nullptr) {
+    // No $connect route: accepted without authorization (only $connect takes any).
+    accept(std::nullopt);
+    // Recorded once the connection is open, so that whoever reads the trace finds it listed.
+    auto r = new_record("CONNECT", inv->ids.request_id);
+    r.status = 101;
+    ctx_.trace.record(r);
+    return;
+  }
   for (const auto& field : req_) {
     inv->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
+  if (ctx_.gw.authorizes_connect()) return authorize_connect(std::move(inv));
+  start_connect(std::move(inv));
+}
+
+void websocket_session::start_connect(std::shared_ptr<invocation> inv) {
   ctx_.gw.build_connect_event(inv->event, *info_, inv->headers, inv->ids);
-  run_integration(*connect_route, inv,
+  run_integration(*ctx_.gw.connect_route(), inv,
                   [self = shared_from_this(), inv](gateway::outcome o, bool timed_out) {
                     self->on_connect_outcome(std::move(o), timed_out, inv->ids.request_id);
                   });
+}
+
+// AWS's order: the signature or the authorizer, then the API key, then $connect's integration.
+// What authorization establishes goes into a completed copy of the connection's info, published
+// before the connection opens (nobody else reads it before).
+void websocket_session::authorize_connect(std::shared_ptr<invocation> inv) {
+  const auto& auth = ctx_.gw.authorization();
+  if (auth.type == gateway::authorization_type::aws_iam) {
+    sigv4::request_view request;
+    request.method = req_.method_string();
+    request.target = req_.target();
+    for (const auto& field : req_) request.headers.emplace_back(field.name_string(), field.value());
+    const auto verdict = sigv4::verify(request, ctx_.gw.api().credentials, ctx_.gw.api().region,
+                                       std::chrono::system_clock::now());
+    auto judged = ctx_.gw.judge_signature(verdict);
+    if (judged.status != 0) return refuse_connect(judged.status, std::move(judged.error), inv->ids.request_id);
+    auto completed = std::make_shared<connection_info>(*info_);
+    completed->iam = std::move(judged.iam);
+    info_ = std::move(completed);
+    return check_api_key(std::move(inv));
+  }
+  if (auth.type != gateway::authorization_type::custom) return check_api_key(std::move(inv));
+
+  if (const auto* missing = ctx_.gw.missing_identity_source(*info_, inv->headers, inv->ids)) {
+    // AWS answers 401 without invoking the authorizer.
+    return refuse_connect(401, "identity source missing or empty: " + missing->text, inv->ids.request_id);
+  }
+  // The authorizer's event in an invocation of its own: a timed-out authorizer may still read it.
+  auto call = std::make_shared<invocation>();
+  call->ids = inv->ids;
+  call->headers = inv->headers;
+  ctx_.gw.build_authorizer_event(call->event, *info_, call->headers, call->ids);
+  std::function<void(gateway::authorization_outcome, bool)> done =
+      [self = shared_from_this(), inv](gateway::authorization_outcome o, bool timed_out) mutable {
+        self->on_authorizer_outcome(std::move(inv), std::move(o), timed_out);
+      };
+  if (!auth.authorizer->may_block()) {
+    done(ctx_.gw.authorize(call->event, call->ids.request_id), false);
+    return;
+  }
+  race_on_workers<gateway::authorization_outcome>(
+      [&gw = ctx_.gw, call] { return gw.authorize(call->event, call->ids.request_id); }, std::move(done));
+}
+
+void websocket_session::on_authorizer_outcome(std::shared_ptr<invocation> inv,
+                                              gateway::authorization_outcome o, bool timed_out) {
+  if (timed_out) {
+    return refuse_connect(500, "authorizer timed out", inv->ids.request_id, timeout_ms());
+  }
+  if (o.status != 0) return refuse_connect(o.status, std::move(o.error), inv->ids.request_id, o.latency_ms);
+  auto completed = std::make_shared<connection_info>(*info_);
+  completed->authorizer = std::move(o.grant);
+  info_ = std::move(completed);
+  check_api_key(std::move(inv));
+}
+
+void websocket_session::check_api_key(std::shared_ptr<invocation> inv) {
+  if (ctx_.gw.authorization().api_key_required) {
+    std::optional<std::string> key;
+    for (const auto& [name, value] : inv->headers) {
+      if (beast::iequals(name, "x-api-key")) key = value;
+    }
+    if (!ctx_.gw.accepts_api_key(key)) {
+      return refuse_connect(403, key && !key->empty() ? "API key not accepted" : "API key missing",
+                            inv->ids.request_id);
+    }
+    auto completed = std::make_shared<connection_info>(*info_);
+    completed->api_key = std::move(key);
+    info_ = std::move(completed);
+  }
+  start_connect(std::move(inv));
+}
+
+void websocket_session::refuse_connect(int status, std::string error, const std::string& request_id,
+                                       double latency_ms) {
+  auto record = new_record("CONNECT", request_id);
+  record.route_key = "$connect";
+  record.status = status;
+  record.error = std::move(error);
+  record.latency_ms = latency_ms;
+  ctx_.trace.record(record);
+  refuse(status);
+}
+
+template <class Outcome, class Work>
+void websocket_session::race_on_workers(Work work, std::function<void(Outcome, bool)> done) {
+  struct race {
+    explicit race(net::any_io_executor ex) : timer(std::move(ex)) {}
+    net::steady_timer timer;
+    bool settled = false;
+    std::function<void(Outcome, bool)> done;
+  };
+  auto state = std::make_shared<race>(ws_.get_executor());
+  state->done = std::move(done);
+  state->timer.expires_after(ctx_.limits.integration_timeout);
+  state->timer.async_wait([self = shared_from_this(), state](beast::error_code ec) {
+    if (ec || state->settled) return;
+    state->settled = true;
+    state->done({}, true);
+  });
+  net::post(ctx_.workers, [self = shared_from_this(), state, work = std::move(work)]() mutable {
+    Outcome o = work();
+    net::post(self->ws_.get_executor(), [self, state, o = std::move(o)]() mutable {
+      if (state->settled) return;
+      state->settled = true;
+      state->timer.cancel();
+      state->done(std::move(o), false);
+    });
+  });
 }
 
 // Cheap handlers run right here on the strand; the others go to the worker pool, raced by the
@@ -237,29 +374,9 @@ void websocket_session::run_integration(const gateway::route& r, std::shared_ptr
     done(ctx_.gw.invoke(r, inv->event, inv->ids.request_id), false);
     return;
   }
-  struct race {
-    explicit race(net::any_io_executor ex) : timer(std::move(ex)) {}
-    net::steady_timer timer;
-    bool settled = false;
-    done_fn done;
-  };
-  auto state = std::make_shared<race>(ws_.get_executor());
-  state->done = std::move(done);
-  state->timer.expires_after(ctx_.limits.integration_timeout);
-  state->timer.async_wait([self = shared_from_this(), state](beast::error_code ec) {
-    if (ec || state->settled) return;
-    state->settled = true;
-    state->done({}, true);
-  });
-  net::post(ctx_.workers, [self = shared_from_this(), state, inv = std::move(inv), r = &r] {
-    auto o = self->ctx_.gw.invoke(*r, inv->event, inv->ids.request_id);
-    net::post(self->ws_.get_executor(), [self, state, o = std::move(o)]() mutable {
-      if (state->settled) return;
-      state->settled = true;
-      state->timer.cancel();
-      state->done(std::move(o), false);
-    });
-  });
+  race_on_workers<gateway::outcome>(
+      [&gw = ctx_.gw, inv = std::move(inv), route = &r] { return gw.invoke(*route, inv->event, inv->ids.request_id); },
+      std::move(done));
 }
 
 void websocket_session::on_connect_outcome(gateway::outcome o, bool timed_out,
@@ -384,6 +501,23 @@ void websocket_session::record_connection() {
   record.last_active_at = record.connected_at;
   record.source_ip = info_->source_ip;
   record.user_agent = info_->user_agent.value_or("");
+  if (const auto& grant = info_->authorizer) {
+    // As requestContext.authorizer shows it.
+    rapidjson::StringBuffer text;
+    rapidjson::Writer<rapidjson::StringBuffer> w(text);
+    w.StartObject();
+    w.Key("principalId");
+    w.String(grant->principal_id.c_str(), static_cast<rapidjson::SizeType>(grant->principal_id.size()));
+    w.Key("integrationLatency");
+    w.Int64(grant->integration_latency_ms);
+    for (const auto& [key, value] : grant->context) {
+      if (key == "principalId" || key == "integrationLatency") continue;
+      w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+      w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+    }
+    w.EndObject();
+    record.authorizer.emplace(text.GetString(), text.GetSize());
+  }
   ctx_.store.record_connection_later(std::move(record));
 }
 
@@ -416,6 +550,19 @@ void websocket_session::on_read(beast::error_code ec, std::size_t n) {
 }
 
 void websocket_session::dispatch(std::string body) {
+  // Stage throttling, when the stage sets it: one token a message, taken before routing.
+  if (ctx_.message_throttle && !ctx_.message_throttle->try_take()) {
+    auto ids = gateway::new_request(true);
+    auto record = new_record("MESSAGE", ids.request_id);
+    record.message_id = ids.message_id;
+    record.bytes = body.size();
+    record.why = "throttled";
+    record.status = 429;
+    record.error = "Too Many Requests";
+    ctx_.trace.record(record);
+    enqueue(gateway::error_frame("Too Many Requests", info_->id, ids.request_id), false);
+    return;
+  }
   const gateway::selection chosen = ctx_.gw.resolve(body);
   const gateway::route* r = chosen.route;
   auto ids = gateway::new_request(true);
@@ -471,6 +618,14 @@ void websocket_session::start_close(int code, std::string reason) {
   close_reason_ = std::move(reason);
   queue_.push_back({{}, false, true});
   if (!writing_ && accepted_) do_write();
+  // A client that never reads can hold a write (and the close frame queued behind it) forever:
+  // if the close has not finished within kCloseTimeout, drop the transport. The pending read
+  // then ends the session with the code chosen here.
+  deadline_.expires_after(kCloseTimeout);
+  deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->finished_) return;
+    beast::get_lowest_layer(self->ws_).close();
+  });
 }
 
 void websocket_session::do_write() {

@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include "routes/handler_registry.hpp"
+#include "routes/token_authorizer.hpp"
 
 namespace apigw::routes {
 namespace {
@@ -132,6 +133,7 @@ void add_builtin_handlers(handler_registry& registry) {
   registry.add("echo", make_plain<echo_handler>);
   registry.add("inspect", make_plain<inspect_handler>);
   registry.add("mock", make_mock);
+  registry.add_authorizer("token", make_token_authorizer);
 }
 
 }  // namespace apigw::routes

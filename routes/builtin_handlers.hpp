@@ -3,9 +3,9 @@
 // Thread-safety: the handlers are stateless after construction.
 #pragma once
 
-namespace apigw::routes {
+#include "routes/handler_registry.hpp"
 
-class handler_registry;
+namespace apigw::routes {
 
 void add_builtin_handlers(handler_registry& registry);
 

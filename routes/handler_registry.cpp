@@ -5,12 +5,12 @@
 #include "routes/builtin_handlers.hpp"
 #include "routes/lab_handlers.hpp"
 
-namespace apigw::routes {
+namespace apigw {
 
 handler_registry handler_registry::with_builtins() {
   handler_registry r;
-  add_builtin_handlers(r);
-  add_lab_handlers(r);
+  routes::add_builtin_handlers(r);
+  routes::add_lab_handlers(r);
   return r;
 }
 
@@ -104,4 +104,4 @@ std::variant<std::unique_ptr<authorizer>, std::string> handler_registry::create_
   return it->second(options);
 }
 
-}  // namespace apigw::routes
+}  // namespace apigw

@@ -1,59 +1,13 @@
-// Handlers by name: the built-ins ("echo", "inspect", "mock") and any an embedding program adds.
-// Thread-safety: add() before the server starts; create() is const and safe from any thread.
+// The handler registry, as the emulator's own code names it: include/apigw/handler_registry.hpp
+// under apigw::routes.
+// Thread-safety: see include/apigw/handler_registry.hpp.
 #pragma once
 
-#include <functional>
-#include <map>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <variant>
-#include <vector>
-
-#include <rapidjson/document.h>
-
+#include "apigw/handler_registry.hpp"
 #include "routes/handler.hpp"
 
 namespace apigw::routes {
 
-class handler_registry {
- public:
-  // Builds a handler from an integration's "options". On bad options it returns an error message
-  // naming the option and what is allowed (the caller prefixes the JSON path).
-  using factory = std::function<std::variant<std::unique_ptr<handler>, std::string>(
-      const rapidjson::Value& options)>;
-
-  // Builds an authorizer from its "options", like factory.
-  using authorizer_factory = std::function<std::variant<std::unique_ptr<authorizer>, std::string>(
-      const rapidjson::Value& options)>;
-
-  // A registry holding the built-in handlers.
-  static handler_registry with_builtins();
-
-  // Adds or replaces NAME.
-  void add(std::string name, factory f);
-
-  // A handler that always returns the same instance (handy for tests and embedding programs).
-  void add_instance(std::string name, std::shared_ptr<handler> instance);
-
-  bool contains(std::string_view name) const;
-  std::vector<std::string> names() const;
-
-  // Builds NAME with OPTIONS (a JSON object); an error message when NAME is unknown or the
-  // options are bad.
-  std::variant<std::unique_ptr<handler>, std::string> create(std::string_view name,
-                                                             const rapidjson::Value& options) const;
-
-  // Authorizers live in their own namespace of names ("token" is built in).
-  void add_authorizer(std::string name, authorizer_factory f);
-  bool contains_authorizer(std::string_view name) const;
-  std::vector<std::string> authorizer_names() const;
-  std::variant<std::unique_ptr<authorizer>, std::string> create_authorizer(
-      std::string_view name, const rapidjson::Value& options) const;
-
- private:
-  std::map<std::string, factory, std::less<>> factories_;
-  std::map<std::string, authorizer_factory, std::less<>> authorizer_factories_;
-};
+using apigw::handler_registry;
 
 }  // namespace apigw::routes

@@ -32,7 +32,7 @@ rapidjson::Document key_request(const std::string& table, const char* member, co
 }
 
 // The sample's error bodies print the AWS SDK error: its code and message.
-std::string describe(const store::dynamo_result& r) {
+std::string describe(const dynamo_result& r) {
   return r.error().type + ": " + r.error().message;
 }
 

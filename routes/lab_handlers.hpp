@@ -5,9 +5,9 @@
 // Thread-safety: stateless after construction.
 #pragma once
 
-namespace apigw::routes {
+#include "routes/handler_registry.hpp"
 
-class handler_registry;
+namespace apigw::routes {
 
 void add_lab_handlers(handler_registry& registry);
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <rapidjson/writer.h>
 
@@ -303,13 +304,72 @@ void selection_expression::append_value(std::string& out, const rapidjson::Value
       return;
     case rapidjson::kNumberType:
     case rapidjson::kObjectType:
-    case rapidjson::kArrayType: {
-      // The Writer keeps numbers exactly as RapidJSON prints them (1, 1.5, 1e30) and allocates
-      // nothing of its own for a scalar.
-      string_sink sink{&out};
-      rapidjson::Writer<string_sink> writer(sink);
-      value.Accept(writer);
-      return;
+    case rapidjson::kArrayType:
+      break;
+  }
+  // The Writer keeps numbers exactly as RapidJSON prints them (1, 1.5, 1e30) and allocates
+  // nothing of its own for a scalar. Objects and arrays are walked with a stack of our own rather
+  // than Value::Accept, which recurses once per level: a message nested a hundred thousand levels
+  // deep must not exhaust the thread's stack.
+  string_sink sink{&out};
+  rapidjson::Writer<string_sink> writer(sink);
+  struct level {
+    const rapidjson::Value* container;
+    rapidjson::SizeType next;  // the next member or element to write
+  };
+  std::vector<level> levels;
+  const rapidjson::Value* current = &value;
+  while (true) {
+    if (current != nullptr) {
+      switch (current->GetType()) {
+        case rapidjson::kNullType: writer.Null(); break;
+        case rapidjson::kFalseType: writer.Bool(false); break;
+        case rapidjson::kTrueType: writer.Bool(true); break;
+        case rapidjson::kStringType:
+          writer.String(current->GetString(), current->GetStringLength());
+          break;
+        case rapidjson::kNumberType:
+          if (current->IsDouble()) {
+            writer.Double(current->GetDouble());
+          } else if (current->IsInt()) {
+            writer.Int(current->GetInt());
+          } else if (current->IsUint()) {
+            writer.Uint(current->GetUint());
+          } else if (current->IsInt64()) {
+            writer.Int64(current->GetInt64());
+          } else {
+            writer.Uint64(current->GetUint64());
+          }
+          break;
+        case rapidjson::kObjectType:
+          writer.StartObject();
+          levels.push_back({current, 0});
+          break;
+        case rapidjson::kArrayType:
+          writer.StartArray();
+          levels.push_back({current, 0});
+          break;
+      }
+      current = nullptr;
+    }
+    if (levels.empty()) return;
+    level& top = levels.back();
+    if (top.container->IsObject()) {
+      if (top.next == top.container->MemberCount()) {
+        writer.EndObject(top.next);
+        levels.pop_back();
+        continue;
+      }
+      const auto member = top.container->MemberBegin() + top.next++;
+      writer.Key(member->name.GetString(), member->name.GetStringLength());
+      current = &member->value;
+    } else {
+      if (top.next == top.container->Size()) {
+        writer.EndArray(top.next);
+        levels.pop_back();
+        continue;
+      }
+      current = &(*top.container)[top.next++];
     }
   }
 }

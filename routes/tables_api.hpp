@@ -1,24 +1,24 @@
-// DynamoDB as in-process handlers see it: the DynamoDB API's request and response JSON, on the
-// emulator's SQLite store, with the integration's IAM permissions applied.
-// Thread-safety: implementations are safe to call from any thread.
+// The tables as handlers see it, as the emulator's own code names it: include/apigw/tables_api.hpp
+// under apigw::routes, and the bridge from the store's result type to the public one.
+// Thread-safety: see include/apigw/tables_api.hpp; from_store() is a pure function.
 #pragma once
 
-#include <string_view>
+#include <utility>
 
-#include <rapidjson/document.h>
-
+#include "apigw/tables_api.hpp"
 #include "store/dynamo_result.hpp"
 
 namespace apigw::routes {
 
-class tables_api {
- public:
-  virtual ~tables_api() = default;
+using apigw::dynamo_result;
+using apigw::tables_api;
 
-  // OPERATION: "PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query" or "Scan"; REQUEST: the
-  // DynamoDB request object. Errors are DynamoDB's (ValidationException, ResourceNotFoundException,
-  // ConditionalCheckFailedException, AccessDeniedException …).
-  virtual store::dynamo_result call(std::string_view operation, const rapidjson::Value& request) = 0;
-};
+// The store's answer as handlers see it (the body is moved, not copied).
+inline apigw::dynamo_result from_store(store::dynamo_result&& r) {
+  if (!r.ok()) return apigw::dynamo_result(r.error().type, r.error().message);
+  apigw::dynamo_result out;
+  out.body() = std::move(r.body());
+  return out;
+}
 
 }  // namespace apigw::routes

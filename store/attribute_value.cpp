@@ -17,6 +17,11 @@ std::string_view view(const rj::Value& v) { return {v.GetString(), v.GetStringLe
 
 const std::string invalid = "One or more parameter values were invalid: ";
 
+// Lists and maps nest at most this deep; deeper values are refused (which also bounds the
+// recursion of every function here that walks a checked value).
+constexpr int max_nesting_levels = 32;
+constexpr std::string_view too_deep = "Nesting Levels have exceeded supported limits";
+
 std::optional<std::string> check_number(const rj::Value& n) {
   if (!n.IsString()) return std::string("The parameter cannot be converted to a numeric value");
   auto d = parse_decimal(view(n));
@@ -95,9 +100,8 @@ std::size_t value_size(const rj::Value& v) {
   return n;
 }
 
-}  // namespace
-
-std::optional<std::string> check_attribute_value(const rj::Value& v) {
+// DynamoDB: "nested attributes up to 32 levels deep". LEVELS counts the lists and maps around V.
+std::optional<std::string> check_value(const rj::Value& v, int levels) {
   static constexpr std::array<std::string_view, 10> tags = {"S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS"};
   if (!v.IsObject() || v.MemberCount() == 0) {
     return std::string("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
@@ -125,19 +129,25 @@ std::optional<std::string> check_attribute_value(const rj::Value& v) {
     if (!p.IsTrue()) return invalid + "Null attribute value types must have the value of true";
   } else if (tag == "L") {
     if (!p.IsArray()) return std::string("Supplied AttributeValue has an invalid L: expected an array of attribute values");
+    if (levels == max_nesting_levels) return std::string(too_deep);
     for (const rj::Value& e : p.GetArray()) {
-      if (auto err = check_attribute_value(e)) return err;
+      if (auto err = check_value(e, levels + 1)) return err;
     }
   } else if (tag == "M") {
     if (!p.IsObject()) return std::string("Supplied AttributeValue has an invalid M: expected an object of attribute values");
+    if (levels == max_nesting_levels) return std::string(too_deep);
     for (auto m = p.MemberBegin(); m != p.MemberEnd(); ++m) {
-      if (auto err = check_attribute_value(m->value)) return err;
+      if (auto err = check_value(m->value, levels + 1)) return err;
     }
   } else {
     return check_set(p, tag);
   }
   return std::nullopt;
 }
+
+}  // namespace
+
+std::optional<std::string> check_attribute_value(const rj::Value& v) { return check_value(v, 0); }
 
 std::string_view type_of(const rj::Value& v) { return view(v.MemberBegin()->name); }
 

@@ -15,6 +15,8 @@
 namespace apigw::store {
 
 // DynamoDB's ValidationException message when V is not a well-formed attribute value, or nullopt.
+// Lists and maps nest at most 32 levels deep, as in DynamoDB; the functions below that walk a
+// checked value recurse at most that deep.
 std::optional<std::string> check_attribute_value(const rapidjson::Value& v);
 
 // The type tag of a checked attribute value: "S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS".

@@ -1,8 +1,45 @@
 #include "store/database.hpp"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 namespace apigw::store {
+namespace {
+
+// Why PATH cannot be written, or "" when nothing says so: SQLite's own message for a read-only
+// file system is only "unable to open database file".
+std::string unwritable_reason(const std::string& path) {
+  const std::filesystem::path file(path);
+  const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  struct statvfs fs {};
+  if (::statvfs(folder.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) {
+    return folder.string() + " is on a read-only file system";
+  }
+  if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0) {
+    return path + " cannot be written (" + std::strerror(errno) + ")";
+  }
+  if (::access(folder.c_str(), W_OK) != 0) {
+    return "its folder " + folder.string() + " cannot be written (" + std::strerror(errno) + ")";
+  }
+  return "";
+}
+
+// "cannot open the store PATH: WHAT", and why the file cannot be written when that is the cause.
+std::string open_error(const std::string& path, const std::string& what) {
+  std::string message = "cannot open the store " + path + ": " + what;
+  if (const auto reason = unwritable_reason(path); !reason.empty()) {
+    message += "; " + reason + ", and the emulator writes its store (with the -wal and -shm files next to it): "
+               "give --store a writable path";
+  }
+  return message;
+}
+
+}  // namespace
 
 void database::closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 
@@ -21,8 +58,7 @@ std::variant<std::unique_ptr<database>, std::string> database::open(
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   auto db = std::make_unique<database>(open_key{}, raw, path);  // owns RAW even when open failed
   if (rc != SQLITE_OK) {
-    return "cannot open the store " + path + ": " +
-           (raw ? std::string(sqlite3_errmsg(raw)) : std::string(sqlite3_errstr(rc)));
+    return open_error(path, raw ? std::string(sqlite3_errmsg(raw)) : std::string(sqlite3_errstr(rc)));
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
@@ -30,9 +66,9 @@ std::variant<std::unique_ptr<database>, std::string> database::open(
   if (!db->in_memory()) {
     // journal_mode returns the mode it ended in; a file on a filesystem without shared memory
     // support stays in "delete" mode, which is slower but correct.
-    if (auto err = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) {
-      return "cannot open the store " + path + ": " + *err;
-    }
+    if (auto err = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) return open_error(path, *err);
+    // SQLite falls back to reading a file it cannot write; the store must be written.
+    if (sqlite3_db_readonly(raw, "main") == 1) return open_error(path, "SQLite can only read it");
   }
   if (auto err = db->exec("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")) {
     return "cannot open the store " + path + ": " + *err;

@@ -238,6 +238,256 @@ TEST(ConfigLoaderTest, KeepsRegionTablesAndPolicies) {
             R"({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})");
 }
 
+TEST(ConfigLoaderTest, LoadsAuthorizationKeysAndThrottling) {
+  api_spec a = load_ok(api(
+      R"("stage": {"name": "Prod", "throttling": {"rateLimit": 2.5, "burstLimit": 10}},
+         "authorizers": {"tokens": {"type": "REQUEST", "handler": "token",
+                                    "identitySource": ["route.request.querystring.token", "route.request.header.Auth",
+                                                       "stageVariables.env", "context.identity.sourceIp"],
+                                    "options": {"tokens": {"t1": {"principalId": "alice"}}}},
+                         "bare": {"handler": "token"}},
+         "apiKeys": ["key-1234567890", "k2"],
+         "credentials": [{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG",
+                          "arn": "arn:aws:iam::123456789012:user/alice",
+                          "policy": {"Version": "2012-10-17", "Statement": []}},
+                         {"accessKeyId": "AKID2", "secretAccessKey": "s",
+                          "arn": "arn:aws:sts::123456789012:assumed-role/Role/fn", "policy": {}}],
+         "requireSignedManagementCalls": true,)",
+      R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "CUSTOM",
+           "authorizerId": "tokens", "apiKeyRequired": true},
+          {"routeKey": "$default", "integration": "echo", "authorizationType": "NONE", "apiKeyRequired": false}])"));
+  ASSERT_TRUE(a.stage.throttling.has_value());
+  EXPECT_EQ(a.stage.throttling->rate_limit, 2.5);
+  EXPECT_EQ(a.stage.throttling->burst_limit, 10);
+
+  ASSERT_EQ(a.authorizers.size(), 2u);
+  const authorizer_spec& tokens = a.authorizers.at("tokens");
+  EXPECT_EQ(tokens.name, "tokens");
+  EXPECT_EQ(tokens.handler, "token");
+  EXPECT_EQ(tokens.identity_source,
+            (std::vector<std::string>{"route.request.querystring.token", "route.request.header.Auth",
+                                      "stageVariables.env", "context.identity.sourceIp"}));
+  EXPECT_EQ(tokens.options_json, R"({"tokens":{"t1":{"principalId":"alice"}}})");
+  EXPECT_EQ(tokens.json_path, "authorizers.tokens");
+  EXPECT_TRUE(a.authorizers.at("bare").identity_source.empty());
+  EXPECT_EQ(a.authorizers.at("bare").options_json, "{}");
+
+  EXPECT_EQ(a.api_keys, (std::vector<std::string>{"key-1234567890", "k2"}));
+  ASSERT_EQ(a.credentials.size(), 2u);
+  EXPECT_EQ(a.credentials[0].access_key_id, "AKIDEXAMPLE");
+  EXPECT_EQ(a.credentials[0].secret_access_key, "wJalrXUtnFEMI/K7MDENG");
+  EXPECT_EQ(a.credentials[0].arn, "arn:aws:iam::123456789012:user/alice");
+  EXPECT_EQ(a.credentials[0].policy_json, R"({"Version":"2012-10-17","Statement":[]})");
+  EXPECT_EQ(a.credentials[0].json_path, "credentials[0]");
+  EXPECT_EQ(a.credentials[1].arn, "arn:aws:sts::123456789012:assumed-role/Role/fn");
+  EXPECT_TRUE(a.require_signed_management_calls);
+
+  ASSERT_EQ(a.routes.size(), 2u);
+  EXPECT_EQ(a.routes[0].authorization_type, "CUSTOM");
+  EXPECT_EQ(a.routes[0].authorizer_id, "tokens");
+  EXPECT_TRUE(a.routes[0].api_key_required);
+  EXPECT_EQ(a.routes[1].authorization_type, "NONE");
+  EXPECT_FALSE(a.routes[1].api_key_required);
+}
+
+TEST(ConfigLoaderTest, AuthorizationDefaultsToNone) {
+  api_spec a = load_ok(api());
+  EXPECT_FALSE(a.stage.throttling.has_value());
+  EXPECT_TRUE(a.authorizers.empty());
+  EXPECT_TRUE(a.api_keys.empty());
+  EXPECT_TRUE(a.credentials.empty());
+  EXPECT_FALSE(a.require_signed_management_calls);
+  EXPECT_EQ(a.routes[0].authorization_type, "NONE");
+  EXPECT_TRUE(a.routes[0].authorizer_id.empty());
+  EXPECT_FALSE(a.routes[0].api_key_required);
+
+  api_spec iam = load_ok(api(
+      R"("credentials": [{"accessKeyId": "A1", "secretAccessKey": "s", "arn": "arn:aws:iam::123456789012:role/r", "policy": {}}],)",
+      R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "AWS_IAM"}])"));
+  EXPECT_EQ(iam.routes[0].authorization_type, "AWS_IAM");
+
+  api_spec zero = load_ok(api(R"("stage": {"throttling": {"rateLimit": 0, "burstLimit": 0}},)"));
+  ASSERT_TRUE(zero.stage.throttling.has_value());
+  EXPECT_EQ(zero.stage.throttling->burst_limit, 0);
+}
+
+TEST(ConfigLoaderTest, RejectsBadAuthorizationConfigsWithActionableMessages) {
+  struct error_case {
+    const char* name;
+    std::string json;
+    std::string message;
+  };
+  const std::string authorizer = R"("authorizers": {"tok": {"handler": "token"}, "abc": {"handler": "x"}},)";
+  const std::string credential =
+      R"("credentials": [{"accessKeyId": "AKID", "secretAccessKey": "s", "arn": "arn:aws:iam::123456789012:user/alice", "policy": {}}],)";
+  auto one_credential = [](std::string_view fields) {
+    return R"("credentials": [{)" + std::string(fields) + "}],";
+  };
+  const std::string valid_fields =
+      R"("accessKeyId": "AKID", "secretAccessKey": "s", "arn": "arn:aws:iam::123456789012:user/alice", "policy": {})";
+  const std::vector<error_case> cases = {
+      // stage.throttling.
+      {"ThrottlingNotAnObject", api(R"("stage": {"throttling": 5},)"),
+       R"(t.json: stage.throttling: expected an object with rateLimit and burstLimit, e.g. {"rateLimit": 100, "burstLimit": 50}, found number 5)"},
+      {"UnknownThrottlingKey", api(R"("stage": {"throttling": {"rateLimit": 1, "burstLimit": 1, "quota": 3}},)"),
+       "t.json: stage.throttling.quota: unknown key; the keys allowed in stage.throttling are rateLimit, burstLimit"},
+      {"MissingBurstLimit", api(R"("stage": {"throttling": {"rateLimit": 1}},)"),
+       "t.json: stage.throttling.burstLimit: missing; throttling needs both rateLimit (requests per second) "
+       "and burstLimit (the most requests at once)"},
+      {"NegativeRateLimit", api(R"("stage": {"throttling": {"rateLimit": -1, "burstLimit": 1}},)"),
+       "t.json: stage.throttling.rateLimit: expected a number of requests per second from 0 to 1000000000, "
+       "found number -1"},
+      {"BurstLimitAsString", api(R"("stage": {"throttling": {"rateLimit": 1, "burstLimit": "10"}},)"),
+       "t.json: stage.throttling.burstLimit: expected a number of requests from 0 to 1000000000 (the bucket's size), "
+       R"(found string "10")"},
+
+      // authorizers.
+      {"AuthorizersNotAnObject", api(R"("authorizers": [],)"),
+       "t.json: authorizers: expected an object mapping authorizer names to authorizers, found an array"},
+      {"AuthorizerNotAnObject", api(R"("authorizers": {"a": "token"},)"),
+       R"(t.json: authorizers.a: expected an object with type, handler, identitySource and options, found string "token")"},
+      {"EmptyAuthorizerName", api(R"("authorizers": {"": {"handler": "token"}},)"),
+       R"(t.json: authorizers[""]: authorizer names must not be empty)"},
+      {"UnknownAuthorizerKey", api(R"("authorizers": {"a": {"handler": "token", "uri": "x"}},)"),
+       "t.json: authorizers.a.uri: unknown key; the keys allowed in an authorizer are type, handler, "
+       "identitySource, options"},
+      {"TokenAuthorizerType", api(R"("authorizers": {"a": {"type": "TOKEN", "handler": "token"}},)"),
+       R"(t.json: authorizers.a.type: unknown authorizer type "TOKEN"; WebSocket APIs have only "REQUEST" authorizers (TOKEN and JWT authorizers do not exist for them))"},
+      {"AuthorizerWithoutHandler", api(R"("authorizers": {"a": {"type": "REQUEST"}},)"),
+       R"(t.json: authorizers.a.handler: missing; name the authorizer that decides, e.g. "token")"},
+      {"AuthorizerEmptyHandler", api(R"("authorizers": {"a": {"handler": ""}},)"),
+       R"(t.json: authorizers.a.handler: must not be empty; name an authorizer, e.g. "token")"},
+      {"IdentitySourceNotAnArray", api(R"("authorizers": {"a": {"handler": "token", "identitySource": "route.request.header.Auth"}},)"),
+       R"(t.json: authorizers.a.identitySource: expected an array of identity sources, e.g. ["route.request.header.Auth"], found string "route.request.header.Auth")"},
+      {"IdentitySourceUnknownPrefix", api(R"("authorizers": {"a": {"handler": "token", "identitySource": ["route.request.header.A", "method.request.header.Auth"]}},)"),
+       "t.json: authorizers.a.identitySource[1]: expected route.request.header.NAME, route.request.querystring.NAME, "
+       R"(stageVariables.NAME or context.NAME, found string "method.request.header.Auth")"},
+      {"IdentitySourceWithoutName", api(R"("authorizers": {"a": {"handler": "token", "identitySource": ["route.request.querystring."]}},)"),
+       "t.json: authorizers.a.identitySource[0]: expected route.request.header.NAME, route.request.querystring.NAME, "
+       R"(stageVariables.NAME or context.NAME, found string "route.request.querystring.")"},
+      {"IdentitySourceBadHeaderName", api(R"("authorizers": {"a": {"handler": "token", "identitySource": ["route.request.header.My Header"]}},)"),
+       "t.json: authorizers.a.identitySource[0]: expected route.request.header.NAME, route.request.querystring.NAME, "
+       R"(stageVariables.NAME or context.NAME, found string "route.request.header.My Header")"},
+      {"IdentitySourceNotAString", api(R"("authorizers": {"a": {"handler": "token", "identitySource": [1]}},)"),
+       "t.json: authorizers.a.identitySource[0]: expected route.request.header.NAME, route.request.querystring.NAME, "
+       "stageVariables.NAME or context.NAME, found number 1"},
+      {"AuthorizerOptionsNotAnObject", api(R"("authorizers": {"a": {"handler": "token", "options": []}},)"),
+       "t.json: authorizers.a.options: expected an object, found an array"},
+      {"AuthorizerOptionsSetIdentitySource", api(R"("authorizers": {"a": {"handler": "token", "options": {"identitySource": []}}},)"),
+       "t.json: authorizers.a.options.identitySource: is given to the authorizer by the emulator from the "
+       "authorizer's identitySource; set authorizers.a.identitySource instead"},
+
+      // apiKeys.
+      {"ApiKeysNotAnArray", api(R"("apiKeys": "k",)"),
+       R"(t.json: apiKeys: expected an array of API key values, found string "k")"},
+      {"ApiKeyNotAString", api(R"("apiKeys": ["a", 5],)"),
+       "t.json: apiKeys[1]: expected an API key: 1 to 1024 visible ASCII characters without spaces (it "
+       "travels in the x-api-key header), found number 5"},
+      {"ApiKeyWithSpace", api(R"("apiKeys": ["my key"],)"),
+       "t.json: apiKeys[0]: expected an API key: 1 to 1024 visible ASCII characters without spaces (it "
+       "travels in the x-api-key header), found a string that is not one"},
+      {"EmptyApiKey", api(R"("apiKeys": [""],)"),
+       "t.json: apiKeys[0]: expected an API key: 1 to 1024 visible ASCII characters without spaces (it "
+       "travels in the x-api-key header), found a string that is not one"},
+      {"DuplicateApiKey", api(R"("apiKeys": ["a", "b", "a"],)"),
+       "t.json: apiKeys[2]: duplicate API key; apiKeys[0] already has it"},
+
+      // credentials.
+      {"CredentialsNotAnArray", api(R"("credentials": {},)"),
+       "t.json: credentials: expected an array of credentials, each with accessKeyId, secretAccessKey, arn "
+       "and policy, found an object"},
+      {"CredentialNotAnObject", api(R"("credentials": ["AKID"],)"),
+       R"(t.json: credentials[0]: expected an object with accessKeyId, secretAccessKey, arn and policy, found string "AKID")"},
+      {"UnknownCredentialKey", api(one_credential(valid_fields + R"(, "sessionToken": "x")")),
+       "t.json: credentials[0].sessionToken: unknown key; the keys allowed in a credential are accessKeyId, "
+       "secretAccessKey, arn, policy"},
+      {"MissingAccessKeyId", api(one_credential(R"("secretAccessKey": "s", "arn": "arn:aws:iam::123456789012:user/a", "policy": {})")),
+       R"(t.json: credentials[0].accessKeyId: missing; every credential has one, e.g. "AKIAIOSFODNN7EXAMPLE")"},
+      {"AccessKeyIdWithSlash", api(one_credential(R"("accessKeyId": "AK/ID", "secretAccessKey": "s", "arn": "arn:aws:iam::123456789012:user/a", "policy": {})")),
+       R"(t.json: credentials[0].accessKeyId: expected 1 to 128 letters or digits, like "AKIAIOSFODNN7EXAMPLE", found string "AK/ID")"},
+      {"DuplicateAccessKeyId",
+       api(R"("credentials": [{)" + valid_fields + "}, {" + valid_fields + "}],"),
+       R"(t.json: credentials[1].accessKeyId: duplicate access key id "AKID"; credentials[0] already has it)"},
+      {"MissingSecret", api(one_credential(R"("accessKeyId": "AKID", "arn": "arn:aws:iam::123456789012:user/a", "policy": {})")),
+       "t.json: credentials[0].secretAccessKey: missing; every credential has the secret it signs with"},
+      {"SecretNotAString", api(one_credential(R"("accessKeyId": "AKID", "secretAccessKey": 12345, "arn": "arn:aws:iam::123456789012:user/a", "policy": {})")),
+       "t.json: credentials[0].secretAccessKey: expected a non-empty string (the secret the key signs with)"},
+      {"MissingArn", api(one_credential(R"("accessKeyId": "AKID", "secretAccessKey": "s", "policy": {})")),
+       R"(t.json: credentials[0].arn: missing; the IAM user or role the key belongs to, e.g. "arn:aws:iam::123456789012:user/alice")"},
+      {"ArnWithShortAccount", api(one_credential(R"("accessKeyId": "AKID", "secretAccessKey": "s", "arn": "arn:aws:iam::1234:user/a", "policy": {})")),
+       "t.json: credentials[0].arn: expected an IAM principal ARN: arn:aws:iam::ACCOUNT:user/NAME, "
+       "arn:aws:iam::ACCOUNT:role/NAME or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION (ACCOUNT: 12 digits), "
+       R"(found string "arn:aws:iam::1234:user/a")"},
+      {"ArnOfAGroup", api(one_credential(R"("accessKeyId": "AKID", "secretAccessKey": "s", "arn": "arn:aws:iam::123456789012:group/g", "policy": {})")),
+       "t.json: credentials[0].arn: expected an IAM principal ARN: arn:aws:iam::ACCOUNT:user/NAME, "
+       "arn:aws:iam::ACCOUNT:role/NAME or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION (ACCOUNT: 12 digits), "
+       R"(found string "arn:aws:iam::123456789012:group/g")"},
+      {"MissingPolicy", api(one_credential(R"("accessKeyId": "AKID", "secretAccessKey": "s", "arn": "arn:aws:iam::123456789012:user/a")")),
+       "t.json: credentials[0].policy: missing; an IAM policy document says what the key may call, e.g. "
+       R"({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:*", "Resource": "*"}]})"},
+      {"CredentialPolicyNotAnObject", api(one_credential(R"("accessKeyId": "AKID", "secretAccessKey": "s", "arn": "arn:aws:iam::123456789012:user/a", "policy": "*")")),
+       R"(t.json: credentials[0].policy: expected an IAM policy document: {"Version": "2012-10-17", "Statement": [...]}, found string "*")"},
+
+      // requireSignedManagementCalls.
+      {"RequireSignedNotABoolean", api(credential + R"("requireSignedManagementCalls": "yes",)"),
+       R"(t.json: requireSignedManagementCalls: expected true or false, found string "yes")"},
+      {"RequireSignedWithoutCredentials", api(R"("requireSignedManagementCalls": true,)"),
+       R"(t.json: requireSignedManagementCalls: true needs at least one entry in "credentials" to sign @connections calls with; add one or set it to false)"},
+
+      // Route authorization.
+      {"UnknownAuthorizationType", api("", R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "JWT"}])"),
+       R"(t.json: routes[0].authorizationType: expected one of NONE, AWS_IAM, CUSTOM, found string "JWT")"},
+      {"AuthorizationTypeLowerCase", api("", R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "custom"}])"),
+       R"(t.json: routes[0].authorizationType: expected one of NONE, AWS_IAM, CUSTOM, found string "custom")"},
+      {"AuthorizationOnAMessageRoute",
+       api(authorizer, R"([{"routeKey": "$default", "integration": "echo", "authorizationType": "CUSTOM", "authorizerId": "tok"}])"),
+       "t.json: routes[0].authorizationType: only the $connect route takes authorizationType: a WebSocket API "
+       "authorizes the connection, not each message"},
+      {"AuthorizerIdOnAMessageRoute", api(authorizer, R"([{"routeKey": "send", "integration": "echo", "authorizerId": "tok"}])"),
+       "t.json: routes[0].authorizerId: only the $connect route takes authorizerId: a WebSocket API "
+       "authorizes the connection, not each message"},
+      {"ApiKeyRequiredOnAMessageRoute", api(R"("apiKeys": ["k"],)", R"([{"routeKey": "send", "integration": "echo", "apiKeyRequired": true}])"),
+       "t.json: routes[0].apiKeyRequired: only the $connect route takes apiKeyRequired: a WebSocket API "
+       "authorizes the connection, not each message"},
+      {"CustomWithoutAuthorizerId", api(authorizer, R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "CUSTOM"}])"),
+       R"(t.json: routes[0].authorizerId: missing; "authorizationType": "CUSTOM" names an entry of "authorizers")"},
+      {"AuthorizerIdUnknown",
+       api(authorizer, R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "CUSTOM", "authorizerId": "tokens"}])"),
+       R"(t.json: routes[0].authorizerId: no authorizer named "tokens"; the authorizers are abc, tok)"},
+      {"AuthorizerIdWithoutAuthorizers",
+       api("", R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "CUSTOM", "authorizerId": "tok"}])"),
+       R"(t.json: routes[0].authorizerId: no authorizer named "tok"; "authorizers" defines none)"},
+      {"AuthorizerIdWithoutCustom", api(authorizer, R"([{"routeKey": "$connect", "integration": "echo", "authorizerId": "tok"}])"),
+       R"(t.json: routes[0].authorizerId: applies only with "authorizationType": "CUSTOM"; set that or remove authorizerId)"},
+      {"AuthorizerIdNotAString",
+       api(authorizer, R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "CUSTOM", "authorizerId": 1}])"),
+       "t.json: routes[0].authorizerId: expected a string, found number 1"},
+      {"AwsIamWithoutCredentials", api("", R"([{"routeKey": "$connect", "integration": "echo", "authorizationType": "AWS_IAM"}])"),
+       R"(t.json: routes[0].authorizationType: "AWS_IAM" needs at least one entry in "credentials": the keys that may sign the handshake)"},
+      {"ApiKeyRequiredNotABoolean", api(R"("apiKeys": ["k"],)", R"([{"routeKey": "$connect", "integration": "echo", "apiKeyRequired": "true"}])"),
+       R"(t.json: routes[0].apiKeyRequired: expected true or false, found string "true")"},
+      {"ApiKeyRequiredWithoutKeys", api("", R"([{"routeKey": "$connect", "integration": "echo", "apiKeyRequired": true}])"),
+       R"(t.json: routes[0].apiKeyRequired: true needs at least one key in "apiKeys"; without one every connection would be refused)"},
+  };
+  for (const error_case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(load_message(c.json), c.message);
+  }
+}
+
+TEST(ConfigLoaderTest, CredentialErrorsNeverShowTheSecret) {
+  const std::string secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+  for (const std::string& json :
+       {api(R"("credentials": [{"accessKeyId": "AKID", "secretAccessKey": ")" + secret +
+            R"(", "arn": "arn:aws:iam::1:user/a", "policy": {}}],)"),
+        api(R"("credentials": [{"accessKeyId": "AKID", "secretAccessKey": ")" + secret +
+            R"(", "arn": "arn:aws:iam::123456789012:user/a", "policy": []}],)")}) {
+    std::string message = load_message(json);
+    EXPECT_FALSE(message.empty());
+    EXPECT_EQ(message.find(secret), std::string::npos) << message;
+  }
+}
+
 TEST(ConfigLoaderTest, OddIntegrationNamesGetBracketedPaths) {
   api_spec a = load_ok(api("", R"([{"routeKey": "$default", "integration": "my echo"}])",
                            R"({"my echo": {"handler": "echo"}})"));
@@ -308,9 +558,11 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
       // Unknown and duplicate keys, at every level.
       {"UnknownTopLevelKey", api(R"("stages": {},)"),
        "t.json: stages: unknown key; the keys allowed at the top level are name, apiId, region, "
-       "routeSelectionExpression, stage, server, limits, routes, integrations, tables"},
+       "routeSelectionExpression, stage, server, limits, routes, integrations, authorizers, apiKeys, "
+       "credentials, requireSignedManagementCalls, tables"},
       {"UnknownStageKey", api(R"("stage": {"nmae": "dev"},)"),
-       "t.json: stage.nmae: unknown key; the keys allowed in stage are name, variables, accessLogFormat"},
+       "t.json: stage.nmae: unknown key; the keys allowed in stage are name, variables, accessLogFormat, "
+       "throttling"},
       {"UnknownServerKey", api(R"("server": {"address": "x"},)"),
        "t.json: server.address: unknown key; the keys allowed in server are host, port"},
       {"UnknownLimitsKey", api(R"("limits": {"maxMessageSize": 1},)"),
@@ -318,7 +570,7 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
        "maxFrameBytes, idleTimeoutSeconds, maxConnectionSeconds, integrationTimeoutMillis"},
       {"UnknownRouteKey", api("", R"([{"routeKey": "$default", "integration": "echo", "target": "x"}])"),
        "t.json: routes[0].target: unknown key; the keys allowed in a route are routeKey, integration, "
-       "routeResponseSelectionExpression"},
+       "routeResponseSelectionExpression, authorizationType, authorizerId, apiKeyRequired"},
       {"UnknownIntegrationKey", api("", R"([{"routeKey": "$default", "integration": "echo"}])",
                                     R"({"echo": {"handler": "echo", "uri": "x"}})"),
        "t.json: integrations.echo.uri: unknown key; the keys allowed in an integration are type, "
@@ -332,7 +584,8 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
        R"(t.json: integrations.echo.policy: expected an IAM policy document: {"Version": "2012-10-17", "Statement": [...]}, found string "allow")"},
       {"UnknownKeyWithOddCharacters", api(R"("my key": 1,)"),
        R"(t.json: ["my key"]: unknown key; the keys allowed at the top level are name, apiId, region, )"
-       "routeSelectionExpression, stage, server, limits, routes, integrations, tables"},
+       "routeSelectionExpression, stage, server, limits, routes, integrations, authorizers, apiKeys, "
+       "credentials, requireSignedManagementCalls, tables"},
       {"DuplicateTopLevelKey", api(R"("name": "a", "name": "b",)"),
        "t.json: name: duplicate key; each key may appear only once in an object"},
       {"DuplicateIntegration", api("", R"([{"routeKey": "$default", "integration": "echo"}])",

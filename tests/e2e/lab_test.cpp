@@ -195,7 +195,11 @@ TEST_F(LabTest, SendmessageDeletesAStaleConnectionIdAndLogsIt) {
 TEST_F(LabTest, ANonJsonBodyOnSendmessageGivesInternalServerError) {
   // A learner who routes everything else to the send-message function too.
   auto spec = lab_spec();
-  spec.routes.push_back({"$default", "SendMessageFunction", std::nullopt, "routes[3]"});
+  config::route_spec fallback;
+  fallback.route_key = "$default";
+  fallback.integration = "SendMessageFunction";
+  fallback.json_path = "routes[3]";
+  spec.routes.push_back(fallback);
   start(std::move(spec));
   auto [alice, alice_id] = join();
   auto [bob, bob_id] = join();

@@ -113,7 +113,10 @@ TEST(PersistenceTest, RefusesAnotherProgramsDatabase) {
 
 TEST(PersistenceTest, ReportsAnUnopenableFile) {
   EXPECT_EQ(open_error("/nonexistent-dir/x/store.db", {}),
-            "cannot open the store /nonexistent-dir/x/store.db: unable to open database file");
+            "cannot open the store /nonexistent-dir/x/store.db: unable to open database file; its "
+            "folder /nonexistent-dir/x cannot be written (No such file or directory), and the "
+            "emulator writes its store (with the -wal and -shm files next to it): give --store a "
+            "writable path");
 }
 
 }  // namespace

@@ -1,0 +1,72 @@
+// The outcome of one DynamoDB-shaped table call as handlers see it: the response JSON, or
+// DynamoDB's error (type and message, as the service sends them). Header-only, so that plugins
+// use it without linking the emulator.
+// Thread-safety: plain values; one result belongs to one caller.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace apigw {
+
+struct dynamo_error {
+  // DynamoDB's error type without the "com.amazonaws.dynamodb.v20120810#" prefix, e.g.
+  // "ValidationException", "ResourceNotFoundException", "ConditionalCheckFailedException",
+  // "AccessDeniedException".
+  std::string type;
+  std::string message;
+};
+
+class dynamo_result {
+ public:
+  // A success with an empty response object.
+  dynamo_result() { body_.SetObject(); }
+  // A failure.
+  dynamo_result(std::string_view type, std::string message)
+      : error_(dynamo_error{std::string(type), std::move(message)}) {
+    body_.SetObject();
+  }
+
+  dynamo_result(dynamo_result&&) noexcept = default;
+  dynamo_result& operator=(dynamo_result&&) noexcept = default;
+  dynamo_result(const dynamo_result&) = delete;
+  dynamo_result& operator=(const dynamo_result&) = delete;
+
+  bool ok() const { return !error_; }
+  // REQUIRES: !ok().
+  const dynamo_error& error() const { return *error_; }
+  // The response object, e.g. {"Item": {...}} or {"Items": [...], "Count": N}; {} on failure.
+  // Members use body().GetAllocator().
+  rapidjson::Document& body() { return body_; }
+  const rapidjson::Document& body() const { return body_; }
+
+  // The response as DynamoDB sends it: the body, or {"__type": "…#TYPE", "message": "…"}.
+  std::string to_json() const {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    if (error_) {
+      const std::string type = "com.amazonaws.dynamodb.v20120810#" + error_->type;
+      w.StartObject();
+      w.Key("__type");
+      w.String(type.c_str(), static_cast<rapidjson::SizeType>(type.size()));
+      w.Key("message");
+      w.String(error_->message.c_str(), static_cast<rapidjson::SizeType>(error_->message.size()));
+      w.EndObject();
+    } else {
+      body_.Accept(w);
+    }
+    return std::string(buf.GetString(), buf.GetSize());
+  }
+
+ private:
+  rapidjson::Document body_;
+  std::optional<dynamo_error> error_;
+};
+
+}  // namespace apigw

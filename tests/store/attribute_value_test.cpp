@@ -1,0 +1,68 @@
+// Attribute values in their JSON form: DynamoDB's nesting limit, and that every function walking
+// a checked value copes with the deepest value the check lets through.
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "store/attribute_value.hpp"
+
+namespace apigw::store {
+namespace {
+
+// LEVELS lists or maps around {"S": "x"}, alternating: {"L":[{"M":{"k":{"L":[...]}}}]}.
+std::string nested(int levels) {
+  std::string open, close;
+  for (int i = 0; i < levels; ++i) {
+    if (i % 2 == 0) {
+      open += R"({"L":[)";
+      close = "]}" + close;
+    } else {
+      open += R"({"M":{"k":)";
+      close = "}}" + close;
+    }
+  }
+  return open + R"({"S":"x"})" + close;
+}
+
+rapidjson::Document parse(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
+  EXPECT_FALSE(d.HasParseError()) << json.substr(0, 80);
+  return d;
+}
+
+TEST(AttributeValueTest, AcceptsThirtyTwoLevelsOfNesting) {
+  const rapidjson::Document value = parse(nested(32));
+  EXPECT_EQ(check_attribute_value(value), std::nullopt);
+  EXPECT_TRUE(values_equal(value, value));
+  rapidjson::Document item;
+  item.SetObject();
+  item.AddMember("a", rapidjson::Value(value, item.GetAllocator()), item.GetAllocator());
+  EXPECT_GT(item_size(item), 32u);
+}
+
+TEST(AttributeValueTest, RefusesDeeperNestingWithDynamoDbsMessage) {
+  for (int levels : {33, 34, 100}) {
+    SCOPED_TRACE(levels);
+    EXPECT_EQ(check_attribute_value(parse(nested(levels))),
+              std::optional<std::string>("Nesting Levels have exceeded supported limits"));
+  }
+}
+
+// Before the limit, checking recursed once per level without bound, so a value nested deeply
+// enough (in a handler's PutItem, say) overflowed the thread's stack.
+TEST(AttributeValueTest, RefusesAVeryDeepValueWithoutExhaustingTheStack) {
+  const rapidjson::Document value = parse(nested(300000));
+  EXPECT_EQ(check_attribute_value(value),
+            std::optional<std::string>("Nesting Levels have exceeded supported limits"));
+}
+
+TEST(AttributeValueTest, ReportsAnInvalidValueInsideAListBeforeTheLimit) {
+  EXPECT_EQ(check_attribute_value(parse(R"({"L":[{"N":"x"}]})")),
+            std::optional<std::string>("The parameter cannot be converted to a numeric value"));
+}
+
+}  // namespace
+}  // namespace apigw::store
