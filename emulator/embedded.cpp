@@ -18,7 +18,7 @@ class store_tables final : public tables_api {
  public:
   explicit store_tables(store::session_store& store) : store_(store) {}
   dynamo_result call(std::string_view operation, const rapidjson::Value& request) override {
-    return routes::from_store(store_.call(operation, request));
+    return store_.call(operation, request);
   }
 
  private:

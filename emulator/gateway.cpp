@@ -23,6 +23,28 @@ namespace {
 using rapidjson::StringRef;
 using rapidjson::Value;
 
+// The lines Lambda ends an invocation with: the error (when FAILURE is not null), END, REPORT.
+void write_invocation_end(routes::invocation_log& log, std::string_view function, const std::string& id,
+                          double latency_ms, const char* failure) {
+  if (failure != nullptr) {
+    rapidjson::StringBuffer error;
+    rapidjson::Writer<rapidjson::StringBuffer> w(error);
+    w.StartObject();
+    w.Key("errorType");
+    w.String("Error");
+    w.Key("errorMessage");
+    w.String(failure);
+    w.EndObject();
+    log.write(function, id, "ERROR", std::string("Invoke Error \t") + error.GetString());
+  }
+  log.write(function, id, "", "END RequestId: " + id);
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.2f", latency_ms);
+  log.write(function, id, "",
+            "REPORT RequestId: " + id + "\tDuration: " + duration + " ms" +
+                (failure != nullptr ? "\tStatus: error" : ""));
+}
+
 Value json_ref(std::string_view s) {
   return Value(StringRef(s.data(), static_cast<rapidjson::SizeType>(s.size())));
 }
@@ -450,24 +472,7 @@ gateway::authorization_outcome gateway::authorize(const rapidjson::Value& event,
   }
   const double latency_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
-  if (log_) {
-    if (failure) {
-      rapidjson::StringBuffer error;
-      rapidjson::Writer<rapidjson::StringBuffer> w(error);
-      w.StartObject();
-      w.Key("errorType");
-      w.String("Error");
-      w.Key("errorMessage");
-      w.String(failure->c_str());
-      w.EndObject();
-      log_->write(name, id, "ERROR", std::string("Invoke Error \t") + error.GetString());
-    }
-    log_->write(name, id, "", "END RequestId: " + id);
-    char duration[32];
-    std::snprintf(duration, sizeof duration, "%.2f", latency_ms);
-    log_->write(name, id, "",
-                "REPORT RequestId: " + id + "\tDuration: " + duration + " ms" + (failure ? "\tStatus: error" : ""));
-  }
+  if (log_) write_invocation_end(*log_, name, id, latency_ms, failure ? failure->c_str() : nullptr);
   authorization_outcome out;
   if (failure) {
     // A Lambda authorizer refuses with 401 by failing with exactly "Unauthorized".
@@ -690,24 +695,7 @@ gateway::outcome gateway::invoke(const route& r, const rapidjson::Value& event,
   const auto began = std::chrono::steady_clock::now();
   outcome o = invoke(*r.handler, event, context);
   o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
-  if (!log_) return o;
-  if (o.failed) {
-    rapidjson::StringBuffer error;
-    rapidjson::Writer<rapidjson::StringBuffer> w(error);
-    w.StartObject();
-    w.Key("errorType");
-    w.String("Error");
-    w.Key("errorMessage");
-    w.String(o.error.c_str());
-    w.EndObject();
-    log_->write(r.integration, id, "ERROR", std::string("Invoke Error \t") + error.GetString());
-  }
-  log_->write(r.integration, id, "", "END RequestId: " + id);
-  char duration[32];
-  std::snprintf(duration, sizeof duration, "%.2f", o.latency_ms);
-  log_->write(r.integration, id, "",
-              "REPORT RequestId: " + id + "\tDuration: " + duration + " ms" +
-                  (o.failed ? "\tStatus: error" : ""));
+  if (log_) write_invocation_end(*log_, r.integration, id, o.latency_ms, o.failed ? o.error.c_str() : nullptr);
   return o;
 }
 

@@ -72,7 +72,7 @@ routes::dynamo_result guarded_tables::call(std::string_view operation, const rap
                    : " because no identity-based policy allows the " + action + " action"));
     }
   }
-  return routes::from_store(store_.call(operation, request));
+  return store_.call(operation, request);
 }
 
 }  // namespace apigw::emulator

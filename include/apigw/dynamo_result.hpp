@@ -16,11 +16,32 @@
 namespace apigw {
 
 struct dynamo_error {
-  // DynamoDB's error type without the "com.amazonaws.dynamodb.v20120810#" prefix, e.g.
-  // "ValidationException", "ResourceNotFoundException", "ConditionalCheckFailedException",
-  // "AccessDeniedException".
+  // DynamoDB's error types, without the "com.amazonaws.dynamodb.v20120810#" prefix (a table
+  // call a policy does not allow fails with "AccessDeniedException").
+  static constexpr std::string_view validation = "ValidationException";
+  static constexpr std::string_view resource_not_found = "ResourceNotFoundException";
+  static constexpr std::string_view conditional_check_failed = "ConditionalCheckFailedException";
+  static constexpr std::string_view serialization = "SerializationException";
+  static constexpr std::string_view unknown_operation = "UnknownOperationException";
+  static constexpr std::string_view access_denied = "AccessDeniedException";
+  static constexpr std::string_view internal = "InternalServerError";
+
   std::string type;
   std::string message;
+
+  // The error body DynamoDB sends: {"__type":"com.amazonaws.dynamodb.v20120810#TYPE","message":"M"}.
+  std::string to_json() const {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    const std::string full_type = "com.amazonaws.dynamodb.v20120810#" + type;
+    w.StartObject();
+    w.Key("__type");
+    w.String(full_type.c_str(), static_cast<rapidjson::SizeType>(full_type.size()));
+    w.Key("message");
+    w.String(message.c_str(), static_cast<rapidjson::SizeType>(message.size()));
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+  }
 };
 
 class dynamo_result {
@@ -48,19 +69,10 @@ class dynamo_result {
 
   // The response as DynamoDB sends it: the body, or {"__type": "…#TYPE", "message": "…"}.
   std::string to_json() const {
+    if (error_) return error_->to_json();
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    if (error_) {
-      const std::string type = "com.amazonaws.dynamodb.v20120810#" + error_->type;
-      w.StartObject();
-      w.Key("__type");
-      w.String(type.c_str(), static_cast<rapidjson::SizeType>(type.size()));
-      w.Key("message");
-      w.String(error_->message.c_str(), static_cast<rapidjson::SizeType>(error_->message.size()));
-      w.EndObject();
-    } else {
-      body_.Accept(w);
-    }
+    body_.Accept(w);
     return std::string(buf.GetString(), buf.GetSize());
   }
 
