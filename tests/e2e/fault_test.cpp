@@ -148,9 +148,14 @@ TEST_F(FaultTest, PostsRacingACloseAnswer200Or410AndDisconnectRunsOnce) {
     ASSERT_TRUE(client);
     const std::string id = last_connection_id();
     std::atomic<bool> stop{false};
-    std::map<int, int> statuses;
+    std::atomic<bool> saw_gone{false};
+    std::map<int, int> statuses;  // the poster's until it is joined
     std::thread poster([&] {
-      while (!stop.load()) ++statuses[http_call(server_->port(), "POST", "/dev/@connections/" + id, "race").status];
+      while (!stop.load()) {
+        const int status = http_call(server_->port(), "POST", "/dev/@connections/" + id, "race").status;
+        ++statuses[status];
+        if (status == 410) saw_gone = true;
+      }
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(5 + round * 3));
     if (round % 3 == 0) {
@@ -165,7 +170,9 @@ TEST_F(FaultTest, PostsRacingACloseAnswer200Or410AndDisconnectRunsOnce) {
       EXPECT_TRUE(m.is_close(1000, "")) << m;
     }
     const bool disconnected = recorder_->wait_for_disconnect(id, 5s).has_value();
-    std::this_thread::sleep_for(20ms);
+    // Posts go on until one has met the closed connection (on a busy machine one call can take
+    // longer than the close).
+    eventually([&] { return saw_gone.load(); }, 5s);
     stop = true;
     poster.join();
     ASSERT_TRUE(disconnected);
