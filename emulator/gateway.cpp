@@ -527,7 +527,7 @@ std::variant<std::unique_ptr<gateway>, std::string> gateway::create(
 
 gateway::selection gateway::resolve(std::string_view message) const {
   // Every message must be JSON to be routed: one that is empty or not JSON goes to $default,
-  // whatever the expression (aws-behaviour.md section 1). Typical messages parse without touching
+  // whatever the expression (docs/route-selection.md). Typical messages parse without touching
   // the heap: RapidJSON's pools start in these stack buffers.
   char value_buffer[4096];
   char parse_buffer[1024];

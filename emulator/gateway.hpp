@@ -79,7 +79,7 @@ class gateway {
   };
   static request_ids new_request(bool with_message_id);
 
-  // $connect's authorization (aws-behaviour.md section 7), fixed by create().
+  // $connect's authorization (docs/auth.md), fixed by create().
   enum class authorization_type { none, aws_iam, custom };
   struct identity_source {
     enum class kind { header, query, stage_variable, context };
@@ -132,8 +132,8 @@ class gateway {
   // apiKeyRequired: KEY (the x-api-key header; none when absent) is one of "apiKeys".
   bool accepts_api_key(const std::optional<std::string>& key) const;
 
-  // Lambda proxy events (aws-behaviour.md section 5). The document refers to, and must not
-  // outlive, INFO, HEADERS, IDS and BODY.
+  // Lambda proxy events (docs/behaviour.md, "The event a handler receives"). The document
+  // refers to, and must not outlive, INFO, HEADERS, IDS and BODY.
   void build_connect_event(rapidjson::Document& event, const connection_info& info,
                            const header_list& headers, const request_ids& ids) const;
   void build_message_event(rapidjson::Document& event, const connection_info& info,

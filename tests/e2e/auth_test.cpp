@@ -1,4 +1,4 @@
-// Authorization of $connect end to end (aws-behaviour.md section 7): a REQUEST authorizer's every
+// Authorization of $connect end to end (docs/auth.md): a REQUEST authorizer's every
 // outcome with exact statuses, the authorizer's event, requestContext.authorizer on every later
 // event, the built-in token authorizer, API keys, and AWS_IAM with SigV4-signed handshakes.
 #include "tests/e2e/e2e_common.hpp"

@@ -1,4 +1,4 @@
-// The $connect route and the upgrade (aws-behaviour.md section 2): the 101 waits for the
+// The $connect route and the upgrade (docs/behaviour.md): the 101 waits for the
 // integration, whose status decides the handshake; subprotocols only from the handler; 426 for
 // plain GETs; the query string reaches the event.
 #include "tests/e2e/e2e_common.hpp"

@@ -1,4 +1,4 @@
-// $disconnect (aws-behaviour.md section 2): it runs exactly once after every connection that
+// $disconnect (docs/behaviour.md): it runs exactly once after every connection that
 // completed $connect, whoever ended it, with disconnectStatusCode/disconnectReason per the table.
 #include "tests/e2e/e2e_common.hpp"
 

@@ -1,5 +1,6 @@
-// The event handlers receive (aws-behaviour.md section 5): every requestContext field with its
-// type and format, and the top-level keys of CONNECT, MESSAGE and DISCONNECT events.
+// The event handlers receive (docs/behaviour.md, "The event a handler receives"): every
+// requestContext field with its type and format, and the top-level keys of CONNECT, MESSAGE and
+// DISCONNECT events.
 #include "tests/e2e/e2e_common.hpp"
 
 #include <ctime>

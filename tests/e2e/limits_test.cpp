@@ -1,4 +1,4 @@
-// Service limits (aws-behaviour.md section 3): message and frame sizes close with 1009, binary
+// Service limits (docs/behaviour.md, "Limits"): message and frame sizes close with 1009, binary
 // frames with 1003, the idle timer (reset by data frames, not by pings) and the integration
 // timeout - all with small configured limits.
 #include "tests/e2e/e2e_common.hpp"

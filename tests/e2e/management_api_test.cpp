@@ -1,4 +1,4 @@
-// The @connections management API (aws-behaviour.md section 6) over HTTP on the emulator's own
+// The @connections management API (docs/management-api.md) over HTTP on the emulator's own
 // port and in-process from handlers: status codes, headers and bodies, both path forms, encoded
 // ids, frame splitting of large data, the idle timer, DeleteConnection and $disconnect, Gone for
 // unknown, closed, vanished and still-connecting connections.

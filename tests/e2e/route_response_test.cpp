@@ -1,5 +1,5 @@
-// What goes back to the caller after a message route ran (aws-behaviour.md section 4): nothing on
-// one-way routes, the body on two-way routes, binary for base64 bodies, AWS's error frame on a
+// What goes back to the caller after a message route ran (docs/behaviour.md, "Integration
+// results"): nothing on one-way routes, the body on two-way routes, binary for base64 bodies, AWS's error frame on a
 // failing handler.
 #include "tests/e2e/e2e_common.hpp"
 

@@ -1,4 +1,4 @@
-// Route selection end to end (aws-behaviour.md section 1): which route a message reaches, seen
+// Route selection end to end (docs/route-selection.md): which route a message reaches, seen
 // through two-way mock routes whose bodies name them.
 #include "tests/e2e/e2e_common.hpp"
 

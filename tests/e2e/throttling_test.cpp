@@ -1,4 +1,4 @@
-// Stage throttling (aws-behaviour.md section 3): a token bucket of burstLimit refilled at
+// Stage throttling (docs/behaviour.md, "Limits"): a token bucket of burstLimit refilled at
 // rateLimit per second, one for handshakes (429, empty body) and one for messages (the
 // "Too Many Requests" frame, the connection stays open), shared by every connection of the stage.
 #include "tests/e2e/e2e_common.hpp"

@@ -20,7 +20,7 @@ TEST(IdentifiersTest, NewIdentifierHasAwsShape) {
 }
 
 TEST(IdentifiersTest, FormatsTimestamps) {
-  // 2024-01-17T15:14:00.469Z, the requestTimeEpoch of aws-behaviour.md's example event.
+  // 2024-01-17T15:14:00.469Z, the requestTimeEpoch of AWS's documented example event.
   const std::chrono::system_clock::time_point t{std::chrono::milliseconds(1705504440469)};
   EXPECT_EQ(epoch_millis(t), 1705504440469);
   EXPECT_EQ(request_time(t), "17/Jan/2024:15:14:00 +0000");

@@ -25,7 +25,7 @@ std::unique_ptr<gateway> make(const std::string& expression, bool with_default) 
 
 const char* const kMessage = R"({"service":"chat","action":"join","data":{"room":"r1"}})";
 
-// aws-behaviour.md section 1, explained: every row picks its route by exact match.
+// docs/route-selection.md, explained: every row picks its route by exact match.
 TEST(RouteExplainerTest, ExplainsEveryRowOfTheSelectionTable) {
   struct row {
     const char* expression;

@@ -11,7 +11,7 @@
 namespace apigw::routes {
 namespace {
 
-// The message of the examples in aws-behaviour.md section 1.
+// The message of the examples in docs/route-selection.md.
 constexpr std::string_view k_chat_message =
     R"({"service":"chat","action":"join","data":{"room":"r1"}})";
 
