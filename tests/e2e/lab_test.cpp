@@ -104,6 +104,8 @@ TEST_F(LabTest, AClientThatJustJoinedGetsTheNextMessage) {
     const auto m = newcomer.read(2s);
     ASSERT_TRUE(m.is_text(text)) << m;
     EXPECT_EQ(newcomer.close(1000).type, ws_message::kind::close);
+    // Its $disconnect deletes it from the table; until then the next message would find it Gone.
+    wait_for_ends("OnDisconnectFunction", static_cast<std::size_t>(i) + 1);
   }
 }
 
