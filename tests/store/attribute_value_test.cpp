@@ -12,18 +12,13 @@ namespace apigw::store {
 namespace {
 
 // LEVELS lists or maps around {"S": "x"}, alternating: {"L":[{"M":{"k":{"L":[...]}}}]}.
+// Built in linear time: a test nests hundreds of thousands of levels.
 std::string nested(int levels) {
-  std::string open, close;
-  for (int i = 0; i < levels; ++i) {
-    if (i % 2 == 0) {
-      open += R"({"L":[)";
-      close = "]}" + close;
-    } else {
-      open += R"({"M":{"k":)";
-      close = "}}" + close;
-    }
-  }
-  return open + R"({"S":"x"})" + close;
+  std::string out;
+  for (int i = 0; i < levels; ++i) out += i % 2 == 0 ? R"({"L":[)" : R"({"M":{"k":)";
+  out += R"({"S":"x"})";
+  for (int i = levels - 1; i >= 0; --i) out += i % 2 == 0 ? "]}" : "}}";
+  return out;
 }
 
 rapidjson::Document parse(const std::string& json) {

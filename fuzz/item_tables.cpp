@@ -1,0 +1,82 @@
+// libFuzzer target: DynamoDB requests on the store's item tables (PutItem, GetItem, DeleteItem,
+// UpdateItem, Query, Scan: attribute values, expressions, keys, paging) over an in-memory SQLite
+// database with three tables: "t" (pk S), "r" (pk S, sk N) and "b" (pk B, sk S).
+// Input: one request a line, "Operation {request JSON}". Each input starts from empty tables.
+// Checks beyond "no crash": no request ends in an InternalServerError (the store failing), and
+// every response serializes.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "store/database.hpp"
+#include "store/dynamo_result.hpp"
+#include "store/item_tables.hpp"
+#include "store/table_schema.hpp"
+
+namespace {
+
+namespace rj = rapidjson;
+using namespace apigw::store;
+
+// At most this many requests an input, so that one input stays fast.
+constexpr int k_max_requests = 16;
+
+[[noreturn]] void fail(const char* what, std::string_view detail) {
+  std::fprintf(stderr, "item_tables fuzz: %s: %.*s\n", what, static_cast<int>(detail.size()),
+               detail.data());
+  std::abort();
+}
+
+std::vector<table_schema> tables() {
+  table_schema t{"t", {"pk", key_type::S}, std::nullopt};
+  table_schema r{"r", {"pk", key_type::S}, key_attribute{"sk", key_type::N}};
+  table_schema b{"b", {"pk", key_type::B}, key_attribute{"sk", key_type::S}};
+  return {t, r, b};
+}
+
+dynamo_result call(item_tables& items, std::string_view operation, const rj::Value& request) {
+  if (operation == "PutItem") return items.put_item(request);
+  if (operation == "GetItem") return items.get_item(request);
+  if (operation == "DeleteItem") return items.delete_item(request);
+  if (operation == "UpdateItem") return items.update_item(request);
+  if (operation == "Query") return items.query(request);
+  return items.scan(request);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto opened = database::open(std::string(database::memory_path));
+  if (auto* error = std::get_if<std::string>(&opened)) fail("cannot open an in-memory database", *error);
+  auto db = std::move(std::get<std::unique_ptr<database>>(opened));
+  item_tables items(*db);
+  if (auto error = items.open(tables())) fail("cannot declare the tables", *error);
+
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  for (int n = 0; n < k_max_requests && !input.empty(); ++n) {
+    const std::size_t end = input.find('\n');
+    const std::string_view line = input.substr(0, end);
+    input = end == std::string_view::npos ? std::string_view{} : input.substr(end + 1);
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos) continue;
+    const std::string_view operation = line.substr(0, space);
+    const std::string_view json = line.substr(space + 1);
+    rj::Document request;
+    request.Parse(json.data(), json.size());
+    if (request.HasParseError()) continue;
+    const dynamo_result result = call(items, operation, request);
+    if (!result.ok() && result.error().type == dynamo_error::internal) {
+      fail("the store failed", result.error().message);
+    }
+    (void)result.to_json();
+  }
+  return 0;
+}
