@@ -536,7 +536,8 @@ gateway::selection gateway::resolve(std::string_view message) const {
   rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
                              rapidjson::MemoryPoolAllocator<>>
       body(&value_pool, sizeof parse_buffer, &parse_pool);
-  body.Parse(message.data(), message.size());
+  // Iterative: a message nested thousands of levels deep must not exhaust the thread's stack.
+  body.Parse<rapidjson::kParseIterativeFlag>(message.data(), message.size());
   selection out;
   out.route = default_;
   if (message.empty() || body.HasParseError()) return out;

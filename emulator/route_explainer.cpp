@@ -37,7 +37,7 @@ route_explanation explain_route(const gateway& gw, std::string_view message) {
   x.selection = chosen.key;
 
   rapidjson::Document body;
-  if (chosen.json) body.Parse(message.data(), message.size());
+  if (chosen.json) body.Parse<rapidjson::kParseIterativeFlag>(message.data(), message.size());
   for (const auto& p : gw.expression().parts()) {
     route_explanation::part part;
     part.source = p.source;

@@ -97,7 +97,7 @@ class send_message final : public table_handler {
     // JSON.parse(event.body).data: a body that is not JSON makes the function fail, as in Node.
     const auto& body = event["body"];
     rapidjson::Document message;
-    message.Parse(body.GetString(), body.GetStringLength());
+    message.Parse<rapidjson::kParseIterativeFlag>(body.GetString(), body.GetStringLength());
     if (message.HasParseError() || !message.IsObject()) {
       throw std::runtime_error("SyntaxError: Unexpected token in JSON at position " +
                                std::to_string(message.GetErrorOffset()));

@@ -136,7 +136,13 @@ std::optional<std::string> check_value(const rj::Value& v, int levels) {
   } else if (tag == "M") {
     if (!p.IsObject()) return std::string("Supplied AttributeValue has an invalid M: expected an object of attribute values");
     if (levels == max_nesting_levels) return std::string(too_deep);
+    // A map's keys are unique: with a key twice, equality and conditions would see only one.
+    std::set<std::string_view> keys;
     for (auto m = p.MemberBegin(); m != p.MemberEnd(); ++m) {
+      if (!keys.insert(view(m->name)).second) {
+        return "Supplied AttributeValue has an invalid M: the key " + std::string(view(m->name)) +
+               " appears more than once";
+      }
       if (auto err = check_value(m->value, levels + 1)) return err;
     }
   } else {

@@ -47,7 +47,7 @@ int get_one(session_store& store, const std::string& table, const std::string& k
   request.SetObject();
   auto& alloc = request.GetAllocator();
   rj::Document key(&alloc);
-  key.Parse(key_json.c_str(), key_json.size());
+  key.Parse<rapidjson::kParseIterativeFlag>(key_json.c_str(), key_json.size());
   if (key.HasParseError() || !key.IsObject()) {
     err << "store get: KEYJSON must be a JSON object such as {\"connectionId\": {\"S\": \"abc=\"}}, found: "
         << key_json << '\n';

@@ -143,7 +143,7 @@ dynamo_result session_store::call(std::string_view operation, const rapidjson::V
 
 dynamo_result session_store::call_json(std::string_view operation, std::string_view request_json) {
   rapidjson::Document request;
-  request.Parse(request_json.data(), request_json.size());
+  request.Parse<rapidjson::kParseIterativeFlag>(request_json.data(), request_json.size());
   if (request.HasParseError()) {
     return dynamo_result(dynamo_error::serialization,
                          std::string("The request is not JSON: ") + rapidjson::GetParseError_En(request.GetParseError()) +

@@ -162,6 +162,16 @@ TEST_F(RequestLimitTest, AHugeBodyIsRefusedWith413WithoutReadingIt) {
   EXPECT_TRUE(healthy());
 }
 
+// A body nested a million levels deep (the most a 1 MiB body can be) is explained like any other
+// text that is not JSON; parsing it once exhausted the I/O thread's stack and killed the process.
+TEST_F(RequestLimitTest, ExplainingADeeplyNestedBodyAnswersAndKeepsServing) {
+  const std::string deep(1024 * 1024 - 16, '[');
+  const auto res = http_call(server_->port(), "POST", "/@emulator/explain", deep);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_NE(res.body.find(R"("messageIsJson":false)"), std::string::npos) << res.body.substr(res.body.size() - 300);
+  EXPECT_TRUE(healthy());
+}
+
 // ---- the static pages ---------------------------------------------------------------------------
 
 // The pages are built into the binary; no spelling of a path reaches a file.

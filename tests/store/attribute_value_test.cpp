@@ -59,5 +59,18 @@ TEST(AttributeValueTest, ReportsAnInvalidValueInsideAListBeforeTheLimit) {
             std::optional<std::string>("The parameter cannot be converted to a numeric value"));
 }
 
+// Found by fuzz_dynamodb_json: a map with a key twice passed the check, and then was not equal
+// to itself (values_equal looked each key up in the other map and found the first twin).
+TEST(AttributeValueTest, RefusesAMapWithAKeyTwice) {
+  const rapidjson::Document value = parse(R"({"M":{"a":{"S":"1"},"b":{"N":"2"},"a":{"S":"3"}}})");
+  EXPECT_EQ(check_attribute_value(value),
+            std::optional<std::string>("Supplied AttributeValue has an invalid M: the key a appears more than once"));
+  const rapidjson::Document inner = parse(R"({"L":[{"M":{"k":{"NULL":true},"k":{"NULL":true}}}]})");
+  EXPECT_NE(check_attribute_value(inner), std::nullopt);
+  const rapidjson::Document unique = parse(R"({"M":{"a":{"S":"1"},"b":{"M":{"a":{"S":"1"}}}}})");
+  EXPECT_EQ(check_attribute_value(unique), std::nullopt);
+  EXPECT_TRUE(values_equal(unique, unique));
+}
+
 }  // namespace
 }  // namespace apigw::store
