@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -90,6 +92,21 @@ struct api_config {
 };
 
 // An integration running the fixture's recorder.
+// Every byte outside RFC 3986's unreserved set as %XX ("=" -> "%3D").
+inline std::string percent_encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
 inline std::string recorder_integration() { return R"({"type":"builtin","handler":"recorder"})"; }
 
 // The value of field NAME (any case) in the object at CONTAINER ("headers") of event E.

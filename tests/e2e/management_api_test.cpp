@@ -39,21 +39,6 @@ sys_clock::time_point floor_ms(sys_clock::time_point t) {
   return std::chrono::floor<std::chrono::milliseconds>(t);
 }
 
-// Every byte outside RFC 3986's unreserved set as %XX ("=" -> "%3D").
-std::string percent_encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", c);
-      out += hex;
-    }
-  }
-  return out;
-}
-
 // The spellings of a management path an SDK or curl may send for connection ID on stage dev.
 struct path_form {
   std::string name;

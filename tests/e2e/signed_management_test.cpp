@@ -23,21 +23,6 @@ constexpr std::string_view kElsewhereKey = "AKIAE2EELSEWHERE";
 constexpr std::string_view kElsewhereSecret = "elsewhere-secret";
 constexpr std::string_view kArnPrefix = "arn:aws:execute-api:us-east-1:123456789012:e2eapi0001/dev/";
 
-// Every byte outside RFC 3986's unreserved set as %XX ("=" -> "%3D").
-std::string percent_encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", c);
-      out += hex;
-    }
-  }
-  return out;
-}
-
 std::string amz_date(sys_clock::time_point t) {
   const std::time_t tt = sys_clock::to_time_t(t);
   std::tm tm{};
