@@ -13,11 +13,11 @@
 #include <pthread.h>
 
 #include "config/config_loader.hpp"
-#include "emulator/gateway.hpp"
-#include "emulator/plugin_loader.hpp"
-#include "emulator/route_explainer.hpp"
-#include "emulator/server.hpp"
-#include "routes/handler_registry.hpp"
+#include "emulator/core/gateway.hpp"
+#include "emulator/integrations/plugin_loader.hpp"
+#include "emulator/core/route_explainer.hpp"
+#include "emulator/net/server.hpp"
+#include "apigw/handler_registry.hpp"
 #include "store/cli.hpp"
 #include "store/session_store.hpp"
 
@@ -174,18 +174,18 @@ int explain_command(int argc, char** argv) {
     std::cerr << "apigw-ws-emulator: " << error->message << "\n";
     return 2;
   }
-  auto registry = apigw::routes::handler_registry::with_builtins();
+  auto registry = apigw::handler_registry::with_builtins();
   auto& api = std::get<apigw::config::api_spec>(loaded);
   if (auto error = apigw::emulator::load_plugins(api, registry); !error.empty()) {
     std::cerr << "apigw-ws-emulator: " << error << "\n";
     return 2;
   }
   auto made = apigw::emulator::gateway::create(api, registry);
-  if (auto* error = std::get_if<std::string>(&made)) {
-    std::cerr << "apigw-ws-emulator: " << *error << "\n";
+  if (!made) {
+    std::cerr << "apigw-ws-emulator: " << made.error() << "\n";
     return 2;
   }
-  const auto x = apigw::emulator::explain_route(*std::get<std::unique_ptr<apigw::emulator::gateway>>(made), *message);
+  const auto x = apigw::emulator::explain_route(**made, *message);
   std::cout << (json ? x.to_json() + "\n" : x.to_text());
   return x.result == apigw::emulator::route_explanation::outcome::forbidden ? 1 : 0;
 }
@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
     std::cerr << "apigw-ws-emulator: " << error->message << "\n";
     return 2;
   }
-  const auto registry = apigw::routes::handler_registry::with_builtins();
+  const auto registry = apigw::handler_registry::with_builtins();
   auto made = apigw::emulator::server::create(std::get<apigw::config::api_spec>(std::move(loaded)),
                                               registry, args.server);
   if (auto* error = std::get_if<std::string>(&made)) {

@@ -11,8 +11,8 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
-#include "emulator/gateway.hpp"
-#include "routes/handler_registry.hpp"
+#include "emulator/core/gateway.hpp"
+#include "apigw/handler_registry.hpp"
 
 namespace {
 
@@ -39,10 +39,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& [name, integration] : api.integrations) {
     if (integration.type != "builtin") return 0;
   }
-  static const auto registry = apigw::routes::handler_registry::with_builtins();
+  static const auto registry = apigw::handler_registry::with_builtins();
   auto created = apigw::emulator::gateway::create(api, registry);
-  if (const auto* error = std::get_if<std::string>(&created)) {
-    if (error->empty()) fail("the gateway refused the configuration without a message", api.name);
+  if (!created) {
+    if (created.error().empty()) fail("the gateway refused the configuration without a message", api.name);
   }
   return 0;
 }

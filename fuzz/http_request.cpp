@@ -22,13 +22,13 @@
 #include <rapidjson/writer.h>
 
 #include "config/config_loader.hpp"
-#include "emulator/admin_api.hpp"
-#include "emulator/connection_info.hpp"
-#include "emulator/connection_registry.hpp"
-#include "emulator/gateway.hpp"
-#include "emulator/management_api.hpp"
-#include "emulator/tracer.hpp"
-#include "routes/handler_registry.hpp"
+#include "emulator/core/admin_api.hpp"
+#include "emulator/auth/connection_info.hpp"
+#include "emulator/core/connection_registry.hpp"
+#include "emulator/core/gateway.hpp"
+#include "emulator/core/management_api.hpp"
+#include "emulator/core/tracer.hpp"
+#include "apigw/handler_registry.hpp"
 
 namespace {
 
@@ -52,14 +52,14 @@ struct world {
     if (auto* error = std::get_if<apigw::config::load_error>(&loaded)) fail("default API", error->message);
     api = std::get<apigw::config::api_spec>(std::move(loaded));
     auto created = gateway::create(api, registry);
-    if (auto* error = std::get_if<std::string>(&created)) fail("gateway", *error);
-    gw = std::get<std::unique_ptr<gateway>>(std::move(created));
+    if (!created) fail("gateway", created.error());
+    gw = std::move(*created);
     trace = std::make_unique<tracer>(tracer::options{});
     management = std::make_unique<management_api>(connections, api);
     admin = std::make_unique<admin_api>(connections, *gw, *trace);
   }
   apigw::config::api_spec api;
-  apigw::routes::handler_registry registry = apigw::routes::handler_registry::with_builtins();
+  apigw::handler_registry registry = apigw::handler_registry::with_builtins();
   std::unique_ptr<gateway> gw;
   connection_registry connections;
   std::unique_ptr<tracer> trace;
@@ -109,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& field : req) headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   const auto ids = gateway::new_request(false);
   rapidjson::Document event;
-  w.gw->build_connect_event(event, info, headers, ids);
+  w.gw->events().connect_event(event, info, headers, ids);
   rapidjson::StringBuffer out;
   rapidjson::Writer<rapidjson::StringBuffer> writer(out);
   if (!event.Accept(writer)) fail("the $connect event does not serialize", target);

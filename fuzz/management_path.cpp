@@ -13,9 +13,9 @@
 #include <string_view>
 
 #include "config/api_config.hpp"
-#include "emulator/connection_registry.hpp"
-#include "emulator/management_api.hpp"
-#include "emulator/percent_decoding.hpp"
+#include "emulator/core/connection_registry.hpp"
+#include "emulator/core/management_api.hpp"
+#include "emulator/auth/percent_decoding.hpp"
 
 namespace {
 

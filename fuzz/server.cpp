@@ -27,8 +27,8 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
-#include "emulator/server.hpp"
-#include "routes/handler_registry.hpp"
+#include "emulator/net/server.hpp"
+#include "apigw/handler_registry.hpp"
 
 namespace {
 
@@ -88,7 +88,7 @@ apigw::emulator::server& the_server() {
     options.print_trace = false;
     options.access_log_path = "/dev/null";
     auto created = apigw::emulator::server::create(std::get<apigw::config::api_spec>(std::move(loaded)),
-                                                   apigw::routes::handler_registry::with_builtins(),
+                                                   apigw::handler_registry::with_builtins(),
                                                    options);
     if (auto* error = std::get_if<std::string>(&created)) fail(*error);
     auto server = std::get<std::unique_ptr<apigw::emulator::server>>(std::move(created));

@@ -14,7 +14,7 @@
 #include <rapidjson/document.h>
 
 #include "store/database.hpp"
-#include "store/dynamo_result.hpp"
+#include "apigw/dynamo_result.hpp"
 #include "store/table_schema.hpp"
 
 namespace apigw::store {

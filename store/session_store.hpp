@@ -24,7 +24,7 @@
 #include "store/connection_record.hpp"
 #include "store/connection_records.hpp"
 #include "store/database.hpp"
-#include "store/dynamo_result.hpp"
+#include "apigw/dynamo_result.hpp"
 #include "store/item_tables.hpp"
 #include "store/table_schema.hpp"
 

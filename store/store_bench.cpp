@@ -22,7 +22,7 @@ namespace {
 
 namespace rj = rapidjson;
 using clock_type = std::chrono::steady_clock;
-using apigw::store::dynamo_result;
+using apigw::dynamo_result;
 using apigw::store::session_store;
 
 // Builds the request a lab's $connect handler sends: the connection id plus a few attributes.

@@ -9,8 +9,8 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
-#include "emulator/server.hpp"
-#include "routes/handler_registry.hpp"
+#include "emulator/net/server.hpp"
+#include "apigw/handler_registry.hpp"
 #include "tests/support/sigv4_signer.hpp"
 
 namespace apigw::e2e {
@@ -24,11 +24,11 @@ std::string policy(std::string_view effect, std::string_view resource) {
 }
 
 // An authorizer the test scripts: it records every event and answers as told.
-class scripted_authorizer final : public routes::authorizer {
+class scripted_authorizer final : public apigw::authorizer {
  public:
   enum class failure { none, unauthorized, error };
   struct script {
-    routes::authorizer_result answer;
+    apigw::authorizer_result answer;
     failure fails = failure::none;
     std::chrono::milliseconds delay{0};
   };
@@ -38,7 +38,7 @@ class scripted_authorizer final : public routes::authorizer {
     script_ = std::move(s);
   }
 
-  routes::authorizer_result authorize(const rapidjson::Value& event, routes::invocation_context&) override {
+  apigw::authorizer_result authorize(const rapidjson::Value& event, apigw::invocation_context&) override {
     script s;
     {
       std::lock_guard lock(mutex_);
@@ -46,7 +46,7 @@ class scripted_authorizer final : public routes::authorizer {
       s = script_;
     }
     if (s.delay.count() > 0) std::this_thread::sleep_for(s.delay);
-    if (s.fails == failure::unauthorized) throw routes::unauthorized();
+    if (s.fails == failure::unauthorized) throw apigw::unauthorized();
     if (s.fails == failure::error) throw std::runtime_error("the user database is down");
     return s.answer;
   }
@@ -68,10 +68,10 @@ class scripted_authorizer final : public routes::authorizer {
 };
 
 // What the registry builds for "scripted": a forwarder to the test's one instance.
-class forwarding_authorizer final : public routes::authorizer {
+class forwarding_authorizer final : public apigw::authorizer {
  public:
   explicit forwarding_authorizer(std::shared_ptr<scripted_authorizer> target) : target_(std::move(target)) {}
-  routes::authorizer_result authorize(const rapidjson::Value& event, routes::invocation_context& c) override {
+  apigw::authorizer_result authorize(const rapidjson::Value& event, apigw::invocation_context& c) override {
     return target_->authorize(event, c);
   }
   bool may_block() const override { return target_->may_block(); }
@@ -107,7 +107,7 @@ class AuthTest : public ::testing::Test {
   AuthTest() {
     registry_.add_instance("recorder", recorder_);
     registry_.add_authorizer("scripted", [target = authorizer_](const rapidjson::Value&)
-                                             -> std::variant<std::unique_ptr<routes::authorizer>, std::string> {
+                                             -> std::variant<std::unique_ptr<apigw::authorizer>, std::string> {
       return std::make_unique<forwarding_authorizer>(target);
     });
   }
@@ -181,7 +181,7 @@ class AuthTest : public ::testing::Test {
 
   std::shared_ptr<recorder> recorder_ = std::make_shared<recorder>();
   std::shared_ptr<scripted_authorizer> authorizer_ = std::make_shared<scripted_authorizer>();
-  routes::handler_registry registry_ = routes::handler_registry::with_builtins();
+  apigw::handler_registry registry_ = apigw::handler_registry::with_builtins();
   std::unique_ptr<emulator::server> server_;
 };
 

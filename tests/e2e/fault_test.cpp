@@ -11,9 +11,9 @@ namespace {
 // ---- handlers -----------------------------------------------------------------------------------
 
 // Throws something that is not a std::exception.
-class odd_thrower final : public routes::handler {
+class odd_thrower final : public apigw::handler {
  public:
-  routes::handler_result invoke(const rapidjson::Value&, routes::invocation_context&) override { throw 42; }
+  apigw::handler_result invoke(const rapidjson::Value&, apigw::invocation_context&) override { throw 42; }
   bool may_block() const override { return false; }
 };
 

@@ -71,9 +71,9 @@ const std::vector<path_form>& path_forms() {
 // that call in-process (data: TEXT, or N bytes of 'x') and replying (two-way) with
 // "STATUS[ ERRORTYPE[ MESSAGE]]", or for a successful get
 // "200 CONNECTED_AT LAST_ACTIVE_AT SOURCE_IP USER_AGENT|-".
-class management_caller final : public routes::handler {
+class management_caller final : public apigw::handler {
  public:
-  routes::handler_result invoke(const rapidjson::Value& event, routes::invocation_context& context) override {
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context) override {
     rapidjson::Document m;
     const auto& body = event["body"];
     m.Parse(body.GetString(), body.GetStringLength());
@@ -84,8 +84,8 @@ class management_caller final : public routes::handler {
     const std::string id = m["id"].GetString();
     std::string data = m.HasMember("data") ? m["data"].GetString() : "";
     if (m.HasMember("size")) data.assign(m["size"].GetUint(), 'x');
-    routes::management_result r;
-    routes::connection_description d;
+    apigw::management_result r;
+    apigw::connection_description d;
     if (op == "post") {
       r = context.connections().post_to_connection(id, data);
     } else if (op == "get") {
@@ -100,7 +100,7 @@ class management_caller final : public routes::handler {
     } else if (op == "get") {
       out += " " + d.connected_at + " " + d.last_active_at + " " + d.source_ip + " " + d.user_agent.value_or("-");
     }
-    routes::handler_result result;
+    apigw::handler_result result;
     result.status_code = 200;
     result.body = out;
     return result;
@@ -109,11 +109,11 @@ class management_caller final : public routes::handler {
 
 // A $connect handler that posts to, gets and deletes its own connection, as a Lambda might,
 // and keeps the answers.
-class self_caller final : public routes::handler {
+class self_caller final : public apigw::handler {
  public:
-  routes::handler_result invoke(const rapidjson::Value& event, routes::invocation_context& context) override {
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context) override {
     const std::string id = event["requestContext"]["connectionId"].GetString();
-    routes::connection_description d;
+    apigw::connection_description d;
     auto post = context.connections().post_to_connection(id, "too early");
     auto get = context.connections().get_connection(id, &d);
     auto del = context.connections().delete_connection(id);
@@ -121,21 +121,21 @@ class self_caller final : public routes::handler {
     results_ = {std::move(post), std::move(get), std::move(del)};
     return {};
   }
-  std::vector<routes::management_result> results() const {
+  std::vector<apigw::management_result> results() const {
     std::lock_guard lock(mutex_);
     return results_;
   }
 
  private:
   mutable std::mutex mutex_;
-  std::vector<routes::management_result> results_;
+  std::vector<apigw::management_result> results_;
 };
 
 // A $connect handler that holds the handshake until released, so that the connection stays
 // "connecting" for as long as a test needs.
-class connect_gate final : public routes::handler {
+class connect_gate final : public apigw::handler {
  public:
-  routes::handler_result invoke(const rapidjson::Value& event, routes::invocation_context&) override {
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context&) override {
     std::unique_lock lock(mutex_);
     id_ = event["requestContext"]["connectionId"].GetString();
     changed_.notify_all();

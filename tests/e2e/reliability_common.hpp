@@ -224,15 +224,15 @@ class tiny_tmpfs {
 
 // A handler that may block (it runs on the worker pool) and does: wait until release() (or
 // 30 s), then answer 200 with body "released". Counts the calls that are waiting.
-class gate_handler final : public routes::handler {
+class gate_handler final : public apigw::handler {
  public:
-  routes::handler_result invoke(const rapidjson::Value&, routes::invocation_context&) override {
+  apigw::handler_result invoke(const rapidjson::Value&, apigw::invocation_context&) override {
     std::unique_lock lock(mutex_);
     ++waiting_;
     changed_.notify_all();
     changed_.wait_for(lock, 30s, [this] { return released_; });
     --waiting_;
-    routes::handler_result r;
+    apigw::handler_result r;
     r.status_code = 200;
     r.body = "released";
     return r;

@@ -6,10 +6,10 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "config/config_loader.hpp"
-#include "emulator/console_log.hpp"
-#include "emulator/listener.hpp"
-#include "emulator/redaction.hpp"
-#include "emulator/tracer.hpp"
+#include "emulator/core/console_log.hpp"
+#include "emulator/net/listener.hpp"
+#include "emulator/core/redaction.hpp"
+#include "emulator/core/tracer.hpp"
 
 namespace apigw::e2e {
 namespace {

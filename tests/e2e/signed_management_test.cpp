@@ -7,7 +7,7 @@
 #include <cstdio>
 
 #include "config/config_loader.hpp"
-#include "emulator/sigv4.hpp"
+#include "emulator/auth/sigv4.hpp"
 
 namespace apigw::e2e {
 namespace {
@@ -75,12 +75,12 @@ config::credential_spec credential(std::string_view key, std::string_view secret
 
 // Posts "in-process" to its own connection through the handlers' management API and answers
 // (two-way) with "CONNECTION_ID STATUS".
-class self_poster final : public routes::handler {
+class self_poster final : public apigw::handler {
  public:
-  routes::handler_result invoke(const rapidjson::Value& event, routes::invocation_context& context) override {
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context) override {
     const std::string id = event["requestContext"]["connectionId"].GetString();
     const auto posted = context.connections().post_to_connection(id, "in-process");
-    routes::handler_result result;
+    apigw::handler_result result;
     result.status_code = 200;
     result.body = id + " " + std::to_string(posted.status);
     return result;

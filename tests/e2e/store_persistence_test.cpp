@@ -3,8 +3,8 @@
 // declared with another key schema than the file holds stops start-up with an error naming it.
 #include "tests/e2e/lab_common.hpp"
 
-#include "emulator/server.hpp"
-#include "routes/handler_registry.hpp"
+#include "emulator/net/server.hpp"
+#include "apigw/handler_registry.hpp"
 #include "store/connection_record.hpp"
 #include "tests/support/log_sink.hpp"
 
@@ -38,7 +38,7 @@ std::string create_error(config::api_spec spec, const std::string& store_path) {
   options.threads = 1;
   options.store_path = store_path;
   options.log_invocations = false;
-  auto created = emulator::server::create(std::move(spec), routes::handler_registry::with_builtins(), options);
+  auto created = emulator::server::create(std::move(spec), apigw::handler_registry::with_builtins(), options);
   if (auto* error = std::get_if<std::string>(&created)) return *error;
   return "";
 }

@@ -1,4 +1,4 @@
-#include "emulator/gateway.hpp"
+#include "emulator/core/gateway.hpp"
 
 #include <regex>
 #include <stdexcept>
@@ -19,16 +19,15 @@ config::api_spec load(const std::string& json) {
 }
 
 std::unique_ptr<gateway> make(const std::string& json,
-                              const routes::handler_registry& registry = routes::handler_registry::with_builtins()) {
+                              const apigw::handler_registry& registry = apigw::handler_registry::with_builtins()) {
   auto made = gateway::create(load(json), registry);
-  if (auto* e = std::get_if<std::string>(&made)) throw std::runtime_error(*e);
-  return std::move(std::get<std::unique_ptr<gateway>>(made));
+  if (!made) throw std::runtime_error(made.error());
+  return std::move(*made);
 }
 
 std::string create_error(const std::string& json) {
-  auto made = gateway::create(load(json), routes::handler_registry::with_builtins());
-  auto* e = std::get_if<std::string>(&made);
-  return e ? *e : std::string("(created)");
+  auto made = gateway::create(load(json), apigw::handler_registry::with_builtins());
+  return made ? std::string("(created)") : made.error();
 }
 
 const char* const kApi = R"({
@@ -130,7 +129,7 @@ TEST(GatewayTest, MessageEventHasEveryField) {
   const auto info = sample_connection();
   const auto ids = sample_ids(true);
   const std::string body = R"({"action":"echo","data":"hi"})";
-  gw->build_message_event(event, info, *gw->select(body), ids, body);
+  gw->events().message_event(event, info, gw->select(body)->key, ids, body);
   EXPECT_EQ(compact(event),
             R"({"requestContext":{"routeKey":"echo","messageId":"RsI83cCDIE0CIqg=","eventType":"MESSAGE",)"
             R"("extendedRequestId":"RsI83FhYIE0FvxQ=","requestTime":"17/Jan/2024:15:14:00 +0000",)"
@@ -145,7 +144,7 @@ TEST(GatewayTest, ConnectEventCarriesHeadersAndQuery) {
   rapidjson::Document event;
   const auto info = sample_connection();
   const auto ids = sample_ids(false);
-  gw->build_connect_event(event, info, kHandshakeHeaders, ids);
+  gw->events().connect_event(event, info, kHandshakeHeaders, ids);
   const auto& headers = event["headers"];
   EXPECT_FALSE(headers.HasMember("Connection"));
   EXPECT_FALSE(headers.HasMember("Upgrade"));
@@ -171,7 +170,7 @@ TEST(GatewayTest, ConnectEventWithoutQueryHasNoQueryMembers) {
   rapidjson::Document event;
   auto info = sample_connection();
   info.query.clear();
-  gw->build_connect_event(event, info, kHandshakeHeaders, sample_ids(false));
+  gw->events().connect_event(event, info, kHandshakeHeaders, sample_ids(false));
   EXPECT_FALSE(event.HasMember("queryStringParameters"));
   EXPECT_FALSE(event.HasMember("multiValueQueryStringParameters"));
 }
@@ -181,7 +180,7 @@ TEST(GatewayTest, DisconnectEventHasStatusAndFixedHeaders) {
   rapidjson::Document event;
   const auto info = sample_connection();
   const auto ids = sample_ids(false);
-  gw->build_disconnect_event(event, info, ids, 1005, "Client-side close frame status not set");
+  gw->events().disconnect_event(event, info, ids, 1005, "Client-side close frame status not set");
   EXPECT_EQ(compact(event["headers"]),
             R"({"Host":"localhost:8080","x-api-key":"","X-Forwarded-For":"","x-restapi":""})");
   EXPECT_EQ(compact(event["multiValueHeaders"]),
@@ -199,7 +198,7 @@ TEST(GatewayTest, StageVariablesOnlyWhenDefined) {
   rapidjson::Document event;
   const auto info = sample_connection();
   const auto ids = sample_ids(true);
-  gw->build_message_event(event, info, *gw->select("x"), ids, "x");
+  gw->events().message_event(event, info, gw->select("x")->key, ids, "x");
   EXPECT_FALSE(event.HasMember("stageVariables"));
 }
 
@@ -264,15 +263,15 @@ TEST(GatewayTest, ConnectDecisions) {
 }
 
 TEST(GatewayTest, InvokeTurnsExceptionsIntoFailures) {
-  class thrower final : public routes::handler {
+  class thrower final : public apigw::handler {
    public:
-    routes::handler_result invoke(const rapidjson::Value&, routes::invocation_context&) override {
+    apigw::handler_result invoke(const rapidjson::Value&, apigw::invocation_context&) override {
       throw std::runtime_error("boom");
     }
   } h;
-  routes::invocation_context context;
+  apigw::invocation_context context;
   rapidjson::Document event(rapidjson::kObjectType);
-  const auto o = gateway::invoke(h, event, context);
+  const auto o = call_handler(h, event, context);
   EXPECT_TRUE(o.failed);
   EXPECT_EQ(o.error, "boom");
 }

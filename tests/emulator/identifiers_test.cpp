@@ -1,4 +1,4 @@
-#include "emulator/identifiers.hpp"
+#include "emulator/core/identifiers.hpp"
 
 #include <regex>
 #include <set>

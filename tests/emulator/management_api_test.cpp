@@ -1,4 +1,4 @@
-#include "emulator/management_api.hpp"
+#include "emulator/core/management_api.hpp"
 
 #include <gtest/gtest.h>
 
@@ -145,7 +145,7 @@ TEST_F(ManagementApiTest, BadRequestsGetClearErrors) {
 }
 
 TEST_F(ManagementApiTest, InProcessCallsReportGone) {
-  routes::connection_description d;
+  apigw::connection_description d;
   EXPECT_TRUE(api.get_connection("nope", &d).gone());
   EXPECT_TRUE(api.post_to_connection("nope", "x").gone());
   EXPECT_TRUE(api.delete_connection("nope").gone());

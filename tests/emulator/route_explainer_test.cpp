@@ -1,4 +1,4 @@
-#include "emulator/route_explainer.hpp"
+#include "emulator/core/route_explainer.hpp"
 
 #include <stdexcept>
 
@@ -18,9 +18,9 @@ std::unique_ptr<gateway> make(const std::string& expression, bool with_default) 
                      R"(], "integrations": {"e": {"handler": "echo"}, "m": {"handler": "mock"}}})";
   auto loaded = config::load_text(json, "t.json");
   if (auto* e = std::get_if<config::load_error>(&loaded)) throw std::runtime_error(e->message);
-  auto made = gateway::create(std::get<config::api_spec>(loaded), routes::handler_registry::with_builtins());
-  if (auto* e = std::get_if<std::string>(&made)) throw std::runtime_error(*e);
-  return std::move(std::get<std::unique_ptr<gateway>>(made));
+  auto made = gateway::create(std::get<config::api_spec>(loaded), apigw::handler_registry::with_builtins());
+  if (!made) throw std::runtime_error(made.error());
+  return std::move(*made);
 }
 
 const char* const kMessage = R"({"service":"chat","action":"join","data":{"room":"r1"}})";

@@ -1,7 +1,7 @@
 // SigV4 verification: AWS's published test suite (service "service", region us-east-1, key
 // AKIDEXAMPLE, 2015-08-30T12:36:00Z), then execute-api requests signed by botocore (header form
 // and presigned URLs), and every way a request fails, with AWS's error types and messages.
-#include "emulator/sigv4.hpp"
+#include "emulator/auth/sigv4.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "emulator/tracer.hpp"
+#include "emulator/core/tracer.hpp"
 
 #include <sstream>
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "routes/handler.hpp"
+#include "apigw/handler.hpp"
 
 namespace apigw::test_support {
 
@@ -26,7 +26,7 @@ struct log_line {
 
 std::ostream& operator<<(std::ostream& os, const log_line& l);
 
-class log_sink final : public routes::invocation_log {
+class log_sink final : public apigw::invocation_log {
  public:
   void write(std::string_view function, std::string_view request_id, std::string_view level,
              std::string_view message) override;

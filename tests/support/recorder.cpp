@@ -9,8 +9,8 @@ void recorder::set_reply(reply r) {
   reply_ = std::move(r);
 }
 
-routes::handler_result recorder::invoke(const rapidjson::Value& event,
-                                        routes::invocation_context& /*context*/) {
+apigw::handler_result recorder::invoke(const rapidjson::Value& event,
+                                        apigw::invocation_context& /*context*/) {
   reply r;
   {
     std::lock_guard lock(mutex_);
@@ -19,7 +19,7 @@ routes::handler_result recorder::invoke(const rapidjson::Value& event,
   }
   changed_.notify_all();
   if (r.throw_message) throw std::runtime_error(*r.throw_message);
-  routes::handler_result result;
+  apigw::handler_result result;
   result.status_code = r.status_code;
   result.body = r.body;
   result.headers = r.headers;

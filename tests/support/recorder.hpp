@@ -13,13 +13,13 @@
 #include <utility>
 #include <vector>
 
-#include "routes/handler.hpp"
+#include "apigw/handler.hpp"
 #include "tests/support/header_list.hpp"
 #include "tests/support/json_doc.hpp"
 
 namespace apigw::test_support {
 
-class recorder final : public routes::handler {
+class recorder final : public apigw::handler {
  public:
   // What invoke() returns; by default nothing at all (no statusCode, no body).
   struct reply {
@@ -32,8 +32,8 @@ class recorder final : public routes::handler {
 
   void set_reply(reply r);
 
-  routes::handler_result invoke(const rapidjson::Value& event,
-                                routes::invocation_context& context) override;
+  apigw::handler_result invoke(const rapidjson::Value& event,
+                                apigw::invocation_context& context) override;
   bool may_block() const override { return false; }
 
   // Every event so far, in arrival order; or those whose requestContext.eventType is EVENT_TYPE.

@@ -4,8 +4,8 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
-#include "emulator/server.hpp"
-#include "routes/handler_registry.hpp"
+#include "emulator/net/server.hpp"
+#include "apigw/handler_registry.hpp"
 
 namespace apigw::test_support {
 
@@ -37,7 +37,7 @@ test_server::test_server(std::string_view config_json, named_handlers handlers,
 test_server::test_server(config::api_spec spec, named_handlers handlers, const test_server_options& test_options) {
   stage_ = spec.stage.name;
 
-  auto registry = routes::handler_registry::with_builtins();
+  auto registry = apigw::handler_registry::with_builtins();
   for (auto& [name, handler] : handlers) registry.add_instance(name, std::move(handler));
 
   emulator::server_options options;

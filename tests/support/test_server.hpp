@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "config/api_config.hpp"
-#include "routes/handler.hpp"
+#include "apigw/handler.hpp"
 #include "tests/support/ws_client.hpp"
 
 namespace apigw::emulator {
@@ -24,13 +24,13 @@ class session_store;
 
 namespace apigw::test_support {
 
-using named_handlers = std::vector<std::pair<std::string, std::shared_ptr<routes::handler>>>;
+using named_handlers = std::vector<std::pair<std::string, std::shared_ptr<apigw::handler>>>;
 
 // What a test may choose of emulator::server_options (host and port are always 127.0.0.1:0).
 struct test_server_options {
   unsigned threads = 2;
   std::string store_path;                 // the store's SQLite file; empty: in memory
-  routes::invocation_log* log = nullptr;  // the functions' log streams; null: standard error
+  apigw::invocation_log* log = nullptr;  // the functions' log streams; null: standard error
 };
 
 class test_server {

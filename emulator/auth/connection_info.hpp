@@ -1,0 +1,57 @@
+// What the gateway knows of one client connection, fixed when its handshake arrives, and the ids
+// of one request on it.
+// Thread-safety: immutable once published (the session completes it, authorization included,
+// before $connect's integration runs); shared read-only between the session and handlers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace apigw::emulator {
+
+// Request headers in order, as sent.
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// What a CUSTOM authorizer established: requestContext.authorizer of every later event.
+struct authorizer_grant {
+  std::string principal_id;
+  // The authorizer's context, as [(key, value)] with numbers and booleans in their JSON text.
+  std::vector<std::pair<std::string, std::string>> context;
+  std::int64_t integration_latency_ms = 0;  // how long the authorizer took
+};
+
+// Who signed an AWS_IAM handshake: the requestContext.identity fields IAM fills in.
+struct iam_caller {
+  std::string access_key;
+  std::string account_id;  // the 12 digits of the principal's ARN
+  std::string caller;      // the principal's name (user/NAME, role/NAME) or ROLE:SESSION
+  std::string user_arn;
+};
+
+// The ids of one request: requestId (= extendedRequestId) and, for messages, messageId.
+struct request_ids {
+  std::string request_id;
+  std::string message_id;
+  std::chrono::system_clock::time_point time;
+};
+
+struct connection_info {
+  std::string id;
+  std::chrono::system_clock::time_point connected_at;
+  std::string source_ip;
+  std::optional<std::string> user_agent;
+  std::string domain_name;   // the handshake's Host, with its port
+  std::uint16_t local_port = 0;
+  // The handshake's query string without the '?' (the headers are kept only for $connect).
+  std::string query;
+  // Set by $connect's authorization, before the $connect integration runs; none without it.
+  std::optional<authorizer_grant> authorizer;
+  std::optional<iam_caller> iam;
+  std::optional<std::string> api_key;  // the x-api-key of a route with apiKeyRequired
+};
+
+}  // namespace apigw::emulator

@@ -1,0 +1,126 @@
+#include "emulator/auth/iam_policy.hpp"
+
+#include <cctype>
+
+namespace apigw::emulator {
+
+namespace {
+
+// "Action": "x" or ["x", "y"].
+std::variant<std::vector<std::string>, std::string> string_or_list(const rapidjson::Value& v,
+                                                                   const std::string& path) {
+  std::vector<std::string> out;
+  if (v.IsString()) {
+    out.emplace_back(v.GetString(), v.GetStringLength());
+    return out;
+  }
+  if (v.IsArray() && !v.Empty()) {
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      if (!v[i].IsString()) return path + "[" + std::to_string(i) + "]: expected a string";
+      out.emplace_back(v[i].GetString(), v[i].GetStringLength());
+    }
+    return out;
+  }
+  return path + ": expected a string or a non-empty array of strings";
+}
+
+}  // namespace
+
+std::variant<iam_policy, std::string> iam_policy::parse(const rapidjson::Value& document) {
+  if (!document.IsObject()) return std::string("expected a policy document (a JSON object)");
+  for (auto m = document.MemberBegin(); m != document.MemberEnd(); ++m) {
+    const std::string_view key(m->name.GetString(), m->name.GetStringLength());
+    if (key != "Version" && key != "Statement" && key != "Id") {
+      return std::string(key) + ": unknown key; a policy document has Version, Id and Statement";
+    }
+  }
+  auto version = document.FindMember("Version");
+  if (version != document.MemberEnd() &&
+      (!version->value.IsString() || (std::string_view(version->value.GetString()) != "2012-10-17" &&
+                                      std::string_view(version->value.GetString()) != "2008-10-17"))) {
+    return std::string("Version: expected \"2012-10-17\" or \"2008-10-17\"");
+  }
+  auto statements = document.FindMember("Statement");
+  if (statements == document.MemberEnd()) return std::string("Statement: missing");
+  std::vector<const rapidjson::Value*> list;
+  if (statements->value.IsObject()) {
+    list.push_back(&statements->value);
+  } else if (statements->value.IsArray()) {
+    for (const auto& s : statements->value.GetArray()) list.push_back(&s);
+  } else {
+    return std::string("Statement: expected an object or an array of objects");
+  }
+
+  iam_policy policy;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const rapidjson::Value& s = *list[i];
+    const std::string path = statements->value.IsArray() ? "Statement[" + std::to_string(i) + "]" : "Statement";
+    if (!s.IsObject()) return path + ": expected an object";
+    for (auto m = s.MemberBegin(); m != s.MemberEnd(); ++m) {
+      const std::string_view key(m->name.GetString(), m->name.GetStringLength());
+      if (key != "Effect" && key != "Action" && key != "Resource" && key != "Sid") {
+        return path + "." + std::string(key) +
+               ": not supported; a statement has Sid, Effect, Action and Resource";
+      }
+    }
+    statement st;
+    auto effect = s.FindMember("Effect");
+    if (effect == s.MemberEnd() || !effect->value.IsString() ||
+        (std::string_view(effect->value.GetString()) != "Allow" &&
+         std::string_view(effect->value.GetString()) != "Deny")) {
+      return path + ".Effect: expected \"Allow\" or \"Deny\"";
+    }
+    st.allow = std::string_view(effect->value.GetString()) == "Allow";
+    for (auto [key, target] : {std::pair{"Action", &st.actions}, std::pair{"Resource", &st.resources}}) {
+      auto m = s.FindMember(key);
+      if (m == s.MemberEnd()) return path + "." + key + ": missing";
+      auto values = string_or_list(m->value, path + "." + key);
+      if (auto* e = std::get_if<std::string>(&values)) return *e;
+      *target = std::move(std::get<std::vector<std::string>>(values));
+    }
+    policy.statements_.push_back(std::move(st));
+  }
+  return policy;
+}
+
+iam_policy::decision iam_policy::evaluate(std::string_view action, std::string_view resource) const {
+  bool allowed = false;
+  for (const auto& st : statements_) {
+    bool action_matches = false;
+    for (const auto& a : st.actions) action_matches = action_matches || matches(a, action, true);
+    if (!action_matches) continue;
+    bool resource_matches = false;
+    for (const auto& r : st.resources) resource_matches = resource_matches || matches(r, resource, false);
+    if (!resource_matches) continue;
+    if (!st.allow) return decision::explicit_deny;
+    allowed = true;
+  }
+  return allowed ? decision::allow : decision::implicit_deny;
+}
+
+bool iam_policy::matches(std::string_view pattern, std::string_view text, bool ignore_case) {
+  const auto same = [ignore_case](char a, char b) {
+    if (!ignore_case) return a == b;
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  // Greedy matching with one backtrack point: linear for the patterns IAM allows.
+  std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && same(pattern[p], text[t])))) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace apigw::emulator

@@ -1,0 +1,39 @@
+// An IAM policy document ({"Version", "Statement": [{"Effect", "Action", "Resource"}]}) as the
+// emulator checks a handler's calls against it: `*` and `?` wildcards, actions compared without
+// case, an explicit Deny wins, and what no statement allows is denied.
+// Thread-safety: immutable after parse(); allows() is const and safe from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+namespace apigw::emulator {
+
+class iam_policy {
+ public:
+  // The error names the JSON path below the document ("Statement[1].Effect: …").
+  static std::variant<iam_policy, std::string> parse(const rapidjson::Value& document);
+
+  enum class decision { allow, explicit_deny, implicit_deny };
+  decision evaluate(std::string_view action, std::string_view resource) const;
+  bool allows(std::string_view action, std::string_view resource) const {
+    return evaluate(action, resource) == decision::allow;
+  }
+
+  // IAM's wildcard match: `*` any run of characters, `?` any one character.
+  static bool matches(std::string_view pattern, std::string_view text, bool ignore_case);
+
+ private:
+  struct statement {
+    bool allow = false;
+    std::vector<std::string> actions;
+    std::vector<std::string> resources;
+  };
+  std::vector<statement> statements_;
+};
+
+}  // namespace apigw::emulator

@@ -1,0 +1,79 @@
+#include "emulator/auth/permissions.hpp"
+
+#include "emulator/auth/arn.hpp"
+
+namespace apigw::emulator {
+
+caller_identity caller_identity::for_integration(const config::api_spec& api, std::string_view integration) {
+  caller_identity who;
+  who.function = std::string(integration);
+  who.role = who.function + "Role";
+  who.region = api.region;
+  return who;
+}
+
+std::string caller_identity::assumed_role_arn() const {
+  return emulator::assumed_role_arn(role, function);
+}
+
+guarded_connections::guarded_connections(apigw::connections_api& inner,
+                                         std::shared_ptr<const emulator::iam_policy> policy,
+                                         caller_identity who, const config::api_spec& api)
+    : inner_(inner), policy_(std::move(policy)), who_(std::move(who)),
+      arn_prefix_(execute_api_arn_prefix(api)) {}
+
+std::optional<apigw::management_result> guarded_connections::denied(std::string_view method,
+                                                                     std::string_view id) const {
+  if (!policy_) return std::nullopt;
+  const std::string resource = connections_arn(arn_prefix_, method, id);
+  if (policy_->allows("execute-api:ManageConnections", resource)) return std::nullopt;
+  return apigw::management_result{
+      403, "AccessDeniedException",
+      "User: " + who_.assumed_role_arn() +
+          " is not authorized to perform: execute-api:ManageConnections on resource: " + resource};
+}
+
+apigw::management_result guarded_connections::post_to_connection(std::string_view id, std::string_view data) {
+  if (auto d = denied("POST", id)) return std::move(*d);
+  return inner_.post_to_connection(id, data);
+}
+
+apigw::management_result guarded_connections::get_connection(std::string_view id,
+                                                               apigw::connection_description* out) {
+  if (auto d = denied("GET", id)) return std::move(*d);
+  return inner_.get_connection(id, out);
+}
+
+apigw::management_result guarded_connections::delete_connection(std::string_view id) {
+  if (auto d = denied("DELETE", id)) return std::move(*d);
+  return inner_.delete_connection(id);
+}
+
+guarded_tables::guarded_tables(store::session_store& store, std::shared_ptr<const emulator::iam_policy> policy,
+                               caller_identity who)
+    : store_(store), policy_(std::move(policy)), who_(std::move(who)) {}
+
+apigw::dynamo_result guarded_tables::call(std::string_view operation, const rapidjson::Value& request) {
+  if (policy_) {
+    std::string table = "*";
+    if (request.IsObject()) {
+      auto name = request.FindMember("TableName");
+      if (name != request.MemberEnd() && name->value.IsString()) table = name->value.GetString();
+    }
+    const std::string action = "dynamodb:" + std::string(operation);
+    const std::string resource = dynamodb_table_arn(who_.region, table);
+    const auto decision = policy_->evaluate(action, resource);
+    if (decision != emulator::iam_policy::decision::allow) {
+      return apigw::dynamo_result(
+          "AccessDeniedException",
+          "User: " + who_.assumed_role_arn() + " is not authorized to perform: " + action + " on resource: " +
+              resource +
+              (decision == emulator::iam_policy::decision::explicit_deny
+                   ? " with an explicit deny in an identity-based policy"
+                   : " because no identity-based policy allows the " + action + " action"));
+    }
+  }
+  return store_.call(operation, request);
+}
+
+}  // namespace apigw::emulator

@@ -1,0 +1,85 @@
+#include "emulator/core/identifiers.hpp"
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+#include <openssl/evp.h>
+
+namespace apigw::emulator {
+
+std::string new_identifier() {
+  // Identifiers need to be unique and unguessable enough for a local emulator, not secret:
+  // a per-thread generator seeded from the OS keeps this off any lock.
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::array<unsigned char, 16> raw{};
+  const std::uint64_t a = generator();
+  const std::uint64_t b = generator();
+  for (int i = 0; i < 8; ++i) raw[i] = static_cast<unsigned char>(a >> (8 * i));
+  for (int i = 0; i < 3; ++i) raw[8 + i] = static_cast<unsigned char>(b >> (8 * i));
+
+  std::array<unsigned char, 17> text{};  // 16 characters and the NUL EVP_EncodeBlock writes
+  EVP_EncodeBlock(text.data(), raw.data(), 11);
+  std::string id(reinterpret_cast<const char*>(text.data()), 16);
+  for (char& c : id) {
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  }
+  return id;
+}
+
+std::int64_t epoch_millis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+namespace {
+
+std::tm utc(std::chrono::system_clock::time_point t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  return parts;
+}
+
+}  // namespace
+
+std::string request_time(std::chrono::system_clock::time_point t) {
+  // Every event carries it, and it changes once a second: each thread formats it once a second.
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached_text;
+  const std::time_t second = std::chrono::system_clock::to_time_t(t);
+  if (second == cached_second) return cached_text;
+  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::tm p = utc(t);
+  char text[64];
+  std::snprintf(text, sizeof text, "%02d/%s/%04d:%02d:%02d:%02d +0000", p.tm_mday, months[p.tm_mon],
+                p.tm_year + 1900, p.tm_hour, p.tm_min, p.tm_sec);
+  cached_second = second;
+  cached_text = text;
+  return cached_text;
+}
+
+std::string iso8601_millis(std::chrono::system_clock::time_point t) {
+  // The trace stamps every event: each thread formats the date and time once a second and only
+  // appends the milliseconds.
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached_prefix[64];  // "2022-01-25T18:50:04." (room for any int the format allows)
+  const std::time_t second = std::chrono::system_clock::to_time_t(t);
+  if (second != cached_second) {
+    const std::tm p = utc(t);
+    std::snprintf(cached_prefix, sizeof cached_prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", p.tm_year + 1900,
+                  p.tm_mon + 1, p.tm_mday, p.tm_hour, p.tm_min, p.tm_sec);
+    cached_second = second;
+  }
+  const auto millis = static_cast<int>(((epoch_millis(t) % 1000) + 1000) % 1000);
+  std::string text(cached_prefix);
+  text += static_cast<char>('0' + millis / 100);
+  text += static_cast<char>('0' + millis / 10 % 10);
+  text += static_cast<char>('0' + millis % 10);
+  text += 'Z';
+  return text;
+}
+
+}  // namespace apigw::emulator

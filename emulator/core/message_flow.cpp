@@ -1,0 +1,123 @@
+#include "emulator/core/message_flow.hpp"
+
+#include <chrono>
+#include <utility>
+
+namespace apigw::emulator {
+namespace {
+
+trace_record new_record(const char* event_type, const std::shared_ptr<const connection_info>& info,
+                        std::string request_id) {
+  trace_record r;
+  r.time = std::chrono::system_clock::now();
+  r.event_type = event_type;
+  r.connection = info;
+  r.request_id = std::move(request_id);
+  return r;
+}
+
+// Completes R with route ROUTE (null: none) and the integration's outcome O (null: none ran).
+void complete(trace_record& r, const gateway::route* route, const outcome* o, bool timed_out, double timeout_ms) {
+  if (route) {
+    r.route_key = route->key;
+    r.integration = route->integration;
+  }
+  if (timed_out) {
+    r.latency_ms = timeout_ms;
+    r.status = 504;
+    r.error = "Endpoint request timed out";
+  } else if (o) {
+    r.latency_ms = o->latency_ms;
+    if (o->failed) {
+      r.status = 500;
+      r.error = "Internal server error";
+    } else {
+      r.status = o->result.status_code;
+    }
+  }
+}
+
+// One integration call and its outcome, kept while a worker may still be writing it.
+struct call_state {
+  invocation call;
+  outcome result;
+};
+
+}  // namespace
+
+void message_flow::on_message(const std::shared_ptr<const connection_info>& info, std::string body) {
+  // Stage throttling, when the stage sets it: one token a message, taken before routing.
+  if (ctx_.message_throttle && !ctx_.message_throttle->try_take()) {
+    auto ids = gateway::new_request(true);
+    auto record = new_record("MESSAGE", info, ids.request_id);
+    record.message_id = ids.message_id;
+    record.bytes = body.size();
+    record.why = "throttled";
+    record.status = 429;
+    record.error = "Too Many Requests";
+    ctx_.trace.record(record);
+    sink_.deliver(gateway::error_frame("Too Many Requests", info->id, ids.request_id), false);
+    return;
+  }
+  const gateway::selection chosen = ctx_.gw.resolve(body);
+  const gateway::route* r = chosen.chosen;
+  auto ids = gateway::new_request(true);
+  auto record = new_record("MESSAGE", info, ids.request_id);
+  record.message_id = ids.message_id;
+  record.bytes = body.size();
+  if (chosen.json) record.selection = chosen.key;
+  if (r == nullptr) {
+    record.why = "no route";
+    record.status = 403;
+    record.error = "Forbidden";
+    ctx_.trace.record(record);
+    sink_.deliver(gateway::error_frame("Forbidden", info->id, ids.request_id), false);
+    return;
+  }
+  record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
+  auto state = std::make_shared<call_state>();
+  state->call.ids = std::move(ids);
+  state->call.text = std::move(body);
+  ctx_.gw.events().message_event(state->call.event, *info, r->key, state->call.ids, state->call.text);
+  runner_.run(
+      r->handler->may_block(),
+      [&gw = ctx_.gw, r, state] { state->result = gw.invoke(*r, state->call.event, state->call.ids.request_id); },
+      [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
+        complete(record, r, &state->result, timed_out, ctx_.timeout_ms());
+        ctx_.trace.record(record);
+        if (timed_out) {
+          sink_.deliver(gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id),
+                        false);
+          return;
+        }
+        auto reply = gateway::message_reply(*r, state->result, *info, state->call.ids);
+        if (reply.send) sink_.deliver(std::move(reply.data), reply.binary);
+      });
+}
+
+void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& info, int code, std::string reason,
+                                 std::function<void()> done) {
+  const gateway::route* r = ctx_.gw.disconnect_route();
+  auto state = std::make_shared<call_state>();
+  state->call.ids = gateway::new_request(false);
+  state->call.text = reason.empty() ? std::string(gateway::standard_close_reason(code)) : std::move(reason);
+  auto record = new_record("DISCONNECT", info, state->call.ids.request_id);
+  record.close_code = code;
+  record.close_reason = state->call.text;
+  if (r == nullptr) {
+    ctx_.trace.record(record);
+    done();
+    return;
+  }
+  ctx_.gw.events().disconnect_event(state->call.event, *info, state->call.ids, code, state->call.text);
+  runner_.run(
+      r->handler->may_block(),
+      [&gw = ctx_.gw, r, state] { state->result = gw.invoke(*r, state->call.event, state->call.ids.request_id); },
+      [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
+        complete(record, r, &state->result, timed_out, ctx_.timeout_ms());
+        ctx_.trace.record(record);
+        done();
+      });
+}
+
+}  // namespace apigw::emulator

@@ -1,0 +1,47 @@
+// A connection's messages and its $disconnect, without I/O. A message takes a token from the
+// stage's bucket (429 frame), is routed by the route table (Forbidden frame when no route takes
+// it), becomes a MESSAGE event and runs its route's integration; what goes back is the route
+// response, the "Internal server error" frame or the "Endpoint request timed out" frame, byte for
+// byte as AWS sends them. Every decision is written to the routing trace.
+// Thread-safety: one flow per connection, driven on its connection's strand.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "emulator/auth/connection_info.hpp"
+#include "emulator/core/flow_context.hpp"
+#include "emulator/core/integration_runner.hpp"
+
+namespace apigw::emulator {
+
+// Where a connection's replies go (the session's write queue).
+class reply_sink {
+ public:
+  virtual ~reply_sink() = default;
+  virtual void deliver(std::string data, bool binary) = 0;
+};
+
+class message_flow {
+ public:
+  // RUNNER and SINK must outlive every call in flight (the session is both and keeps itself
+  // alive while calls are pending).
+  message_flow(const flow_context& ctx, integration_runner& runner, reply_sink& sink)
+      : ctx_(ctx), runner_(runner), sink_(sink) {}
+
+  // Routes one text message of connection INFO.
+  void on_message(const std::shared_ptr<const connection_info>& info, std::string body);
+
+  // Runs $disconnect (when the API has it) for a connection that ended with CODE and REASON
+  // (empty: the standard reason of CODE); DONE once it finished or timed out.
+  void on_disconnect(const std::shared_ptr<const connection_info>& info, int code, std::string reason,
+                     std::function<void()> done);
+
+ private:
+  const flow_context& ctx_;
+  integration_runner& runner_;
+  reply_sink& sink_;
+};
+
+}  // namespace apigw::emulator

@@ -1,0 +1,44 @@
+// Why a message goes where it goes: the selection expression part by part, what each path found,
+// the resulting key, the route chosen and why, for `apigw-ws-emulator explain` and
+// POST /@emulator/explain.
+// Thread-safety: pure functions of an immutable gateway.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emulator/core/gateway.hpp"
+
+namespace apigw::emulator {
+
+struct route_explanation {
+  struct part {
+    std::string source;  // as written, e.g. "${request.body.action}" or a literal
+    bool is_path = false;
+    bool found = false;  // for paths: whether the message had it
+    std::string value;   // what it contributed
+  };
+  enum class outcome { exact_match, default_route, forbidden };
+
+  std::string expression;
+  std::string message;
+  bool message_is_json = false;
+  std::vector<part> parts;
+  std::string selection;  // the evaluated key (empty when the message is not JSON)
+  outcome result = outcome::forbidden;
+  std::string route_key;  // empty when forbidden
+  bool two_way = false;
+  std::string integration;
+  std::string handler;
+
+  // For people: one fact a line.
+  std::string to_text() const;
+  // For machines: {"expression", "message", "messageIsJson", "parts", "selection", "outcome",
+  // "routeKey", "twoWay", "integration", "handler", "clientGets"}.
+  std::string to_json() const;
+};
+
+route_explanation explain_route(const gateway& gw, std::string_view message);
+
+}  // namespace apigw::emulator

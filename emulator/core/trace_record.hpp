@@ -1,0 +1,36 @@
+// One routing decision, as the routing trace, the access log and the dashboard report it: which
+// event, which connection, what the selection expression gave, the route and why, and the outcome.
+// Thread-safety: a plain value; the connection it refers to is immutable.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "emulator/auth/connection_info.hpp"
+
+namespace apigw::emulator {
+
+struct trace_record {
+  std::chrono::system_clock::time_point time;
+  const char* event_type = "";  // "CONNECT", "MESSAGE", "DISCONNECT"
+  // The connection: its id, source address, Host and connect time, shared, not copied.
+  std::shared_ptr<const connection_info> connection;
+  std::string request_id;
+  std::string message_id;                  // MESSAGE only
+  std::optional<std::string> selection;    // MESSAGE: what the expression gave (none: not JSON)
+  std::optional<std::string> route_key;    // none: no route took it
+  // MESSAGE: "exact match", "fell back to $default", "no route", "throttled"
+  const char* why = nullptr;
+  std::optional<std::string> integration;
+  std::optional<int> status;               // the handler's statusCode, or the handshake's status
+  std::optional<std::string> error;        // the gateway's error frame message ("Forbidden" …)
+  std::optional<int> close_code;           // DISCONNECT
+  std::optional<std::string> close_reason;
+  double latency_ms = 0;                   // the integration's
+  std::size_t bytes = 0;                   // the message's
+};
+
+}  // namespace apigw::emulator

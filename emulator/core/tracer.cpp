@@ -1,0 +1,139 @@
+#include "emulator/core/tracer.hpp"
+
+#include <cstdio>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "emulator/core/identifiers.hpp"
+#include "emulator/core/redaction.hpp"
+
+namespace apigw::emulator {
+
+tracer::tracer(options o) : options_(std::move(o)) {
+  if (options_.trace_out) trace_writer_ = std::make_unique<batched_writer>(*options_.trace_out);
+  if (options_.access_format && options_.access_out) {
+    access_writer_ = std::make_unique<batched_writer>(*options_.access_out);
+  }
+}
+
+namespace {
+
+// Masks secrets in the record's free-text fields (an error message that quotes a header, a
+// client's close reason, a selection taken from a message); nullopt when none names a secret,
+// which is the rule: then the record is printed as it is, without a copy.
+std::optional<trace_record> redacted(const trace_record& r) {
+  const auto secret = [](const std::optional<std::string>& v) { return v && may_hold_secret(*v); };
+  if (!secret(r.error) && !secret(r.close_reason) && !secret(r.selection)) return std::nullopt;
+  trace_record copy = r;
+  for (auto* field : {&copy.error, &copy.close_reason, &copy.selection}) {
+    if (*field) *field = redact_secrets(**field);
+  }
+  return copy;
+}
+
+}  // namespace
+
+void tracer::record(const trace_record& original) {
+  const auto masked = redacted(original);
+  const trace_record& r = masked ? *masked : original;
+  std::string json = to_json(r);
+  if (trace_writer_) {
+    trace_writer_->append((options_.trace_format == format::json ? json : to_text(r)) + "\n");
+  }
+  if (access_writer_) access_writer_->append(options_.access_format->render(r, options_.api) + "\n");
+  std::vector<subscriber> listeners;
+  {
+    std::lock_guard lock(mutex_);
+    kept_.push_back(json);
+    if (kept_.size() > options_.keep) kept_.pop_front();
+    listeners.reserve(subscribers_.size());
+    for (const auto& [id, s] : subscribers_) listeners.push_back(s);
+  }
+  for (const auto& s : listeners) s(json);
+}
+
+std::vector<std::string> tracer::last(std::size_t n) const {
+  std::lock_guard lock(mutex_);
+  const std::size_t count = std::min(n, kept_.size());
+  return {kept_.end() - static_cast<std::ptrdiff_t>(count), kept_.end()};
+}
+
+std::uint64_t tracer::subscribe(subscriber s) {
+  std::lock_guard lock(mutex_);
+  const auto id = next_subscriber_++;
+  subscribers_.emplace(id, std::move(s));
+  return id;
+}
+
+void tracer::unsubscribe(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  subscribers_.erase(id);
+}
+
+std::string tracer::to_json(const trace_record& r) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  const auto str = [&w](const std::string& s) { w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); };
+  const auto opt = [&](const char* key, const std::optional<std::string>& v) {
+    w.Key(key);
+    if (v) str(*v); else w.Null();
+  };
+  const auto opt_int = [&](const char* key, const std::optional<int>& v) {
+    w.Key(key);
+    if (v) w.Int(*v); else w.Null();
+  };
+  w.StartObject();
+  w.Key("time");
+  str(iso8601_millis(r.time));
+  w.Key("eventType");
+  w.String(r.event_type);
+  w.Key("connectionId");
+  str(r.connection->id);
+  w.Key("requestId");
+  str(r.request_id);
+  opt("selection", r.selection);
+  opt("routeKey", r.route_key);
+  w.Key("why");
+  if (r.why) w.String(r.why); else w.Null();
+  opt("integration", r.integration);
+  opt_int("status", r.status);
+  opt("error", r.error);
+  opt_int("closeCode", r.close_code);
+  opt("closeReason", r.close_reason);
+  w.Key("latencyMs");
+  w.Double(static_cast<double>(static_cast<long long>(r.latency_ms * 100 + 0.5)) / 100);
+  w.Key("bytes");
+  w.Uint64(r.bytes);
+  w.EndObject();
+  return b.GetString();
+}
+
+std::string tracer::to_text(const trace_record& r) {
+  std::string line = iso8601_millis(r.time);
+  line += ' ';
+  line += r.event_type;
+  line += ' ';
+  line += r.connection->id;
+  line += " req=" + r.request_id;
+  if (std::string_view(r.event_type) == "MESSAGE" && r.why && std::string_view(r.why) == "throttled") {
+    line += " (throttled)";
+  } else if (std::string_view(r.event_type) == "MESSAGE") {
+    line += r.selection ? " selection=\"" + *r.selection + "\"" : std::string(" selection=(not JSON)");
+  }
+  line += " route=" + (r.route_key ? *r.route_key : std::string("(none)"));
+  if (r.why) line += std::string(" (") + r.why + ")";
+  if (r.integration) line += " integration=" + *r.integration;
+  if (r.status) line += " status=" + std::to_string(*r.status);
+  if (r.error) line += " error=\"" + *r.error + "\"";
+  if (r.close_code) line += " close=" + std::to_string(*r.close_code) + " \"" + r.close_reason.value_or("") + "\"";
+  if (std::string_view(r.event_type) == "MESSAGE") line += " bytes=" + std::to_string(r.bytes);
+  if (r.integration) {
+    char latency[32];
+    std::snprintf(latency, sizeof latency, " latency=%.2fms", r.latency_ms);
+    line += latency;
+  }
+  return line;
+}
+
+}  // namespace apigw::emulator

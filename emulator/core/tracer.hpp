@@ -1,0 +1,64 @@
+// The routing trace: every event (connect, message, disconnect) with its routing decision,
+// printed as text or JSON lines, kept (the last 1,000) for /@emulator/trace, pushed to live
+// subscribers (the dashboard's feed), and rendered into the stage's access log when it has one.
+// Secrets in a record's free-text fields (error, close reason, selection) are masked before it
+// goes anywhere (emulator/redaction.hpp).
+// Thread-safety: every member may be called from any thread; subscribers are called outside the
+// lock, on the thread that recorded.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "emulator/core/access_log.hpp"
+#include "emulator/core/batched_writer.hpp"
+#include "emulator/core/trace_record.hpp"
+
+namespace apigw::emulator {
+
+class tracer {
+ public:
+  enum class format { text, json };
+
+  struct options {
+    std::ostream* trace_out = nullptr;  // where the trace is printed; null: not printed
+    format trace_format = format::text;
+    std::optional<access_log_format> access_format;
+    std::ostream* access_out = nullptr;  // REQUIRES: set when access_format is
+    access_log_format::api_context api;
+    std::size_t keep = 1000;
+  };
+
+  explicit tracer(options o);
+
+  void record(const trace_record& r);
+
+  // The last N records as JSON, oldest first.
+  std::vector<std::string> last(std::size_t n) const;
+
+  using subscriber = std::function<void(const std::string& json)>;
+  std::uint64_t subscribe(subscriber s);
+  void unsubscribe(std::uint64_t id);
+
+  static std::string to_json(const trace_record& r);
+  static std::string to_text(const trace_record& r);
+
+ private:
+  options options_;
+  std::unique_ptr<batched_writer> trace_writer_;
+  std::unique_ptr<batched_writer> access_writer_;
+  mutable std::mutex mutex_;
+  std::deque<std::string> kept_;                    // guarded by mutex_
+  std::map<std::uint64_t, subscriber> subscribers_;  // guarded by mutex_
+  std::uint64_t next_subscriber_ = 1;               // guarded by mutex_
+};
+
+}  // namespace apigw::emulator

@@ -1,0 +1,38 @@
+// Running one integration as Lambda runs a function: the handler is called with the event, what
+// it throws is caught, and the function's log stream gets the lines Lambda writes (START, the
+// error, END, REPORT with the duration).
+// Thread-safety: free functions; the log must be thread-safe (invocation_log is).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "apigw/handler.hpp"
+#include "routes/route_table.hpp"
+
+namespace apigw::emulator {
+
+// What an integration did.
+struct outcome {
+  bool failed = false;        // threw or returned something unusable
+  std::string error;          // the exception's message, for logs
+  apigw::handler_result result;
+  double latency_ms = 0;      // how long the handler took
+};
+
+// Calls H with EVENT and CONTEXT; an exception becomes a failed outcome. Writes no log.
+outcome call_handler(apigw::handler& h, const rapidjson::Value& event, apigw::invocation_context& context);
+
+// Runs CALL as one invocation of FUNCTION logged to LOG (may be null: then nothing is written):
+// START before, then the error line when CALL's outcome failed, END and REPORT. Sets latency_ms.
+outcome run_logged(apigw::invocation_log* log, std::string_view function, std::string_view request_id,
+                   const std::function<outcome()>& call);
+
+// Runs route R's integration on EVENT with the route's context, logged under its integration.
+outcome invoke_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
+                     apigw::invocation_log* log);
+
+}  // namespace apigw::emulator

@@ -1,0 +1,240 @@
+#include "emulator/net/http_session.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "emulator/core/management_api.hpp"
+#include "emulator/net/pages.hpp"
+#include "emulator/net/server_context.hpp"
+#include "emulator/net/websocket_session.hpp"
+
+namespace apigw::emulator {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+// Against slow clients: the whole request head must arrive in this time, within these sizes.
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+constexpr std::uint64_t kBodyLimit = 1024 * 1024;
+
+// GET /@emulator/feed: the routing trace as server-sent events, one "trace" event a decision,
+// for the dashboard. The client's end of the socket is watched only to notice that it left.
+class feed_session : public std::enable_shared_from_this<feed_session> {
+ public:
+  feed_session(beast::tcp_stream&& stream, server_context& ctx) : stream_(std::move(stream)), ctx_(ctx) {}
+
+  void run(unsigned version) {
+    header_.version(version);
+    header_.result(http::status::ok);
+    header_.set(http::field::content_type, "text/event-stream");
+    header_.set(http::field::cache_control, "no-store");
+    header_.keep_alive(true);
+    serializer_.emplace(header_);
+    std::weak_ptr<feed_session> weak = shared_from_this();
+    subscription_ = ctx_.trace.subscribe([weak, executor = stream_.get_executor()](const std::string& json) {
+      net::post(executor, [weak, json] {
+        if (auto self = weak.lock()) self->push("event: trace\ndata: " + json + "\n\n");
+      });
+    });
+    // A first comment right away: proxies that buffer until the body starts pass the stream on.
+    pending_.push_back(": live\n\n");
+    writing_ = true;
+    http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+    watch();
+  }
+
+ private:
+  // A dashboard that stopped reading gets no more than this backlog; the rest is dropped.
+  static constexpr std::size_t kMaxPending = 1000;
+
+  void push(std::string event) {
+    if (closed_ || pending_.size() >= kMaxPending) return;
+    pending_.push_back(std::move(event));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    current_.clear();
+    for (auto& e : pending_) current_ += e;
+    pending_.clear();
+    writing_ = true;
+    net::async_write(stream_, net::buffer(current_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    if (ec) return end();
+    if (!pending_.empty()) write_next();
+  }
+
+  void watch() {
+    stream_.async_read_some(net::buffer(ignored_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->end();
+      self->watch();
+    });
+  }
+
+  void end() {
+    if (closed_) return;
+    closed_ = true;
+    ctx_.trace.unsubscribe(subscription_);
+    beast::error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  server_context& ctx_;
+  http::response<http::empty_body> header_;
+  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  std::uint64_t subscription_ = 0;
+  std::vector<std::string> pending_;
+  std::string current_;
+  char ignored_[512];
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+void start_feed_session(beast::tcp_stream stream, unsigned version, server_context& ctx) {
+  std::make_shared<feed_session>(std::move(stream), ctx)->run(version);
+}
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(net::ip::tcp::socket&& socket, server_context& ctx)
+      : stream_(std::move(socket)), ctx_(ctx) {}
+
+  void run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kBodyLimit);
+    stream_.expires_after(kRequestTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      return close();
+    }
+    if (ec == http::error::header_limit) {
+      return respond(http::status::request_header_fields_too_large, "Request Header Fields Too Large", false);
+    }
+    if (ec == http::error::body_limit) {
+      auto res = std::make_shared<http::response<http::string_body>>(http::status::payload_too_large, 11);
+      res->set("x-amzn-ErrorType", "PayloadTooLargeException");
+      res->set(http::field::content_type, "application/json");
+      res->body() = "{\"message\":\"Request body too large\"}";
+      res->keep_alive(false);
+      return send(std::move(res));
+    }
+    if (ec) return respond(http::status::bad_request, "Bad Request", false);
+
+    auto req = parser_->release();
+    std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    const std::string& stage = ctx_.stage_path;
+    const bool websocket_path = path == "/" || path == stage ||
+                                (path.size() == stage.size() + 1 && path.substr(0, stage.size()) == stage &&
+                                 path.back() == '/');
+    if (management_api::is_management_target(target)) {
+      // The headers go along: a signed call is checked against them.
+      sigv4::request_view call{req.method_string(), target, {}, req.body()};
+      for (const auto& field : req) call.headers.emplace_back(field.name_string(), field.value());
+      return send(to_response(ctx_.management.handle_http(call, std::chrono::system_clock::now()), req));
+    }
+    if (ctx_.admin_enabled && path == "/@emulator/feed" && req.method() == http::verb::get) {
+      stream_.expires_never();
+      return start_feed_session(std::move(stream_), req.version(), ctx_);
+    }
+    if (ctx_.admin_enabled && (path == "/@emulator/" || path == "/@emulator") &&
+        (req.method() == http::verb::get || req.method() == http::verb::head)) {
+      return respond(http::status::ok, std::string(dashboard_html()), req.keep_alive(), "text/html; charset=utf-8");
+    }
+    if (ctx_.admin_enabled && admin_api::is_admin_target(target)) {
+      return send(to_response(ctx_.admin.handle_http(req.method_string(), target, req.body()), req));
+    }
+    if (websocket_path) {
+      if (beast::websocket::is_upgrade(req)) {
+        stream_.expires_never();
+        return start_websocket_session(std::move(stream_), std::move(req), ctx_);
+      }
+      // The root serves the lab's chat page to browsers; the stage path answers like AWS.
+      if (path == "/" && (req.method() == http::verb::get || req.method() == http::verb::head)) {
+        return respond(http::status::ok, std::string(chat_page_html()), req.keep_alive(),
+                       "text/html; charset=utf-8");
+      }
+      return respond(http::status::upgrade_required, "Upgrade Required", req.keep_alive());
+    }
+    respond(http::status::not_found, "{\"message\":\"Not Found\"}", req.keep_alive(), "application/json");
+  }
+
+  void respond(http::status status, std::string body, bool keep_alive,
+               const char* content_type = "text/plain") {
+    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
+    res->set(http::field::content_type, content_type);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(body);
+    send(std::move(res));
+  }
+
+  static std::shared_ptr<http::response<http::string_body>> to_response(
+      http_answer answer, const http::request<http::string_body>& req) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status),
+                                                                   req.version());
+    for (auto& [name, value] : answer.headers) res->set(name, value);
+    res->body() = std::move(answer.body);
+    res->keep_alive(req.keep_alive());
+    return res;
+  }
+
+  void send(std::shared_ptr<http::response<http::string_body>> res) {
+    res->prepare_payload();
+    stream_.expires_after(kRequestTimeout);
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) return self->close();
+                        self->do_read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  server_context& ctx_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+}  // namespace
+
+void start_http_session(net::ip::tcp::socket socket, server_context& ctx) {
+  std::make_shared<http_session>(std::move(socket), ctx)->run();
+}
+
+}  // namespace apigw::emulator

@@ -1,0 +1,220 @@
+#include "emulator/net/server.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "emulator/core/console_log.hpp"
+#include "emulator/core/gateway.hpp"
+#include "emulator/core/management_api.hpp"
+#include "emulator/integrations/plugin_loader.hpp"
+#include "store/session_store.hpp"
+#include "store/table_schema.hpp"
+#include "emulator/net/listener.hpp"
+#include "emulator/net/server_context.hpp"
+#include "emulator/core/tracer.hpp"
+
+namespace apigw::emulator {
+
+namespace net = boost::asio;
+
+namespace {
+// Blocking handlers that may run at once, like a Lambda's reserved concurrency; more wait for a
+// worker and time out like any slow integration.
+constexpr unsigned kWorkerThreads = 32;
+}  // namespace
+
+class server::impl {
+ public:
+  impl(config::api_spec api, std::unique_ptr<store::session_store> store, server_options options,
+       apigw::handler_registry handlers)
+      : api_(std::move(api)), handlers_(std::move(handlers)), store_(std::move(store)), options_(std::move(options)),
+        threads_count_(options_.threads ? options_.threads
+                                        : std::max(1u, std::thread::hardware_concurrency())),
+        ioc_(static_cast<int>(threads_count_)), management_(registry_, api_), stderr_log_(std::cerr) {}
+
+  // The gateway needs the services above; a config error (handler, policy, expression) here.
+  std::string build() {
+    gateway::services services;
+    services.connections = &management_;
+    services.store = store_.get();
+    if (options_.log) {
+      services.log = options_.log;
+    } else if (options_.log_invocations) {
+      services.log = &stderr_log_;
+    }
+    auto made = gateway::create(api_, handlers_, services);
+    if (!made) return std::move(made).error();
+    gw_ = std::move(*made);
+
+    tracer::options trace_options;
+    if (options_.print_trace) trace_options.trace_out = &std::cerr;
+    trace_options.trace_format = options_.trace_as_json ? tracer::format::json : tracer::format::text;
+    trace_options.api = {api_.api_id, api_.stage.name};
+    if (!api_.stage.access_log_format.empty()) {
+      auto parsed = access_log_format::parse(api_.stage.access_log_format);
+      if (auto* error = std::get_if<std::string>(&parsed)) return api_.source + ": stage.accessLogFormat: " + *error;
+      trace_options.access_format = std::get<access_log_format>(std::move(parsed));
+      trace_options.access_out = &std::cout;
+      if (!options_.access_log_path.empty()) {
+        access_file_.open(options_.access_log_path, std::ios::app);
+        if (!access_file_) {
+          return "cannot open the access log " + options_.access_log_path + ": " + std::strerror(errno);
+        }
+        trace_options.access_out = &access_file_;
+      }
+    }
+    trace_ = std::make_unique<tracer>(std::move(trace_options));
+    ctx_ = std::make_unique<server_context>(ioc_, *gw_, registry_, management_, *store_, *trace_, kWorkerThreads);
+    ctx_->admin_enabled = options_.admin;
+    return {};
+  }
+
+  std::string start() {
+    const auto& api = api_;
+    host_ = options_.host.empty() ? api.server.host : options_.host;
+    const int port = options_.port >= 0 ? options_.port : api.server.port;
+    boost::system::error_code ec;
+    net::ip::tcp::endpoint endpoint;
+    auto address = net::ip::make_address(host_, ec);
+    if (!ec) {
+      endpoint = net::ip::tcp::endpoint(address, static_cast<std::uint16_t>(port));
+    } else {
+      net::ip::tcp::resolver resolver(ioc_);
+      auto results = resolver.resolve(host_, std::to_string(port), ec);
+      if (ec || results.empty()) return "cannot resolve host \"" + host_ + "\": " + ec.message();
+      endpoint = results.begin()->endpoint();
+    }
+    listener_ = std::make_shared<listener>(*ctx_);
+    if (auto error = listener_->listen(endpoint); !error.empty()) return error;
+    port_ = listener_->local_endpoint().port();
+    listener_->run();
+    threads_.reserve(threads_count_);
+    for (unsigned i = 0; i < threads_count_; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    return {};
+  }
+
+  void stop() {
+    if (threads_.empty()) return;
+    ctx_->stopping.store(true);
+    listener_->stop();
+    for (const auto& c : ctx_->registry.all()) c->close(1001, "Going away");
+    // Every session ends with its close handshake and $disconnect; a client that never answers
+    // the close is cut after the close timeout, a hanging handler after the integration timeout.
+    const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           ctx_->limits.integration_timeout) + std::chrono::seconds(12);
+    ctx_->wait_for_sessions(grace);
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    ctx_->workers.stop();
+    join_workers();
+  }
+
+  // True when stop() left behind a handler that never returned.
+  bool abandoned() const { return abandoned_; }
+
+  std::uint16_t port() const { return port_; }
+  store::session_store& store() { return *store_; }
+
+ private:
+  // A handler that never returns cannot be interrupted. Every client was already answered at
+  // the integration timeout; the pool gets a short grace to let go, then is left running so
+  // that stopping (and a SIGTERM) still ends. The server object is then never destroyed.
+  void join_workers() {
+    constexpr auto kWorkerGrace = std::chrono::seconds(2);
+    auto joined = std::make_shared<std::promise<void>>();
+    auto done = joined->get_future();
+    std::thread joiner([this, joined] {
+      ctx_->workers.join();
+      joined->set_value();
+    });
+    if (done.wait_for(kWorkerGrace) == std::future_status::ready) {
+      joiner.join();
+      return;
+    }
+    joiner.detach();
+    abandoned_ = true;
+    std::cerr << "apigw-ws-emulator: stopped with a handler still running (it did not return "
+                 "within its integration timeout); its result is discarded\n";
+  }
+
+ public:
+  apigw::connections_api& connections() { return management_; }
+  std::string url() const {
+    return "ws://" + host_ + ":" + std::to_string(port_) + "/" + api_.stage.name;
+  }
+
+ private:
+  config::api_spec api_;
+  // The built-ins, the embedding program's and the plugins' handlers: outlives the gateway, whose
+  // handlers may come from a plugin library that this registry keeps loaded.
+  apigw::handler_registry handlers_;
+  std::unique_ptr<store::session_store> store_;
+  server_options options_;
+  unsigned threads_count_;
+  net::io_context ioc_;
+  connection_registry registry_;
+  management_api management_;
+  console_log stderr_log_;
+  std::ofstream access_file_;
+  std::unique_ptr<gateway> gw_;
+  std::unique_ptr<tracer> trace_;
+  std::unique_ptr<server_context> ctx_;
+  std::shared_ptr<listener> listener_;
+  std::vector<std::thread> threads_;
+  std::string host_;
+  std::uint16_t port_ = 0;
+  bool abandoned_ = false;
+};
+
+server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+server::~server() {
+  stop();
+  // Threads still inside a handler use the gateway, the store and the registry: leave them be.
+  if (impl_ && impl_->abandoned()) static_cast<void>(impl_.release());
+}
+
+std::variant<std::unique_ptr<server>, std::string> server::create(
+    config::api_spec api, const apigw::handler_registry& registry, server_options options) {
+  apigw::handler_registry handlers = registry;
+  if (auto error = load_plugins(api, handlers); !error.empty()) return error;
+
+  std::vector<store::table_schema> tables;
+  for (const auto& spec : api.tables) {
+    rapidjson::Document definition;
+    definition.Parse(spec.definition_json.c_str());
+    auto parsed = store::parse_table_schema(definition, spec.json_path);
+    if (auto* error = std::get_if<std::string>(&parsed)) return api.source + ": " + *error;
+    tables.push_back(std::get<store::table_schema>(std::move(parsed)));
+  }
+  store::session_store::options store_options;
+  if (!options.store_path.empty()) store_options.path = options.store_path;
+  auto opened = store::session_store::open(store_options, tables);
+  if (auto* error = std::get_if<std::string>(&opened)) return *error;
+
+  auto p = std::make_unique<impl>(std::move(api),
+                                  std::move(std::get<std::unique_ptr<store::session_store>>(opened)),
+                                  std::move(options), std::move(handlers));
+  if (auto error = p->build(); !error.empty()) return error;
+  return std::unique_ptr<server>(new server(std::move(p)));
+}
+
+std::string server::start() { return impl_->start(); }
+void server::stop() { impl_->stop(); }
+std::uint16_t server::port() const { return impl_->port(); }
+store::session_store& server::store() { return impl_->store(); }
+apigw::connections_api& server::connections() { return impl_->connections(); }
+std::string server::url() const { return impl_->url(); }
+
+}  // namespace apigw::emulator

@@ -1,0 +1,459 @@
+#include "emulator/net/websocket_session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket.hpp>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "emulator/core/connection.hpp"
+#include "emulator/net/frame_guard.hpp"
+#include "emulator/core/gateway.hpp"
+#include "emulator/core/identifiers.hpp"
+#include "emulator/net/server_context.hpp"
+#include "emulator/core/connect_flow.hpp"
+#include "emulator/core/message_flow.hpp"
+#include "emulator/core/trace_record.hpp"
+#include "emulator/core/write_queue.hpp"
+
+namespace apigw::emulator {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using steady = std::chrono::steady_clock;
+
+// Close handshakes and refused handshakes that the peer does not complete in this time are cut.
+constexpr auto kCloseTimeout = std::chrono::seconds(10);
+// Read buffers grown by a large message are given back afterwards.
+constexpr std::size_t kKeepReadBufferBytes = 16 * 1024;
+
+// The session only does I/O: the $connect flow and the message flow (emulator/core/) decide; the
+// session is their integration runner (inline on its strand, or on the worker pool raced by the
+// integration timeout) and their reply sink (its write queue).
+class websocket_session final : public connection,
+                                public integration_runner,
+                                public reply_sink,
+                                public std::enable_shared_from_this<websocket_session> {
+ public:
+  websocket_session(beast::tcp_stream&& stream, server_context& ctx)
+      : ws_(std::move(stream)), ctx_(ctx), messages_(ctx.flows, *this, *this), deadline_(ws_.get_executor()) {
+    ctx_.session_started();
+  }
+  ~websocket_session() override { end_of_work(); }
+
+  // Takes the upgrade request: $connect's flow decides, then the 101 or the refusal goes out.
+  void start(http::request<http::string_body> req);
+
+  const connection_info& info() const override { return *info_; }
+  bool is_open() const override {
+    return open_.load(std::memory_order_acquire) && !close_requested_.load(std::memory_order_acquire);
+  }
+
+  std::chrono::system_clock::time_point last_active() const override {
+    return info_->connected_at +
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(last_activity() - started_at_);
+  }
+
+  void send(std::string data, bool binary) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {
+      self->enqueue(std::move(data), binary);
+    });
+  }
+
+  void close(int code, std::string reason) override {
+    close_requested_.store(true, std::memory_order_release);
+    net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+      self->start_close(code, std::move(reason));
+    });
+  }
+
+ private:
+  // integration_runner: cheap calls run right here on the strand; the others go to the worker
+  // pool, raced by the integration timeout. Whichever settles first wins; a late result is
+  // dropped, as AWS drops it.
+  void run(bool may_block, std::function<void()> work, std::function<void(bool timed_out)> done) override;
+  // reply_sink: what the message flow sends back.
+  void deliver(std::string data, bool binary) override { enqueue(std::move(data), binary); }
+
+  void on_connect_result(connect_result r);
+  void refuse(int status);
+  // VALID: the request is a WebSocket handshake Beast will accept (else Beast answers it with
+  // its own error, and the connection never opens).
+  void accept(std::optional<std::string> subprotocol, bool valid = true);
+  void on_accept(beast::error_code ec);
+  void record_connection();
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t n);
+  void enqueue(std::string data, bool binary);
+  void start_close(int code, std::string reason);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t n);
+  void arm_deadline();
+  void on_deadline(beast::error_code ec);
+  void finish(int code, std::string reason);
+  // Shutdown waits for sessions until this: after $disconnect, not for a late handler's result.
+  void end_of_work() {
+    if (!ended_) ctx_.session_ended();
+    ended_ = true;
+  }
+  std::pair<int, std::string> close_status(beast::error_code ec) const;
+  void touch(steady::time_point t) { last_activity_.store(t.time_since_epoch().count(), std::memory_order_relaxed); }
+  steady::time_point last_activity() const {
+    return steady::time_point(steady::duration(last_activity_.load(std::memory_order_relaxed)));
+  }
+
+  websocket::stream<frame_guard<beast::tcp_stream>> ws_;
+  server_context& ctx_;
+  std::shared_ptr<const connection_info> info_;
+  http::request<http::string_body> req_;
+  message_flow messages_;
+  std::unique_ptr<http::response<http::empty_body>> refusal_;
+  beast::flat_buffer buffer_;
+  // Frames waiting to go out, with the 16 MiB cap.
+  write_queue queue_;
+  std::uint64_t delivered_ = 0;  // payload bytes of the messages read so far
+  net::steady_timer deadline_;
+  steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
+  steady::time_point opened_at_;
+  // Written on the strand, read by GetConnection from any thread.
+  std::atomic<steady::rep> last_activity_{0};
+  std::atomic<bool> open_{false};
+  std::atomic<bool> close_requested_{false};
+  bool accepted_ = false;    // the 101 went out: frames may be written
+  bool writing_ = false;
+  bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
+  bool finished_ = false;
+  bool ended_ = false;
+  int close_code_ = 0;        // set when the gateway closed the connection
+  std::string close_reason_;
+};
+
+void websocket_session::start(http::request<http::string_body> req) {
+  auto& socket = beast::get_lowest_layer(ws_).socket();
+  beast::get_lowest_layer(ws_).expires_never();
+  beast::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const auto local = socket.local_endpoint(ec);
+
+  auto info = std::make_shared<connection_info>();
+  info->id = new_identifier();
+  info->connected_at = std::chrono::system_clock::now();
+  started_at_ = steady::now();
+  info->source_ip = remote.address().to_string();
+  info->local_port = local.port();
+  if (auto host = req.find(http::field::host); host != req.end()) {
+    info->domain_name = std::string(host->value());
+  } else {
+    info->domain_name = local.address().to_string() + ":" + std::to_string(local.port());
+  }
+  if (auto agent = req.find(http::field::user_agent); agent != req.end()) {
+    info->user_agent = std::string(agent->value());
+  }
+  const std::string_view target = req.target();
+  if (auto q = target.find('?'); q != std::string_view::npos) info->query = target.substr(q + 1);
+  info_ = std::move(info);
+  req_ = std::move(req);
+
+  // A request Beast will refuse anyway (no key, another protocol version) never reaches $connect.
+  const bool valid = !req_[http::field::sec_websocket_key].empty() &&
+                     req_[http::field::sec_websocket_version] == "13";
+  ctx_.registry.add(info_->id, weak_from_this());
+  if (!valid) {
+    accept(std::nullopt, false);
+    return;
+  }
+  handshake request;
+  request.method = std::string(req_.method_string());
+  request.target = std::string(req_.target());
+  request.received = info_->connected_at;
+  // The event needs the headers only when there is a $connect integration to read them.
+  if (ctx_.gw.connect_route() != nullptr) {
+    for (const auto& field : req_) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+  }
+  auto flow = std::make_shared<connect_flow>(ctx_.flows, *this, info_, std::move(request));
+  flow->start([self = shared_from_this(), flow](connect_result r) {
+    self->info_ = flow->info();
+    self->on_connect_result(std::move(r));
+  });
+}
+
+void websocket_session::on_connect_result(connect_result r) {
+  if (r.status != 101) {
+    ctx_.trace.record(r.record);
+    refuse(r.status);
+    return;
+  }
+  // Recorded once the connection is open, so that whoever reads the trace finds it listed.
+  accept(std::move(r.subprotocol));
+  ctx_.trace.record(r.record);
+}
+
+void websocket_session::run(bool may_block, std::function<void()> work, std::function<void(bool)> done) {
+  if (!may_block) {
+    work();
+    done(false);
+    return;
+  }
+  struct race {
+    explicit race(net::any_io_executor ex) : timer(std::move(ex)) {}
+    net::steady_timer timer;
+    bool settled = false;
+    std::function<void(bool)> done;
+  };
+  auto state = std::make_shared<race>(ws_.get_executor());
+  state->done = std::move(done);
+  state->timer.expires_after(ctx_.limits.integration_timeout);
+  state->timer.async_wait([self = shared_from_this(), state](beast::error_code ec) {
+    if (ec || state->settled) return;
+    state->settled = true;
+    state->done(true);
+  });
+  net::post(ctx_.workers, [self = shared_from_this(), state, work = std::move(work)]() mutable {
+    work();
+    net::post(self->ws_.get_executor(), [self, state]() mutable {
+      if (state->settled) return;
+      state->settled = true;
+      state->timer.cancel();
+      state->done(false);
+    });
+  });
+}
+
+void websocket_session::refuse(int status) {
+  refusal_ = std::make_unique<http::response<http::empty_body>>(
+      static_cast<http::status>(status), req_.version());
+  refusal_->keep_alive(false);
+  refusal_->content_length(0);
+  auto& stream = beast::get_lowest_layer(ws_);
+  stream.expires_after(kCloseTimeout);
+  http::async_write(stream, *refusal_,
+                    [self = shared_from_this()](beast::error_code, std::size_t) {
+                      beast::error_code ignored;
+                      beast::get_lowest_layer(self->ws_).socket().shutdown(
+                          net::ip::tcp::socket::shutdown_send, ignored);
+                      self->finish(0, {});
+                    });
+}
+
+void websocket_session::accept(std::optional<std::string> subprotocol, bool valid) {
+  const auto& limits = ctx_.limits;
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = kCloseTimeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [subprotocol = std::move(subprotocol)](websocket::response_type& res) {
+        // The 101 carries what AWS's carries: no server banner, a subprotocol only when
+        // $connect's integration returned one.
+        res.erase(http::field::server);
+        if (subprotocol) res.set(http::field::sec_websocket_protocol, *subprotocol);
+      }));
+  ws_.read_message_max(limits.max_message_bytes);
+  ws_.auto_fragment(true);
+  ws_.write_buffer_bytes(limits.max_frame_bytes);
+  ws_.next_layer().set_max_frame_bytes(limits.max_frame_bytes);
+  // $connect succeeded: from now on the connection is reachable, as on AWS, although the 101 is
+  // still on its way. What is sent meanwhile waits in the queue until the handshake is done.
+  if (valid) {
+    opened_at_ = steady::now();
+    touch(opened_at_);
+    record_connection();
+    open_.store(true, std::memory_order_release);
+  }
+  ws_.async_accept(req_, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+}
+
+void websocket_session::on_accept(beast::error_code ec) {
+  req_ = {};
+  if (ec) {
+    finish(1006, {});
+    return;
+  }
+  accepted_ = true;
+  if (ctx_.stopping.load()) start_close(1001, "Going away");
+  if (!writing_ && !queue_.empty()) do_write();
+  arm_deadline();
+  do_read();
+}
+
+// The connection's record in the store, for inspection (`store connections`); the live
+// lastActiveAt is the session's own, answered by GetConnection.
+void websocket_session::record_connection() {
+  store::connection_record record;
+  record.id = info_->id;
+  record.connected_at = epoch_millis(info_->connected_at);
+  record.last_active_at = record.connected_at;
+  record.source_ip = info_->source_ip;
+  record.user_agent = info_->user_agent.value_or("");
+  if (const auto& grant = info_->authorizer) {
+    // As requestContext.authorizer shows it.
+    rapidjson::Document doc;
+    const rapidjson::Value object = authorizer_object(*grant, doc.GetAllocator());
+    rapidjson::StringBuffer text;
+    rapidjson::Writer<rapidjson::StringBuffer> w(text);
+    object.Accept(w);
+    record.authorizer.emplace(text.GetString(), text.GetSize());
+  }
+  ctx_.store.record_connection_later(std::move(record));
+}
+
+void websocket_session::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t n) {
+  if (ec) {
+    auto [code, reason] = close_status(ec);
+    finish(code, std::move(reason));
+    return;
+  }
+  touch(steady::now());
+  const auto oversized_at = ws_.next_layer().oversized_at();
+  if (oversized_at && *oversized_at < delivered_ + n) {
+    start_close(1009, {});
+    return;
+  }
+  delivered_ += n;
+  if (ws_.got_binary()) {
+    start_close(1003, {});
+    return;
+  }
+  std::string body = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  if (buffer_.capacity() > kKeepReadBufferBytes) buffer_.shrink_to_fit();
+  if (!closing_) messages_.on_message(info_, std::move(body));
+  do_read();
+}
+
+void websocket_session::enqueue(std::string data, bool binary) {
+  if (closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return;
+  if (!queue_.push(std::move(data), binary, writing_)) {
+    start_close(1008, "Send queue full");
+    return;
+  }
+  if (!writing_ && accepted_) do_write();
+}
+
+void websocket_session::start_close(int code, std::string reason) {
+  if (closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return;
+  closing_ = true;
+  close_requested_.store(true, std::memory_order_release);
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  queue_.push_close();
+  if (!writing_ && accepted_) do_write();
+  // A client that never reads can hold a write (and the close frame queued behind it) forever:
+  // if the close has not finished within kCloseTimeout, drop the transport. The pending read
+  // then ends the session with the code chosen here.
+  deadline_.expires_after(kCloseTimeout);
+  deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->finished_) return;
+    beast::get_lowest_layer(self->ws_).close();
+  });
+}
+
+void websocket_session::do_write() {
+  writing_ = true;
+  write_queue::frame& front = queue_.front();
+  if (front.close) {
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
+                    [self = shared_from_this()](beast::error_code) {
+                      self->finish(self->close_code_, self->close_reason_);
+                    });
+    return;
+  }
+  ws_.text(!front.binary);
+  ws_.async_write(net::buffer(front.data),
+                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    // The transport is gone; the pending read ends the session and reports how.
+    queue_.clear();
+    return;
+  }
+  queue_.pop_front();
+  touch(steady::now());
+  if (!queue_.empty()) do_write();
+}
+
+// One timer serves both the idle timeout and the maximum duration. Traffic only records the
+// time; the timer re-arms itself when it fires early, so no message pays for a timer reset.
+void websocket_session::arm_deadline() {
+  const auto& limits = ctx_.limits;
+  const auto idle_at = last_activity() + limits.idle_timeout;
+  const auto max_at = opened_at_ + limits.max_connection_duration;
+  deadline_.expires_at(std::min(idle_at, max_at));
+  deadline_.async_wait(beast::bind_front_handler(&websocket_session::on_deadline, shared_from_this()));
+}
+
+void websocket_session::on_deadline(beast::error_code ec) {
+  if (ec || closing_ || finished_) return;
+  const auto& limits = ctx_.limits;
+  const auto now = steady::now();
+  if (now >= last_activity() + limits.idle_timeout ||
+      now >= opened_at_ + limits.max_connection_duration) {
+    start_close(1001, "Going away");
+    return;
+  }
+  arm_deadline();
+}
+
+std::pair<int, std::string> websocket_session::close_status(beast::error_code ec) const {
+  if (close_code_ != 0) return {close_code_, close_reason_};
+  if (ec == websocket::error::closed) {
+    const auto& cr = ws_.reason();
+    if (cr.code == static_cast<std::uint16_t>(websocket::close_code::none)) return {1005, std::string(gateway::standard_close_reason(1005))};
+    const std::string reason(cr.reason.data(), cr.reason.size());
+    return {cr.code, reason};
+  }
+  if (ec == websocket::error::message_too_big) return {1009, {}};
+  if (ec == websocket::error::bad_frame_payload) return {1007, {}};
+  if (ec == websocket::condition::protocol_violation) return {1002, {}};
+  return {1006, std::string(gateway::standard_close_reason(1006))};
+}
+
+// The end of every session, whoever ended it: out of the registry first (so the management API
+// answers Gone), then $disconnect, exactly once and only after a completed $connect.
+void websocket_session::finish(int code, std::string reason) {
+  if (finished_) return;
+  finished_ = true;
+  deadline_.cancel();
+  const bool was_open = open_.exchange(false);
+  ctx_.registry.remove(info_->id);
+  if (was_open) ctx_.store.forget_connection_later(info_->id);
+  if (!was_open) return end_of_work();
+  messages_.on_disconnect(info_, code, std::move(reason), [self = shared_from_this()] { self->end_of_work(); });
+}
+
+}  // namespace
+
+void start_websocket_session(beast::tcp_stream stream, http::request<http::string_body> req,
+                             server_context& ctx) {
+  std::make_shared<websocket_session>(std::move(stream), ctx)->start(std::move(req));
+}
+
+}  // namespace apigw::emulator

@@ -1,0 +1,81 @@
+#include "emulator/auth/iam_policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace apigw::emulator {
+namespace {
+
+iam_policy parse(const char* json) {
+  rapidjson::Document d;
+  d.Parse(json);
+  auto p = iam_policy::parse(d);
+  if (auto* e = std::get_if<std::string>(&p)) ADD_FAILURE() << *e;
+  return std::get<iam_policy>(std::move(p));
+}
+
+std::string parse_error(const char* json) {
+  rapidjson::Document d;
+  d.Parse(json);
+  auto p = iam_policy::parse(d);
+  auto* e = std::get_if<std::string>(&p);
+  return e ? *e : "(parsed)";
+}
+
+TEST(IamPolicyTest, Wildcards) {
+  struct row {
+    const char* pattern;
+    const char* text;
+    bool ignore_case;
+    bool match;
+  } rows[] = {
+      {"*", "anything", false, true},
+      {"dynamodb:*", "dynamodb:PutItem", true, true},
+      {"dynamodb:*Item", "dynamodb:PutItem", true, true},
+      {"dynamodb:*Item", "dynamodb:Scan", true, false},
+      {"DynamoDB:putitem", "dynamodb:PutItem", true, true},
+      {"arn:aws:dynamodb:*:*:table/Chat", "arn:aws:dynamodb:us-east-1:123456789012:table/chat", false, false},
+      {"arn:aws:dynamodb:*:*:table/Ch?t", "arn:aws:dynamodb:us-east-1:123456789012:table/Chat", false, true},
+      {"a*b*c", "aXXbYYc", false, true},
+      {"a*b*c", "aXXbYY", false, false},
+      {"a?", "a", false, false},
+      {"", "", false, true},
+  };
+  for (const auto& r : rows) {
+    EXPECT_EQ(iam_policy::matches(r.pattern, r.text, r.ignore_case), r.match) << r.pattern << " ~ " << r.text;
+  }
+}
+
+TEST(IamPolicyTest, ExplicitDenyWinsAndDefaultIsDeny) {
+  const auto p = parse(R"({"Version": "2012-10-17", "Statement": [
+      {"Effect": "Allow", "Action": ["dynamodb:*", "execute-api:ManageConnections"], "Resource": "*"},
+      {"Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": "arn:aws:dynamodb:*:*:table/keep"}]})");
+  EXPECT_EQ(p.evaluate("dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:1:table/keep"), iam_policy::decision::allow);
+  EXPECT_EQ(p.evaluate("dynamodb:DeleteItem", "arn:aws:dynamodb:us-east-1:1:table/keep"),
+            iam_policy::decision::explicit_deny);
+  EXPECT_EQ(p.evaluate("dynamodb:DeleteItem", "arn:aws:dynamodb:us-east-1:1:table/other"), iam_policy::decision::allow);
+  EXPECT_EQ(p.evaluate("s3:GetObject", "arn:aws:s3:::b/k"), iam_policy::decision::implicit_deny);
+}
+
+TEST(IamPolicyTest, SingleStatementObject) {
+  const auto p = parse(R"({"Statement": {"Effect": "Allow", "Action": "execute-api:ManageConnections",
+      "Resource": "arn:aws:execute-api:*:*:abc/Prod/POST/@connections/*"}})");
+  EXPECT_TRUE(p.allows("execute-api:ManageConnections", "arn:aws:execute-api:us-east-1:1:abc/Prod/POST/@connections/x="));
+  EXPECT_FALSE(p.allows("execute-api:ManageConnections", "arn:aws:execute-api:us-east-1:1:abc/Prod/DELETE/@connections/x="));
+}
+
+TEST(IamPolicyTest, ErrorsNameThePath) {
+  EXPECT_EQ(parse_error(R"([])"), "expected a policy document (a JSON object)");
+  EXPECT_EQ(parse_error(R"({"Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]})"),
+            "Statement[0].Effect: expected \"Allow\" or \"Deny\"");
+  EXPECT_EQ(parse_error(R"({"Statement": [{"Effect": "Allow", "Resource": "*"}]})"), "Statement[0].Action: missing");
+  EXPECT_EQ(parse_error(R"({"Statement": [{"Effect": "Allow", "Action": [], "Resource": "*"}]})"),
+            "Statement[0].Action: expected a string or a non-empty array of strings");
+  EXPECT_EQ(parse_error(R"({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {}}]})"),
+            "Statement[0].Condition: not supported; a statement has Sid, Effect, Action and Resource");
+  EXPECT_EQ(parse_error(R"({"Version": "2020-01-01", "Statement": []})"),
+            "Version: expected \"2012-10-17\" or \"2008-10-17\"");
+  EXPECT_EQ(parse_error(R"({"Statment": []})"), "Statment: unknown key; a policy document has Version, Id and Statement");
+}
+
+}  // namespace
+}  // namespace apigw::emulator

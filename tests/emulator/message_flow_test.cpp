@@ -1,0 +1,164 @@
+// The message and $disconnect flows without sockets: the gateway's error frames byte for byte,
+// route responses, timeouts, and what the trace says.
+#include "emulator/core/message_flow.hpp"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "flow_test_support.hpp"
+
+namespace apigw::emulator {
+namespace {
+
+using flow_test::api_fixture;
+using flow_test::collecting_sink;
+using flow_test::counting_runner;
+using flow_test::str;
+
+std::string api_json(const std::string& stage_extra = "", bool with_default = false) {
+  return R"({
+    "apiId": "abcdefghij",
+    "routeSelectionExpression": "$request.body.action",
+    "stage": {"name": "dev")" + stage_extra + R"(},
+    "routes": [
+      {"routeKey": "$disconnect", "integration": "mock"},
+      {"routeKey": "echo", "integration": "echo", "routeResponseSelectionExpression": "$default"},
+      {"routeKey": "quiet", "integration": "echo"},
+      {"routeKey": "fail", "integration": "boom", "routeResponseSelectionExpression": "$default"},
+      {"routeKey": "slow", "integration": "echo", "routeResponseSelectionExpression": "$default"})" +
+         std::string(with_default ? R"(, {"routeKey": "$default", "integration": "echo",
+                                        "routeResponseSelectionExpression": "$default"})" : "") + R"(
+    ],
+    "integrations": {"echo": {"handler": "echo"}, "mock": {"handler": "mock"},
+                     "boom": {"handler": "mock", "options": {"throw": "no"}}}
+  })";
+}
+
+std::shared_ptr<const connection_info> connection() {
+  auto info = std::make_shared<connection_info>();
+  info->id = "conn0000000001=";
+  info->connected_at = std::chrono::system_clock::now();
+  info->source_ip = "127.0.0.1";
+  info->domain_name = "localhost:8080";
+  return info;
+}
+
+std::string error_frame(const std::string& message, const std::string& request_id) {
+  return R"({"message": ")" + message + R"(", "connectionId":"conn0000000001=", "requestId":")" + request_id + R"("})";
+}
+
+TEST(MessageFlowTest, AMessageNoRouteTakesGetsTheForbiddenFrameAndATraceRecord) {
+  api_fixture api(api_json());
+  counting_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  flow.on_message(connection(), R"({"action":"sendMessage"})");
+  EXPECT_EQ(runner.calls, 0);
+  const auto record = api.last_record();
+  ASSERT_EQ(sink.frames.size(), 1u);
+  EXPECT_EQ(sink.frames[0].data, error_frame("Forbidden", str(record["requestId"])));
+  EXPECT_FALSE(sink.frames[0].binary);
+  EXPECT_EQ(str(record["why"]), "no route");
+  EXPECT_EQ(str(record["selection"]), "sendMessage");
+  EXPECT_EQ(record["status"].GetInt(), 403);
+}
+
+TEST(MessageFlowTest, AMessageThatIsNotJsonFallsBackToDefault) {
+  api_fixture api(api_json("", true));
+  counting_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  flow.on_message(connection(), "hello");
+  ASSERT_EQ(sink.frames.size(), 1u);
+  EXPECT_EQ(sink.frames[0].data, "hello");
+  EXPECT_EQ(str(api.last_record()["why"]), "fell back to $default");
+  EXPECT_TRUE(api.last_record()["selection"].IsNull());
+}
+
+TEST(MessageFlowTest, ATwoWayRouteAnswersAndAOneWayRouteDoesNot) {
+  api_fixture api(api_json());
+  counting_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  flow.on_message(connection(), R"({"action":"echo","n":1})");
+  ASSERT_EQ(sink.frames.size(), 1u);
+  EXPECT_EQ(sink.frames[0].data, R"({"action":"echo","n":1})");
+  EXPECT_EQ(str(api.last_record()["why"]), "exact match");
+  flow.on_message(connection(), R"({"action":"quiet"})");
+  EXPECT_EQ(sink.frames.size(), 1u);
+  EXPECT_EQ(runner.calls, 2);
+  EXPECT_EQ(api.records(), 2u);
+}
+
+TEST(MessageFlowTest, AFailedIntegrationGetsTheInternalServerErrorFrame) {
+  api_fixture api(api_json());
+  counting_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  flow.on_message(connection(), R"({"action":"fail"})");
+  const auto record = api.last_record();
+  ASSERT_EQ(sink.frames.size(), 1u);
+  EXPECT_EQ(sink.frames[0].data, error_frame("Internal server error", str(record["requestId"])));
+  EXPECT_EQ(record["status"].GetInt(), 500);
+}
+
+TEST(MessageFlowTest, AnIntegrationThatTimesOutGetsTheTimeoutFrameWith504InTheTrace) {
+  api_fixture api(api_json());
+  flow_test::timing_out_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  flow.on_message(connection(), R"({"action":"slow"})");
+  const auto record = api.last_record();
+  ASSERT_EQ(sink.frames.size(), 1u);
+  EXPECT_EQ(sink.frames[0].data, error_frame("Endpoint request timed out", str(record["requestId"])));
+  EXPECT_EQ(record["status"].GetInt(), 504);
+  EXPECT_EQ(str(record["error"]), "Endpoint request timed out");
+}
+
+TEST(MessageFlowTest, ThrottledMessagesGetTheTooManyRequestsFrameBeforeRouting) {
+  api_fixture api(api_json(R"(, "throttling": {"rateLimit": 0, "burstLimit": 1})"));
+  counting_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  flow.on_message(connection(), R"({"action":"echo"})");
+  flow.on_message(connection(), R"({"action":"echo"})");
+  ASSERT_EQ(sink.frames.size(), 2u);
+  const auto record = api.last_record();
+  EXPECT_EQ(sink.frames[1].data, error_frame("Too Many Requests", str(record["requestId"])));
+  EXPECT_EQ(str(record["why"]), "throttled");
+  EXPECT_EQ(record["status"].GetInt(), 429);
+  EXPECT_EQ(runner.calls, 1);
+}
+
+TEST(MessageFlowTest, DisconnectReportsTheStandardReasonWhenTheCloseHadNone) {
+  api_fixture api(api_json());
+  counting_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  bool done = false;
+  flow.on_disconnect(connection(), 1001, "", [&] { done = true; });
+  EXPECT_TRUE(done);
+  EXPECT_EQ(runner.calls, 1);
+  const auto record = api.last_record();
+  EXPECT_EQ(str(record["eventType"]), "DISCONNECT");
+  EXPECT_EQ(record["closeCode"].GetInt(), 1001);
+  EXPECT_EQ(str(record["closeReason"]), "Going away");
+  EXPECT_EQ(str(record["routeKey"]), "$disconnect");
+  EXPECT_TRUE(sink.frames.empty());
+}
+
+TEST(MessageFlowTest, DisconnectEndsEvenWhenItsIntegrationTimesOut) {
+  api_fixture api(api_json());
+  flow_test::timing_out_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  bool done = false;
+  flow.on_disconnect(connection(), 1000, "bye", [&] { done = true; });
+  EXPECT_TRUE(done);
+  EXPECT_EQ(str(api.last_record()["closeReason"]), "bye");
+  EXPECT_EQ(api.last_record()["status"].GetInt(), 504);
+}
+
+}  // namespace
+}  // namespace apigw::emulator
