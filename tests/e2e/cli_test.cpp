@@ -120,6 +120,36 @@ TEST(CliTest, MalformedConfigExitsTwoNamingTheFile) {
   expect_usage_error({"--config", config.path(), "--port", "0"}, "broken.json");
 }
 
+struct ran {
+  std::optional<int> status;
+  std::string out;
+  std::string err;
+};
+
+ran run_binary(const std::vector<std::string>& args) {
+  child_process child(APIGW_EMULATOR_BINARY, args);
+  ran r;
+  r.out = child.read_stdout_all(10s);
+  r.err = child.read_stderr_all(1s);
+  r.status = child.wait(10s);
+  return r;
+}
+
+TEST(CliTest, TrailingCommaInTheConfigIsNamedAtItsLineAndColumn) {
+  temp_config config(
+      "{\n"
+      "  \"routeSelectionExpression\": \"$request.body.action\",\n"
+      "  \"routes\": [\n"
+      "    {\"routeKey\": \"$default\", \"integration\": \"echo\"},\n"
+      "  ],\n"
+      "  \"integrations\": {\"echo\": {\"handler\": \"echo\"}}\n"
+      "}\n");
+  const ran r = run_binary({"--config", config.path(), "--port", "0"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "apigw-ws-emulator: " + config.path() + ":4:52: trailing comma before ']' (JSON allows none)\n");
+}
+
 TEST(CliTest, UnknownHandlerExitsTwoNamingIt) {
   api_config api;
   api.add_route("x", "bad").add_integration("bad", builtin("no_such_handler"));
