@@ -1,7 +1,6 @@
 // apigw-ws-emulator: serves one API Gateway WebSocket API on a local port.
 //   apigw-ws-emulator [--config FILE] [--host H] [--port N] [--threads N]
 #include <csignal>
-#include <filesystem>
 #include <vector>
 #include <cstdlib>
 #include <iostream>
@@ -127,15 +126,7 @@ int store_command(int argc, char** argv) {
     }
   }
   if (path.empty()) usage_error("store: name the store file with --store PATH");
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    std::cerr << "apigw-ws-emulator: store: " << path << " is not a store file\n";
-    return 2;
-  }
-  apigw::store::session_store::options options;
-  options.path = path;
-  options.keep_connection_records = true;
-  auto opened = apigw::store::session_store::open(options, {});
+  auto opened = apigw::store::open_store_file(path);
   if (auto* error = std::get_if<std::string>(&opened)) {
     std::cerr << "apigw-ws-emulator: store: " << *error << "\n";
     return 2;
