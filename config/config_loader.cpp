@@ -281,6 +281,70 @@ bool is_principal_arn(std::string_view s) {
   return false;
 }
 
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool is_word_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';
+}
+
+bool is_word_char(char c) { return is_word_start(c) || (c >= '0' && c <= '9') || c == '-'; }
+
+// A character that can start a JSON value, or a mistaken one (a single-quoted string, a bare word).
+bool starts_value(char c) {
+  return c == '"' || c == '\'' || c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9') ||
+         is_word_start(c);
+}
+
+// A JSON syntax error in plain words: where (an offset into the text) and what.
+struct syntax_problem {
+  std::size_t offset;
+  std::string message;
+};
+
+// RapidJSON's message, reworded for the mistakes people make when editing JSON by hand (trailing
+// and missing commas, unquoted keys, single quotes, comments), pointing at the offending character.
+syntax_problem explain_syntax_error(std::string_view text, std::size_t offset, rj::ParseErrorCode code) {
+  offset = std::min(offset, text.size());
+  const std::string_view rest = text.substr(offset);
+  const char next = rest.empty() ? '\0' : rest.front();
+  if (rest.substr(0, 2) == "//") return {offset, "// comment (JSON allows none)"};
+  if (rest.substr(0, 2) == "/*") return {offset, "/* */ comment (JSON allows none)"};
+
+  // The last character before the error that is not whitespace: a trailing comma's position.
+  std::size_t before = offset;
+  while (before > 0 && is_json_space(text[before - 1])) --before;
+  const bool after_comma = before > 0 && text[before - 1] == ',';
+
+  switch (code) {
+    case rj::kParseErrorValueInvalid:
+      // Only an array's closing bracket can follow a comma where a value is expected.
+      if (next == ']' && after_comma) return {before - 1, "trailing comma before ']' (JSON allows none)"};
+      if (next == '\'') return {offset, "single-quoted string (JSON needs double quotes)"};
+      break;
+    case rj::kParseErrorObjectMissName:
+      if (next == '}' && after_comma) return {before - 1, "trailing comma before '}' (JSON allows none)"};
+      if (next == '\'') return {offset, "single-quoted string (JSON needs double quotes)"};
+      if (is_word_start(next)) {
+        std::size_t end = 0;
+        while (end < rest.size() && is_word_char(rest[end])) ++end;
+        const std::string key(rest.substr(0, end));
+        return {offset, "unquoted key " + key + " (JSON needs " + quote(key) + ")"};
+      }
+      break;
+    case rj::kParseErrorObjectMissCommaOrCurlyBracket:
+      if (next == '"' || next == '\'' || is_word_start(next)) {
+        return {offset, "missing comma between object members"};
+      }
+      break;
+    case rj::kParseErrorArrayMissCommaOrSquareBracket:
+      if (starts_value(next)) return {offset, "missing comma between array elements"};
+      break;
+    default:
+      break;
+  }
+  return {offset, rj::GetParseError_En(code)};
+}
+
 // One load: holds the source name and the first error.
 class loader {
  public:
@@ -299,15 +363,15 @@ class loader {
   }
 
  private:
-  load_error syntax_error(std::string_view text, std::size_t offset, rj::ParseErrorCode code) const {
-    offset = std::min(offset, text.size());
-    std::string_view before = text.substr(0, offset);
+  load_error syntax_error(std::string_view text, std::size_t error_offset, rj::ParseErrorCode code) const {
+    const syntax_problem problem = explain_syntax_error(text, error_offset, code);
+    std::string_view before = text.substr(0, problem.offset);
     std::size_t line = 1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
     std::size_t line_start = before.rfind('\n');
     line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
     std::size_t column = 1 + char_count(before.substr(line_start));
     return load_error{source_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-                      rj::GetParseError_En(code)};
+                      problem.message};
   }
 
   // Records the error and returns false, so callers can write "return fail(...)".

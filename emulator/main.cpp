@@ -1,12 +1,15 @@
 // apigw-ws-emulator: serves one API Gateway WebSocket API on a local port.
-//   apigw-ws-emulator [--config FILE] [--host H] [--port N] [--threads N]
+//   apigw-ws-emulator [--config FILE] [--port N] ...; store ...; explain ... (see print_usage)
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <csignal>
-#include <filesystem>
 #include <vector>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,12 +24,20 @@
 #include "store/cli.hpp"
 #include "store/session_store.hpp"
 
+#ifndef APIGW_VERSION
+#error "APIGW_VERSION must be the project's version (CMake's PROJECT_VERSION)"
+#endif
+
 namespace {
 
-constexpr std::string_view kUsage =
-    "usage: apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet]\n"
-    "       apigw-ws-emulator store scan TABLE | get TABLE KEYJSON | tables | connections --store PATH\n"
-    "       apigw-ws-emulator explain [--config FILE] [--message TEXT] [--json]\n"
+// The server's synopsis lists every one of its options; the usage describes each below.
+constexpr std::string_view kServerSynopsis =
+    "apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet] "
+    "[--log-level L] [--log-format F] [--access-log FILE] [--no-admin] [--version] [--help]";
+constexpr std::string_view kStoreSynopsis =
+    "apigw-ws-emulator store scan TABLE | get TABLE KEYJSON | tables | connections --store PATH";
+constexpr std::string_view kExplainSynopsis = "apigw-ws-emulator explain [--config FILE] [--message TEXT] [--json]";
+constexpr std::string_view kUsageDetails =
     "  --config FILE  the API to serve (JSON; see docs/configuration.md);\n"
     "                 without it, the built-in Websocket-Lab chat API\n"
     "  --host HOST    address to listen on (default: the config's server.host, 127.0.0.1)\n"
@@ -38,19 +49,105 @@ constexpr std::string_view kUsage =
     "  --log-format F text (default) or json: the routing trace as JSON lines\n"
     "  --access-log FILE  where the stage's access log goes (default: standard output)\n"
     "  --no-admin     do not serve the emulator's own endpoints under /@emulator/\n"
+    "  --version      print the version and exit\n"
+    "  --help, -h     print this help and exit\n"
     "explain: how the API routes one message (TEXT, or standard input); exit 0 when a route\n"
     "  takes it, 1 when the client would get Forbidden, 2 for a bad config\n";
+
+constexpr std::array<std::string_view, 12> kServerOptions = {
+    "--config", "--host",       "--port",       "--store",    "--threads", "--quiet",
+    "--log-level", "--log-format", "--access-log", "--no-admin", "--version", "--help"};
+constexpr std::array<std::string_view, 3> kExplainOptions = {"--config", "--message", "--json"};
+constexpr std::array<std::string_view, 1> kStoreOptions = {"--store"};
+constexpr std::array<std::string_view, 2> kSubcommands = {"store", "explain"};
+
+void print_usage(std::ostream& out) {
+  out << "usage: " << kServerSynopsis << "\n       " << kStoreSynopsis << "\n       " << kExplainSynopsis << "\n"
+      << kUsageDetails;
+}
+
+// Edits (insert, delete, substitute, swap two neighbours) that turn A into B: a typo is one or two.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// What WORD was probably meant as: the nearest of NAMES (options or subcommands), compared without
+// leading dashes and ignoring case, when it is close enough (one edit per three letters, at least
+// one). The first of equally near names wins.
+std::optional<std::string_view> nearest_name(std::string_view word, std::span<const std::string_view> names) {
+  const auto bare = [](std::string_view s) {
+    std::string out(s.substr(std::min(s.find_first_not_of('-'), s.size())));
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string typed = bare(word);
+  std::optional<std::string_view> best;
+  std::size_t best_distance = 0;
+  for (std::string_view candidate : names) {
+    const std::string name = bare(candidate);
+    const std::size_t distance = edit_distance(typed, name);
+    if (distance > std::max<std::size_t>(1, name.size() / 3)) continue;
+    if (!best || distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+// Exit status 2, as for every usage or configuration error.
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "apigw-ws-emulator: " << message << "\n";
+  print_usage(std::cerr);
+  std::exit(2);
+}
+
+// An argument that is none of OPTIONS: the option (or, for a word, one of SUBCOMMANDS) it
+// resembles, or else SYNOPSIS, which lists them all. CONTEXT ("explain: ") names the subcommand.
+// Exit status 2.
+[[noreturn]] void unknown_argument(std::string_view context, std::string_view argument,
+                                   std::span<const std::string_view> options, std::string_view synopsis,
+                                   std::span<const std::string_view> subcommands = {}) {
+  std::cerr << "apigw-ws-emulator: " << context;
+  if (!argument.starts_with('-')) {
+    std::cerr << "unexpected argument \"" << argument << "\"";
+    if (const auto subcommand = nearest_name(argument, subcommands)) {
+      std::cerr << "; did you mean " << *subcommand << "?\n";
+      std::exit(2);
+    }
+    std::cerr << "\n";
+  } else if (const auto eq = argument.find('=');
+             eq != std::string_view::npos &&
+             std::find(options.begin(), options.end(), argument.substr(0, eq)) != options.end()) {
+    std::cerr << "unknown option " << argument << "; did you mean " << argument.substr(0, eq) << ' '
+              << argument.substr(eq + 1) << "?\n";
+    std::exit(2);
+  } else if (const auto option = nearest_name(argument, options)) {
+    std::cerr << "unknown option " << argument << "; did you mean " << *option << "?\n";
+    std::exit(2);
+  } else {
+    std::cerr << "unknown option " << argument << "\n";
+  }
+  std::cerr << "usage: " << synopsis << "\n";
+  std::exit(2);
+}
 
 struct arguments {
   std::optional<std::string> config;
   apigw::emulator::server_options server;
 };
-
-// Exit status 2, as for every usage or configuration error.
-[[noreturn]] void usage_error(const std::string& message) {
-  std::cerr << "apigw-ws-emulator: " << message << "\n" << kUsage;
-  std::exit(2);
-}
 
 long parse_number(std::string_view flag, const std::string& text, long min, long max) {
   char* end = nullptr;
@@ -68,7 +165,11 @@ arguments parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << kUsage;
+      print_usage(std::cout);
+      std::exit(0);
+    }
+    if (flag == "--version") {
+      std::cout << "apigw-ws-emulator " APIGW_VERSION "\n";
       std::exit(0);
     }
     const auto value = [&]() -> std::string {
@@ -108,7 +209,9 @@ arguments parse(int argc, char** argv) {
     } else if (flag == "--threads") {
       args.server.threads = static_cast<unsigned>(parse_number(flag, value(), 1, 256));
     } else {
-      usage_error("unknown argument \"" + std::string(flag) + "\"");
+      // A subcommand is the first argument: only there can a word be a misspelt one.
+      unknown_argument("", flag, kServerOptions, kServerSynopsis,
+                       i == 1 ? std::span<const std::string_view>(kSubcommands) : std::span<const std::string_view>());
     }
   }
   return args;
@@ -122,20 +225,14 @@ int store_command(int argc, char** argv) {
     if (std::string_view(argv[i]) == "--store") {
       if (i + 1 >= argc) usage_error("--store needs a file name");
       path = argv[++i];
+    } else if (std::string_view(argv[i]).starts_with("--")) {
+      unknown_argument("store: ", argv[i], kStoreOptions, kStoreSynopsis);
     } else {
       words.emplace_back(argv[i]);
     }
   }
   if (path.empty()) usage_error("store: name the store file with --store PATH");
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    std::cerr << "apigw-ws-emulator: store: " << path << " is not a store file\n";
-    return 2;
-  }
-  apigw::store::session_store::options options;
-  options.path = path;
-  options.keep_connection_records = true;
-  auto opened = apigw::store::session_store::open(options, {});
+  auto opened = apigw::store::open_store_file(path);
   if (auto* error = std::get_if<std::string>(&opened)) {
     std::cerr << "apigw-ws-emulator: store: " << *error << "\n";
     return 2;
@@ -162,7 +259,7 @@ int explain_command(int argc, char** argv) {
     } else if (flag == "--json") {
       json = true;
     } else {
-      usage_error("explain: unknown argument \"" + std::string(flag) + "\"");
+      unknown_argument("explain: ", flag, kExplainOptions, kExplainSynopsis);
     }
   }
   if (!message) {

@@ -1,5 +1,8 @@
 #include "store/cli.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -21,7 +24,26 @@ rj::Value string_value(std::string_view s, rj::Document::AllocatorType& alloc) {
   return rj::Value(s.data(), static_cast<rj::SizeType>(s.size()), alloc);
 }
 
+// True when the store holds TABLE; otherwise says so on ERR, naming the tables there are, as
+// DynamoDB's "Requested resource not found" would not.
+bool has_table(session_store& store, std::string_view command, const std::string& table, std::ostream& err) {
+  const std::vector<table_schema> tables = store.tables();
+  for (const table_schema& t : tables) {
+    if (t.name == table) return true;
+  }
+  err << "store " << command << ": no table named \"" << table << "\"";
+  if (tables.empty()) {
+    err << "; the store has no tables\n";
+    return false;
+  }
+  err << "; the tables are ";
+  for (std::size_t i = 0; i < tables.size(); ++i) err << (i == 0 ? "" : ", ") << tables[i].name;
+  err << '\n';
+  return false;
+}
+
 int scan_all(session_store& store, const std::string& table, std::ostream& out, std::ostream& err) {
+  if (!has_table(store, "scan", table, err)) return 1;
   rj::Document request;
   request.SetObject();
   auto& alloc = request.GetAllocator();
@@ -43,6 +65,7 @@ int scan_all(session_store& store, const std::string& table, std::ostream& out, 
 
 int get_one(session_store& store, const std::string& table, const std::string& key_json, std::ostream& out,
             std::ostream& err) {
+  if (!has_table(store, "get", table, err)) return 1;
   rj::Document request;
   request.SetObject();
   auto& alloc = request.GetAllocator();
@@ -72,6 +95,24 @@ int get_one(session_store& store, const std::string& table, const std::string& k
 }
 
 }  // namespace
+
+std::variant<std::unique_ptr<session_store>, std::string> open_store_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) {
+    return "there is no file " + path + "; the emulator creates it when started with --store " + path +
+           " (apigw-ws-emulator --store " + path +
+           "), and the store commands read it while that emulator runs or after it stops";
+  }
+  if (ec) return "cannot read " + path + ": " + ec.message();
+  if (status.type() == fs::file_type::directory) return path + " is a directory, not a store file";
+  if (status.type() != fs::file_type::regular) return path + " is not a store file";
+  session_store::options options;
+  options.path = path;
+  options.keep_connection_records = true;
+  return session_store::open(options, {});
+}
 
 std::string_view store_command_usage() {
   return "usage: store scan TABLE | store get TABLE KEYJSON | store tables | store connections\n"

@@ -520,12 +520,9 @@ TEST(ConfigLoaderTest, SyntaxErrorsReportLineAndColumn) {
       {"MissingValueOnLineThree",
        "{\n  \"name\": \"x\",\n  \"routes\": [,]\n}\n",
        "t.json:3:14: Invalid value."},
-      {"MissingComma",
-       "{\n  \"name\": \"x\"\n  \"routes\": []\n}",
-       "t.json:3:3: Missing a comma or '}' after an object member."},
       {"UnclosedObjectAtEnd", "{\"name\": \"x\",\n", "t.json:2:1: Missing a name for object member."},
       {"ColumnsCountCharactersNotBytes",
-       "{\"name\": \"d\xC3\xA9mo\", x}",
+       "{\"name\": \"d\xC3\xA9mo\", 1}",
        "t.json:1:18: Missing a name for object member."},
       {"TrailingGarbage", "{}\n{}", "t.json:2:1: The document root must not be followed by other values."},
       {"InvalidUtf8", "{\"name\": \"\xFF\"}", "t.json:1:11: Invalid encoding in string."},
@@ -534,6 +531,89 @@ TEST(ConfigLoaderTest, SyntaxErrorsReportLineAndColumn) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(load_message(c.json), c.message);
   }
+}
+
+// The mistakes of hand-edited JSON, in plain words, at the character to change.
+TEST(ConfigLoaderTest, SyntaxErrorsNameCommonMistakesInPlainWords) {
+  struct syntax_case {
+    const char* name;
+    std::string json;
+    std::string message;
+  };
+  const std::vector<syntax_case> cases = {
+      {"TrailingCommaInArray",
+       "{\n  \"routes\": [\n    {\"routeKey\": \"$default\"},\n  ]\n}",
+       "t.json:3:29: trailing comma before ']' (JSON allows none)"},
+      {"TrailingCommaInArrayOnOneLine", "{\"routes\": [1, 2 , ]}",
+       "t.json:1:18: trailing comma before ']' (JSON allows none)"},
+      {"TrailingCommaInObject",
+       "{\n  \"stage\": {\"name\": \"dev\",}\n}",
+       "t.json:2:26: trailing comma before '}' (JSON allows none)"},
+      {"TrailingCommaAtTheEndOfTheFile",
+       "{\n  \"name\": \"x\",\n\n}\n",
+       "t.json:2:14: trailing comma before '}' (JSON allows none)"},
+      {"MissingCommaBetweenMembers",
+       "{\n  \"name\": \"x\"\n  \"routes\": []\n}",
+       "t.json:3:3: missing comma between object members"},
+      {"MissingCommaAfterAnObjectMember",
+       "{\"stage\": {\"name\": \"dev\"} \"routes\": []}",
+       "t.json:1:27: missing comma between object members"},
+      {"MissingCommaBeforeAnUnquotedKey", "{\"name\": \"x\" routes: []}",
+       "t.json:1:14: missing comma between object members"},
+      {"MissingCommaBetweenElements",
+       "{\"routes\": [\n  {\"routeKey\": \"a\"}\n  {\"routeKey\": \"b\"}\n]}",
+       "t.json:3:3: missing comma between array elements"},
+      {"MissingCommaBetweenNumbers", "[1 2]", "t.json:1:4: missing comma between array elements"},
+      {"UnquotedKey", "{\n  routeSelectionExpression: \"$request.body.action\"\n}",
+       "t.json:2:3: unquoted key routeSelectionExpression (JSON needs \"routeSelectionExpression\")"},
+      {"UnquotedKeyAfterAnother", "{\"name\": \"x\", api_id-2: \"y\"}",
+       "t.json:1:15: unquoted key api_id-2 (JSON needs \"api_id-2\")"},
+      {"SingleQuotedValue", "{\"name\": 'chat'}",
+       "t.json:1:10: single-quoted string (JSON needs double quotes)"},
+      {"SingleQuotedKey", "{\n  'name': \"chat\"\n}",
+       "t.json:2:3: single-quoted string (JSON needs double quotes)"},
+      {"SingleQuotedElement", "{\"routes\": ['a']}",
+       "t.json:1:13: single-quoted string (JSON needs double quotes)"},
+      {"LineCommentBeforeAMember", "{\n  // the chat API\n  \"name\": \"chat\"\n}",
+       "t.json:2:3: // comment (JSON allows none)"},
+      {"LineCommentAfterAMember", "{\"name\": \"chat\", // the chat API\n\"routes\": []}",
+       "t.json:1:18: // comment (JSON allows none)"},
+      {"LineCommentAfterALastMember", "{\"name\": \"chat\" // the chat API\n}",
+       "t.json:1:17: // comment (JSON allows none)"},
+      {"LineCommentAtTheTop", "// the chat API\n{}", "t.json:1:1: // comment (JSON allows none)"},
+      {"LineCommentAtTheEnd", "{}\n// end\n", "t.json:2:1: // comment (JSON allows none)"},
+      {"BlockCommentInAValue", "{\"port\": /* was 8080 */ 9000}",
+       "t.json:1:10: /* */ comment (JSON allows none)"},
+      {"BlockCommentBeforeAColon", "{\"port\" /* x */: 1}",
+       "t.json:1:9: /* */ comment (JSON allows none)"},
+      {"BlockCommentInAnArray", "[1, /* x */ 2]", "t.json:1:5: /* */ comment (JSON allows none)"},
+      // Not these mistakes: RapidJSON's words stay.
+      {"CommaThenAnObjectsBracket", "{\"routes\": [1,}", "t.json:1:15: Invalid value."},
+      {"CommaThenAnArraysBracket", "{\"name\": \"x\",]", "t.json:1:14: Missing a name for object member."},
+      {"ArrayClosedByABrace", "[1 }", "t.json:1:4: Missing a comma or ']' after an array element."},
+      {"ObjectClosedByABracket", "{\"a\": 1 ]", "t.json:1:9: Missing a comma or '}' after an object member."},
+      {"SlashAlone", "{\"a\": /1}", "t.json:1:7: Invalid value."},
+  };
+  for (const syntax_case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(load_message(c.json), c.message);
+  }
+}
+
+// docs/lab.md, task 1: deleting the sendmessage route's line and not the comma before it.
+TEST(ConfigLoaderTest, TheLabsRouteDeletedWithoutItsCommaNamesTheTrailingComma) {
+  std::string text = read_all(lab_file);
+  const std::string route = "    {\"routeKey\": \"sendmessage\", \"integration\": \"SendMessageFunction\"}\n";
+  const auto at = text.find(route);
+  ASSERT_NE(at, std::string::npos);
+  text.erase(at, route.size());
+  EXPECT_EQ(load_message(text), "t.json:19:71: trailing comma before ']' (JSON allows none)");
+  // With the comma at the end of the line before it deleted as well, the file loads.
+  const std::string disconnect = "\"OnDisconnectFunction\"},\n  ]";
+  const auto comma = text.find(disconnect);
+  ASSERT_NE(comma, std::string::npos);
+  text.erase(comma + disconnect.find(','), 1);
+  EXPECT_EQ(load_ok(text).routes.size(), 2u);
 }
 
 TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {

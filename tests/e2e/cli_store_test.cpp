@@ -90,7 +90,18 @@ TEST_F(CliStoreTest, StoreScanAndGetPrintItemsAsDynamoDbJsonWhileTheEmulatorRuns
   const auto missing = run_cli({"store", "scan", "no_such_table", "--store", store_path_});
   EXPECT_EQ(missing.status, 1);
   EXPECT_EQ(missing.out, "");
-  EXPECT_NE(missing.err.find("ResourceNotFoundException"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err, "store scan: no table named \"no_such_table\"; the tables are simplechat_connections\n");
+}
+
+TEST_F(CliStoreTest, AStoreFileThatDoesNotExistIsNamedWithHowToMakeOne) {
+  const std::string path = dir_.path("lab.db");
+  const auto r = run_cli({"store", "scan", "simplechat_connections", "--store", path});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "apigw-ws-emulator: store: there is no file " + path +
+                       "; the emulator creates it when started with --store " + path + " (apigw-ws-emulator --store " +
+                       path + "), and the store commands read it while that emulator runs or after it stops\n");
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST_F(CliStoreTest, AnotherKeySchemaForAStoredTableExitsWith2NamingTheTable) {

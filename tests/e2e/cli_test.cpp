@@ -1,10 +1,14 @@
 // The apigw-ws-emulator executable: the "listening on" line, graceful shutdown on SIGTERM/SIGINT
-// (close 1001 "Going away", exit 0), and exit status 2 with a message for bad input.
+// (close 1001 "Going away", exit 0), exit status 2 with a message for bad input (the nearest
+// option for a mistyped one), and --version.
 #include "tests/e2e/e2e_common.hpp"
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
 #include <unistd.h>
 
 #include "tests/support/child_process.hpp"
@@ -118,6 +122,111 @@ TEST(CliTest, MissingConfigFileExitsTwo) {
 TEST(CliTest, MalformedConfigExitsTwoNamingTheFile) {
   temp_config config("{\"routeSelectionExpression\": \"$request.body.action\",\n  \"routes\": [\n", "broken.json");
   expect_usage_error({"--config", config.path(), "--port", "0"}, "broken.json");
+}
+
+struct ran {
+  std::optional<int> status;
+  std::string out;
+  std::string err;
+};
+
+ran run_binary(const std::vector<std::string>& args) {
+  child_process child(APIGW_EMULATOR_BINARY, args);
+  ran r;
+  r.out = child.read_stdout_all(10s);
+  r.err = child.read_stderr_all(1s);
+  r.status = child.wait(10s);
+  return r;
+}
+
+TEST(CliTest, TrailingCommaInTheConfigIsNamedAtItsLineAndColumn) {
+  temp_config config(
+      "{\n"
+      "  \"routeSelectionExpression\": \"$request.body.action\",\n"
+      "  \"routes\": [\n"
+      "    {\"routeKey\": \"$default\", \"integration\": \"echo\"},\n"
+      "  ],\n"
+      "  \"integrations\": {\"echo\": {\"handler\": \"echo\"}}\n"
+      "}\n");
+  const ran r = run_binary({"--config", config.path(), "--port", "0"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "apigw-ws-emulator: " + config.path() + ":4:52: trailing comma before ']' (JSON allows none)\n");
+}
+
+TEST(CliTest, VersionPrintsTheProjectsVersion) {
+  std::ifstream cmake_lists(APIGW_SOURCE_DIR "/CMakeLists.txt");
+  const std::string text((std::istreambuf_iterator<char>(cmake_lists)), std::istreambuf_iterator<char>());
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(project\(apigw_ws_emulator VERSION ([0-9.]+))")));
+  const ran r = run_binary({"--version"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "apigw-ws-emulator " + m[1].str() + "\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(CliTest, MistypedOptionsGetTheNearestOneAndNoUsage) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--confg", "api.json"}, "unknown option --confg; did you mean --config?"},
+      {{"-config", "api.json"}, "unknown option -config; did you mean --config?"},
+      {{"--Port", "0"}, "unknown option --Port; did you mean --port?"},
+      {{"--prot", "0"}, "unknown option --prot; did you mean --port?"},
+      {{"--log-levle", "warn"}, "unknown option --log-levle; did you mean --log-level?"},
+      {{"--no_admin"}, "unknown option --no_admin; did you mean --no-admin?"},
+      {{"--verison"}, "unknown option --verison; did you mean --version?"},
+      {{"--port=8080"}, "unknown option --port=8080; did you mean --port 8080?"},
+      {{"--port", "0", "--qiuet"}, "unknown option --qiuet; did you mean --quiet?"},
+      {{"stroe", "scan", "t"}, "unexpected argument \"stroe\"; did you mean store?"},
+      {{"explain", "--mesage", "{}"}, "explain: unknown option --mesage; did you mean --message?"},
+      {{"explain", "--jsno"}, "explain: unknown option --jsno; did you mean --json?"},
+      {{"store", "scan", "t", "--stoer", "lab.db"}, "store: unknown option --stoer; did you mean --store?"},
+  };
+  for (const auto& [args, message] : cases) {
+    SCOPED_TRACE(args.front());
+    const ran r = run_binary(args);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "apigw-ws-emulator: " + message + "\n");
+  }
+}
+
+// Without a near option, the first usage line: it lists them all.
+TEST(CliTest, UnknownOptionWithoutANearOneGetsTheOptionList) {
+  const std::string options =
+      "usage: apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet] "
+      "[--log-level L] [--log-format F] [--access-log FILE] [--no-admin] [--version] [--help]\n";
+  const ran flag = run_binary({"--bogus-flag"});
+  EXPECT_EQ(flag.status, 2);
+  EXPECT_EQ(flag.err, "apigw-ws-emulator: unknown option --bogus-flag\n" + options);
+  const ran word = run_binary({"--port", "0", "store"});  // a subcommand only comes first
+  EXPECT_EQ(word.status, 2);
+  EXPECT_EQ(word.err, "apigw-ws-emulator: unexpected argument \"store\"\n" + options);
+  const ran explain = run_binary({"explain", "--verbose"});
+  EXPECT_EQ(explain.status, 2);
+  EXPECT_EQ(explain.err,
+            "apigw-ws-emulator: explain: unknown option --verbose\n"
+            "usage: apigw-ws-emulator explain [--config FILE] [--message TEXT] [--json]\n");
+}
+
+// Every option that --help describes is in its first line, and the first line names no other.
+TEST(CliTest, TheFirstUsageLineListsEveryOption) {
+  const ran r = run_binary({"--help"});
+  EXPECT_EQ(r.status, 0);
+  const std::string first = r.out.substr(0, r.out.find('\n'));
+  std::set<std::string> described;
+  const std::regex option_line(R"(^  (--[a-z-]+))");
+  std::istringstream lines(r.out.substr(r.out.find('\n') + 1));
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, option_line)) described.insert(m[1]);
+  }
+  std::set<std::string> listed;
+  const std::regex listed_option(R"(\[(--[a-z-]+))");
+  for (auto it = std::sregex_iterator(first.begin(), first.end(), listed_option); it != std::sregex_iterator(); ++it) {
+    listed.insert((*it)[1]);
+  }
+  EXPECT_EQ(listed, described) << r.out;
+  EXPECT_EQ(described.size(), 12u) << r.out;
 }
 
 TEST(CliTest, UnknownHandlerExitsTwoNamingIt) {

@@ -1,7 +1,9 @@
 #include "store/cli.hpp"
 
+#include <filesystem>
 #include <sstream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -65,7 +67,16 @@ TEST_F(StoreCommandTest, GetPrintsOneItemOrFails) {
 TEST_F(StoreCommandTest, ReportsUnknownTablesAndUsage) {
   outcome o = store_command(*store_, {"scan", "nope"});
   EXPECT_EQ(o.status, 1);
-  EXPECT_EQ(o.err, "ResourceNotFoundException: Requested resource not found\n");
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.err, "store scan: no table named \"nope\"; the tables are blobs, conns, msgs\n");
+  outcome got = store_command(*store_, {"get", "Msgs", R"({"room": {"S": "r"}, "ts": {"N": "3"}})"});
+  EXPECT_EQ(got.status, 1);
+  EXPECT_EQ(got.err, "store get: no table named \"Msgs\"; the tables are blobs, conns, msgs\n");
+  auto empty = testing::open_store(":memory:", {});
+  ASSERT_TRUE(empty);
+  outcome none = store_command(*empty, {"scan", "conns"});
+  EXPECT_EQ(none.status, 1);
+  EXPECT_EQ(none.err, "store scan: no table named \"conns\"; the store has no tables\n");
   outcome usage = store_command(*store_, {"drop", "msgs"});
   EXPECT_EQ(usage.status, 2);
   EXPECT_EQ(usage.err, store_command_usage());
@@ -82,6 +93,41 @@ TEST_F(StoreCommandTest, ListsTablesAndConnections) {
   EXPECT_EQ(conns.out,
             R"({"connectionId":"x=","connectedAt":1,"lastActiveAt":2,"sourceIp":"::1","userAgent":"ua","authorizer":{"a":1}})"
             "\n");
+}
+
+TEST(StoreFileTest, AMissingFileIsNamedWithHowOneIsMade) {
+  testing::temp_dir dir;
+  const std::string path = dir.file("lab.db").string();
+  auto opened = open_store_file(path);
+  ASSERT_TRUE(std::holds_alternative<std::string>(opened));
+  EXPECT_EQ(std::get<std::string>(opened),
+            "there is no file " + path + "; the emulator creates it when started with --store " + path +
+                " (apigw-ws-emulator --store " + path +
+                "), and the store commands read it while that emulator runs or after it stops");
+  EXPECT_FALSE(std::filesystem::exists(path)) << "looking must not create the file";
+}
+
+TEST(StoreFileTest, ADirectoryIsNotAStoreFile) {
+  testing::temp_dir dir;
+  const std::string path = dir.file("").string();
+  auto opened = open_store_file(path);
+  ASSERT_TRUE(std::holds_alternative<std::string>(opened));
+  EXPECT_EQ(std::get<std::string>(opened), path + " is a directory, not a store file");
+}
+
+TEST(StoreFileTest, OpensAnEmulatorsStoreFileKeepingItsConnectionRecords) {
+  testing::temp_dir dir;
+  const std::string path = dir.file("lab.db").string();
+  {
+    auto store = testing::open_store(path);
+    ASSERT_TRUE(store);
+    ASSERT_FALSE(store->insert_connection({"x=", 1, 2, "::1", "ua", std::nullopt}));
+  }
+  auto opened = open_store_file(path);
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<session_store>>(opened)) << std::get<std::string>(opened);
+  outcome conns = store_command(*std::get<std::unique_ptr<session_store>>(opened), {"connections"});
+  EXPECT_EQ(conns.out, R"({"connectionId":"x=","connectedAt":1,"lastActiveAt":2,"sourceIp":"::1","userAgent":"ua"})"
+                       "\n");
 }
 
 }  // namespace
