@@ -4,6 +4,18 @@
 #   target_link_libraries(my_tests PRIVATE apigw::testing)   # or apigw::emulator
 # The shared library links the internal static libraries privately and exports only what
 # APIGW_EXPORT marks, so the package depends on RapidJSON (and Threads) alone.
+
+# apigw::client (include/apigw/client.hpp), compiled once: its objects go into the shared library
+# and into the tests' support library (tests/support), which use the same client.
+add_library(apigw_client OBJECT ${PROJECT_SOURCE_DIR}/emulator/embedded_client.cpp)
+set_target_properties(apigw_client PROPERTIES
+  POSITION_INDEPENDENT_CODE ON
+  CXX_VISIBILITY_PRESET hidden
+  VISIBILITY_INLINES_HIDDEN ON)
+target_include_directories(apigw_client PUBLIC ${PROJECT_SOURCE_DIR}/include)
+target_link_libraries(apigw_client PRIVATE apigw_beast apigw_warnings)
+target_compile_features(apigw_client PUBLIC cxx_std_20)
+
 option(APIGW_BUILD_LIBRARY "Build libapigw_ws_emulator.so, apigw::testing and the install rules" ON)
 if(NOT APIGW_BUILD_LIBRARY)
   return()
@@ -20,7 +32,7 @@ set_target_properties(apigw_config apigw_store apigw_routes apigw_emulator apigw
 
 add_library(apigw_ws_emulator SHARED
   ${PROJECT_SOURCE_DIR}/emulator/embedded.cpp
-  ${PROJECT_SOURCE_DIR}/emulator/embedded_client.cpp
+  $<TARGET_OBJECTS:apigw_client>
 )
 add_library(apigw::emulator ALIAS apigw_ws_emulator)
 set_target_properties(apigw_ws_emulator PROPERTIES
