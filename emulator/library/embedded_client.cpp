@@ -1,8 +1,11 @@
 // apigw::client (include/apigw/client.hpp): a synchronous WebSocket client. Each call runs the
 // client's own io_context until its operation completes or times out; a read that times out
-// stays pending, so the next receive() continues it.
+// stays pending, so the next receive() continues it. Messages go out unfragmented unless
+// send_frames() splits them.
 #include "apigw/client.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <deque>
 #include <optional>
 
@@ -50,13 +53,46 @@ std::optional<parsed_url> parse_url(std::string_view url, std::string& error) {
   return out;
 }
 
+// S for a message: unprintable bytes as \xNN, cut after 200 bytes.
+std::string printable(std::string_view s) {
+  static constexpr std::size_t shown_max = 200;
+  std::string out;
+  const std::size_t shown = std::min(s.size(), shown_max);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  if (shown < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
+  return out;
+}
+
 }  // namespace
+
+std::optional<std::string> handshake_response::header(std::string_view name) const {
+  const auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  for (const auto& [key, value] : headers) {
+    if (same(key, name)) return value;
+  }
+  return std::nullopt;
+}
 
 std::ostream& operator<<(std::ostream& os, const frame& f) {
   switch (f.type) {
-    case frame::kind::text: return os << "text frame \"" << f.data << "\"";
-    case frame::kind::binary: return os << "binary frame of " << f.data.size() << " bytes";
-    case frame::kind::close: return os << "close " << f.close_code << " \"" << f.data << "\"";
+    case frame::kind::text: return os << "text frame \"" << printable(f.data) << "\"";
+    case frame::kind::binary: return os << "binary frame \"" << printable(f.data) << "\"";
+    case frame::kind::close: return os << "close " << f.close_code << " \"" << printable(f.data) << "\"";
     case frame::kind::timeout: return os << "nothing (timed out)";
     case frame::kind::error: return os << "error (" << f.data << ")";
   }
@@ -65,7 +101,11 @@ std::ostream& operator<<(std::ostream& os, const frame& f) {
 
 class client::impl {
  public:
-  impl() : work_(asio::make_work_guard(ioc_)), ws_(ioc_) { ws_.read_message_max(64 * 1024 * 1024); }
+  impl() : work_(asio::make_work_guard(ioc_)), ws_(ioc_) {
+    ws_.read_message_max(64 * 1024 * 1024);
+    // One message, one frame: API Gateway limits frames as well as messages.
+    ws_.auto_fragment(false);
+  }
 
   ~impl() {
     cut();
@@ -88,9 +128,17 @@ class client::impl {
     return true;
   }
 
-  // Runs START(completion) to its end under the timeout; the error, or "timed out".
+  // Closes the socket and runs until the operation that DONE() watches has completed.
+  template <class Pred>
+  void cut_and_drain(Pred done) {
+    cut();
+    run_until(done, std::chrono::seconds(2));
+  }
+
+  // Runs START(completion) to its end under the timeout; the error, or "timed out". RESULT, when
+  // given, receives the error code (beast::error::timeout on timeout).
   template <class Start>
-  std::string run_op(Start start) {
+  std::string run_op(Start start, beast::error_code* result = nullptr) {
     bool done = false;
     beast::error_code ec;
     start([&](beast::error_code e, auto&&...) {
@@ -98,10 +146,11 @@ class client::impl {
       done = true;
     });
     if (!run_until([&] { return done; }, timeout_)) {
-      cut();
-      run_until([&] { return done; }, std::chrono::seconds(2));
+      cut_and_drain([&] { return done; });
+      if (result) *result = beast::error::timeout;
       return "timed out";
     }
+    if (result) *result = ec;
     return ec ? ec.message() : std::string();
   }
 
@@ -112,7 +161,7 @@ class client::impl {
   }
 
   std::string connect(std::string_view url, const client_options& o) {
-    if (open_ || status_ != 0) return "this client has connected before; use a new one";
+    if (open_ || handshake_sent_) return "this client has connected before; use a new one";
     timeout_ = o.timeout;
     std::string error;
     auto u = parse_url(url, error);
@@ -125,6 +174,7 @@ class client::impl {
         !e.empty()) {
       return "cannot connect to " + u->host + ":" + u->port + ": " + e;
     }
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
     auto headers = o.headers;
     std::string protocols;
     for (const auto& p : o.subprotocols) protocols += (protocols.empty() ? "" : ", ") + p;
@@ -132,26 +182,62 @@ class client::impl {
       for (const auto& [name, value] : headers) req.insert(name, value);
       if (!protocols.empty()) req.set(beast::http::field::sec_websocket_protocol, protocols);
     }));
+    const std::string host = o.host_header ? *o.host_header : u->host + ":" + u->port;
+    const std::string target = o.target.empty() ? u->target : o.target;
     websocket::response_type res;
-    const std::string host = u->host + ":" + u->port;
-    const auto e = run_op([&](auto done) { ws_.async_handshake(res, host, u->target, done); });
-    status_ = static_cast<int>(res.result_int());
-    body_ = res.body();
+    beast::error_code ec_handshake;
+    handshake_sent_ = true;
+    const auto e = run_op([&](auto done) { ws_.async_handshake(res, host, target, done); }, &ec_handshake);
+    // Beast fills RES only from a whole response, which it then either accepts or refuses with
+    // an error of its websocket category; any other error means no answer came.
+    const auto& refusals = make_error_code(websocket::error::upgrade_declined).category();
+    const bool answered = !ec_handshake || ec_handshake.category() == refusals;
+    if (answered) {
+      handshake_.status = static_cast<int>(res.result_int());
+      for (const auto& field : res) {
+        handshake_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      }
+      handshake_.body = res.body();
+    }
     if (!e.empty()) {
       cut();
-      if (status_ != 0 && status_ != 101) return "handshake refused with status " + std::to_string(status_);
+      const int status = handshake_.status;
+      if (status != 0 && status != 101) return "handshake refused with status " + std::to_string(status);
       return "handshake failed: " + e;
     }
+    handshake_.subprotocol = handshake_.header("Sec-WebSocket-Protocol");
     open_ = true;
     return {};
   }
 
-  bool send(std::string_view text) {
+  bool send(std::string_view data, bool binary) {
     if (!open_) return false;
-    ws_.text(true);
-    return run_op([&](auto done) { ws_.async_write(asio::buffer(text.data(), text.size()), done); }).empty();
+    ws_.binary(binary);
+    return run_op([&](auto done) { ws_.async_write(asio::buffer(data.data(), data.size()), done); }).empty();
   }
 
+  bool send_frames(std::string_view data, std::size_t frame_bytes, bool binary) {
+    if (!open_ || frame_bytes == 0) return false;
+    ws_.binary(binary);
+    do {
+      const std::size_t n = data.size() < frame_bytes ? data.size() : frame_bytes;
+      const bool fin = n == data.size();
+      const auto chunk = data.substr(0, n);
+      const auto e = run_op([&](auto done) {
+        ws_.async_write_some(fin, asio::buffer(chunk.data(), chunk.size()), done);
+      });
+      if (!e.empty()) return false;
+      data.remove_prefix(n);
+    } while (!data.empty());
+    return true;
+  }
+
+  bool ping() {
+    if (!open_) return false;
+    return run_op([&](auto done) { ws_.async_ping({}, done); }).empty();
+  }
+
+  // The server's close frame (Beast answers it and ends the read with `closed`).
   frame close_frame() const {
     frame f;
     f.type = frame::kind::close;
@@ -194,10 +280,8 @@ class client::impl {
     return f;
   }
 
-  frame close(int code, std::string_view reason) {
+  frame close(const websocket::close_reason& why) {
     if (!open_) return frame{frame::kind::error, "not connected", 0};
-    websocket::close_reason why(static_cast<websocket::close_code>(code),
-                                beast::string_view(reason.data(), reason.size()));
     bool done = false;
     beast::error_code ec;
     ws_.async_close(why, [&](beast::error_code e) {
@@ -206,14 +290,19 @@ class client::impl {
     });
     // A pending read receives the server's close frame; the close waits for it.
     if (!run_until([&] { return done && !read_pending_; }, timeout_)) {
-      cut();
-      run_until([&] { return done && !read_pending_; }, std::chrono::seconds(2));
+      cut_and_drain([&] { return done && !read_pending_; });
+      inbox_.clear();
       return frame{frame::kind::timeout, "", 0};
     }
     open_ = false;
+    const bool read_saw_close = !inbox_.empty() && inbox_.back().type == frame::kind::close;
     inbox_.clear();
-    if (!ec || ec == websocket::error::closed) return close_frame();
+    if (!ec || ec == websocket::error::closed || read_saw_close) return close_frame();
     return frame{frame::kind::error, ec.message(), 0};
+  }
+
+  void drop() {
+    cut_and_drain([this] { return !read_pending_; });
   }
 
   std::chrono::milliseconds timeout_ = std::chrono::seconds(5);
@@ -224,8 +313,8 @@ class client::impl {
   std::deque<frame> inbox_;
   bool read_pending_ = false;
   bool open_ = false;
-  int status_ = 0;
-  std::string body_;
+  bool handshake_sent_ = false;
+  handshake_response handshake_;
 };
 
 client::client() : impl_(std::make_unique<impl>()) {}
@@ -236,11 +325,22 @@ client& client::operator=(client&&) noexcept = default;
 std::string client::connect(std::string_view url, const client_options& options) {
   return impl_->connect(url, options);
 }
-int client::handshake_status() const { return impl_->status_; }
-std::string client::handshake_body() const { return impl_->body_; }
-bool client::send(std::string_view text) { return impl_->send(text); }
+int client::handshake_status() const { return impl_->handshake_.status; }
+std::string client::handshake_body() const { return impl_->handshake_.body; }
+const handshake_response& client::handshake() const { return impl_->handshake_; }
+bool client::send(std::string_view text) { return impl_->send(text, false); }
+bool client::send_binary(std::string_view data) { return impl_->send(data, true); }
+bool client::send_frames(std::string_view data, std::size_t frame_bytes, bool binary) {
+  return impl_->send_frames(data, frame_bytes, binary);
+}
+bool client::ping() { return impl_->ping(); }
 frame client::receive(std::chrono::milliseconds timeout) { return impl_->receive(timeout); }
-frame client::close(int code, std::string_view reason) { return impl_->close(code, reason); }
+frame client::close(int code, std::string_view reason) {
+  return impl_->close(websocket::close_reason(static_cast<websocket::close_code>(code),
+                                              beast::string_view(reason.data(), reason.size())));
+}
+frame client::close_without_status() { return impl_->close(websocket::close_reason{}); }
+void client::drop() { impl_->drop(); }
 bool client::is_open() const { return impl_ && impl_->open_; }
 
 }  // namespace apigw
