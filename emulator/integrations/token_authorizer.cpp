@@ -1,5 +1,7 @@
 #include "emulator/integrations/token_authorizer.hpp"
 
+#include <boost/algorithm/string/predicate.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -18,15 +20,7 @@ using create_result = std::variant<std::unique_ptr<authorizer>, std::string>;
 
 std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using boost::algorithm::iequals;
 
 std::string compact(const rapidjson::Value& v) {
   rapidjson::StringBuffer buffer;
