@@ -24,8 +24,7 @@ constexpr std::string_view too_deep = "Nesting Levels have exceeded supported li
 
 std::optional<std::string> check_number(const rj::Value& n) {
   if (!n.IsString()) return std::string("The parameter cannot be converted to a numeric value");
-  auto d = parse_decimal(view(n));
-  if (auto* e = std::get_if<std::string>(&d)) return *e;
+  if (auto d = parse_decimal(view(n)); !d) return std::move(d).error();
   return std::nullopt;
 }
 
@@ -46,7 +45,7 @@ std::optional<std::string> check_set(const rj::Value& s, std::string_view tag) {
     std::string key(view(e));
     if (tag == "NS") {
       if (auto err = check_number(e)) return err;
-      key = order_key(std::get<decimal>(parse_decimal(view(e))));
+      key = order_key(*parse_decimal(view(e)));
     } else if (tag == "BS" && !decode_base64(view(e))) {
       return "Supplied AttributeValue has an invalid B in BS: expected base64 text";
     }
@@ -73,7 +72,7 @@ std::vector<std::string> canonical_set(const rj::Value& arr, bool numbers) {
   for (const rj::Value& e : arr.GetArray()) {
     if (numbers) {
       auto d = parse_decimal(view(e));
-      out.push_back(std::holds_alternative<decimal>(d) ? order_key(std::get<decimal>(d)) : std::string(view(e)));
+      out.push_back(d ? order_key(*d) : std::string(view(e)));
     } else {
       out.emplace_back(view(e));
     }
@@ -166,7 +165,7 @@ std::string key_bytes(const rj::Value& v, key_type type) {
     case key_type::B: return decode_base64(view(p)).value_or(std::string());
     case key_type::N: {
       auto d = parse_decimal(view(p));
-      return std::holds_alternative<decimal>(d) ? order_key(std::get<decimal>(d)) : std::string();
+      return d ? order_key(*d) : std::string();
     }
   }
   return {};

@@ -395,7 +395,7 @@ dynamo_result guarded(F&& f) {
 
 // ---- UpdateItem arithmetic ----
 
-decimal number_of(const rj::Value& v) { return std::get<decimal>(parse_decimal(view(payload_of(v)))); }
+decimal number_of(const rj::Value& v) { return *parse_decimal(view(payload_of(v))); }
 
 rj::Value number_value(const decimal& d, rj::Document::AllocatorType& alloc) {
   rj::Value out(rj::kObjectType);
@@ -409,13 +409,14 @@ bool same_element(std::string_view set_type, const rj::Value& a, const rj::Value
   if (set_type != "NS") return view(a) == view(b);
   auto x = parse_decimal(view(a));
   auto y = parse_decimal(view(b));
-  return x == y;
+  if (x && y) return *x == *y;
+  return !x && !y && x.error() == y.error();
 }
 
 decimal checked_sum(const decimal& a, const decimal& b) {
   auto r = add(a, b);
-  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
-  return std::get<decimal>(r);
+  if (!r) fail(r.error());
+  return *r;
 }
 
 }  // namespace
