@@ -195,8 +195,8 @@ std::variant<std::unique_ptr<server>, std::string> server::create(
     rapidjson::Document definition;
     definition.Parse(spec.definition_json.c_str());
     auto parsed = store::parse_table_schema(definition, spec.json_path);
-    if (auto* error = std::get_if<std::string>(&parsed)) return api.source + ": " + *error;
-    tables.push_back(std::get<store::table_schema>(std::move(parsed)));
+    if (!parsed) return api.source + ": " + parsed.error();
+    tables.push_back(*std::move(parsed));
   }
   store::session_store::options store_options;
   if (!options.store_path.empty()) store_options.path = options.store_path;

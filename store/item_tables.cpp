@@ -447,12 +447,12 @@ std::optional<std::string> item_tables::open(const std::vector<table_schema>& de
       rj::Document d;
       std::string_view def = st->column_text(1);
       d.Parse(def.data(), def.size());
-      auto parsed = d.HasParseError() ? std::variant<table_schema, std::string>(std::string("not JSON"))
+      auto parsed = d.HasParseError() ? result<table_schema>(apigw::fail("not JSON"))
                                       : parse_table_schema(d, "store_tables." + name);
-      if (auto* e = std::get_if<std::string>(&parsed)) {
-        return db_.path() + ": the definition of table " + name + " in store_tables is damaged: " + *e;
+      if (!parsed) {
+        return db_.path() + ": the definition of table " + name + " in store_tables is damaged: " + parsed.error();
       }
-      tables_.emplace(name, std::get<table_schema>(std::move(parsed)));
+      tables_.emplace(name, *std::move(parsed));
     }
   }
   std::set<std::string> seen;

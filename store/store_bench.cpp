@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
       "AttributeDefinitions": [{"AttributeName": "connectionId", "AttributeType": "S"}]})");
   auto schema = apigw::store::parse_table_schema(schema_json, "bench");
   auto opened = session_store::open({path, std::chrono::seconds(5)},
-                                     {std::get<apigw::store::table_schema>(schema)});
+                                     {*schema});
   if (auto* e = std::get_if<std::string>(&opened)) {
     std::cerr << *e << '\n';
     return 1;
