@@ -146,8 +146,8 @@ class request_context {
           fail("ExpressionAttributeValues contains invalid key: Syntax error; key: \"" +
                std::string(view(m->name)) + "\"");
         }
-        if (auto err = check_attribute_value(m->value)) {
-          fail("ExpressionAttributeValues contains invalid value: " + *err + " for key " +
+        if (auto s = check_attribute_value(m->value); !s) {
+          fail("ExpressionAttributeValues contains invalid value: " + s.error() + " for key " +
                std::string(view(m->name)));
         }
       }
@@ -179,7 +179,7 @@ item_key key_from_key(const table_schema& t, const rj::Value& key, const std::st
   auto one = [&](const key_attribute& k, std::string& bytes) {
     const rj::Value* v = member(key, k.name);
     if (!v) fail(prefix + key_mismatch);
-    if (auto err = check_attribute_value(*v)) fail(*err);
+    if (auto s = check_attribute_value(*v); !s) fail(s.error());
     if (type_of(*v) != to_string(k.type)) fail(prefix + key_mismatch);
     if (is_empty_key_value(*v)) fail(empty_key_message(k));
     bytes = key_bytes(*v, k.type);
@@ -195,7 +195,7 @@ void check_item(const rj::Value& item) {
   std::set<std::string_view> seen;
   for (auto m = item.MemberBegin(); m != item.MemberEnd(); ++m) {
     if (!seen.insert(view(m->name)).second) fail(invalid + "Duplicate attribute " + std::string(view(m->name)));
-    if (auto err = check_attribute_value(m->value)) fail(*err);
+    if (auto s = check_attribute_value(m->value); !s) fail(s.error());
   }
   if (item_size(item) > max_item_bytes) fail("Item size has exceeded the maximum allowed size");
 }
