@@ -117,7 +117,7 @@ class request_context {
 
   // After every expression was parsed: DynamoDB refuses placeholders that none used.
   void check_unused() const {
-    if (auto u = attrs->unused()) fail(*u);
+    if (auto s = attrs->unused(); !s) fail(s.error());
   }
 
   const rj::Value* string_member(std::string_view name) const { return optional_string(request_, name); }
@@ -307,15 +307,15 @@ bool evaluate(const condition& c, const rj::Value* item) {
 std::unique_ptr<condition> parse_condition(request_context& ctx, const rj::Value* text, std::string_view what) {
   if (!text) return nullptr;
   auto r = parse_condition_expression(view(*text), *ctx.attrs, what);
-  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
-  return std::move(std::get<std::unique_ptr<condition>>(r));
+  if (!r) fail(r.error());
+  return *std::move(r);
 }
 
 std::vector<std::string> parse_projection(request_context& ctx, const rj::Value* text) {
   if (!text) return {};
   auto r = parse_projection_expression(view(*text), *ctx.attrs);
-  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
-  return std::move(std::get<std::vector<std::string>>(r));
+  if (!r) fail(r.error());
+  return *std::move(r);
 }
 
 // ITEM reduced to the NAMES (all of it when NAMES is empty).
@@ -565,8 +565,8 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
     update_expression update;
     if (const rj::Value* text = ctx.string_member("UpdateExpression")) {
       auto u = parse_update_expression(view(*text), *ctx.attrs);
-      if (auto* e = std::get_if<std::string>(&u)) fail(*e);
-      update = std::move(std::get<update_expression>(u));
+      if (!u) fail(u.error());
+      update = *std::move(u);
     }
     auto cond = parse_condition(ctx, ctx.string_member("ConditionExpression"), "ConditionExpression");
     ctx.check_unused();
@@ -778,8 +778,8 @@ dynamo_result item_tables::query(const rj::Value& request) {
     const rj::Value* kce = ctx.string_member("KeyConditionExpression");
     if (!kce) fail("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
     auto parsed = parse_key_condition_expression(view(*kce), *ctx.attrs);
-    if (auto* e = std::get_if<std::string>(&parsed)) fail(*e);
-    std::vector<key_term> terms = std::move(std::get<std::vector<key_term>>(parsed));
+    if (!parsed) fail(parsed.error());
+    std::vector<key_term> terms = *std::move(parsed);
     std::unique_ptr<condition> filter;
     page_options o = read_page_options(ctx, request, filter);
     ctx.check_unused();
