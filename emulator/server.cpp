@@ -201,11 +201,9 @@ std::variant<std::unique_ptr<server>, std::string> server::create(
   store::session_store::options store_options;
   if (!options.store_path.empty()) store_options.path = options.store_path;
   auto opened = store::session_store::open(store_options, tables);
-  if (auto* error = std::get_if<std::string>(&opened)) return *error;
+  if (!opened) return opened.error();
 
-  auto p = std::make_unique<impl>(std::move(api),
-                                  std::move(std::get<std::unique_ptr<store::session_store>>(opened)),
-                                  std::move(options), std::move(handlers));
+  auto p = std::make_unique<impl>(std::move(api), *std::move(opened), std::move(options), std::move(handlers));
   if (auto error = p->build(); !error.empty()) return error;
   return std::unique_ptr<server>(new server(std::move(p)));
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <set>
-#include <variant>
 #include <vector>
 
 #include "store/decimal.hpp"

@@ -91,11 +91,11 @@ int run_store_command(const std::vector<std::string>& args, session_store& store
   }
   if (args.size() == 1 && args[0] == "connections") {
     auto list = store.list_connections();
-    if (auto* e = std::get_if<std::string>(&list)) {
-      err << "store connections: " << *e << '\n';
+    if (!list) {
+      err << "store connections: " << list.error() << '\n';
       return 1;
     }
-    for (const connection_record& c : std::get<std::vector<connection_record>>(list)) {
+    for (const connection_record& c : *list) {
       rj::Document d;
       d.SetObject();
       auto& alloc = d.GetAllocator();

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <functional>
 #include <set>
-#include <variant>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -63,8 +62,8 @@ rj::Value parse_item(std::string_view text, rj::Document::AllocatorType& alloc) 
 
 statement::lease prepare(database& db, std::string_view sql) {
   auto r = db.prepare(sql);
-  if (auto* e = std::get_if<std::string>(&r)) fail_internal(*e);
-  return std::move(std::get<statement::lease>(r));
+  if (!r) fail_internal(r.error());
+  return *std::move(r);
 }
 
 // "1 validation error detected: Value null at 'key' failed ..." for a missing required member.
@@ -421,28 +420,31 @@ decimal checked_sum(const decimal& a, const decimal& b) {
 
 }  // namespace
 
-std::optional<std::string> item_tables::open(const std::vector<table_schema>& declared) {
-  if (auto err = db_.exec(
-          "CREATE TABLE IF NOT EXISTS store_tables ("
-          "  name TEXT PRIMARY KEY NOT NULL,"
-          "  definition TEXT NOT NULL);"  // CreateTable JSON: TableName, KeySchema, AttributeDefinitions
-          "CREATE TABLE IF NOT EXISTS store_items ("
-          "  tbl TEXT NOT NULL,"
-          "  hk BLOB NOT NULL,"           // hash key bytes, ordered like DynamoDB's keys
-          "  rk BLOB NOT NULL,"           // range key bytes; X'' without a range key
-          "  item TEXT NOT NULL,"         // the item in DynamoDB JSON
-          "  PRIMARY KEY (tbl, hk, rk)) WITHOUT ROWID;")) {
-    return "cannot create the store's tables in " + db_.path() + ": " + *err;
-  }
+// Unlike the requests, which throw this file's failure, open() returns a status: its errors are
+// made with apigw::fail (the unqualified fail here is the throwing one).
+status item_tables::open(const std::vector<table_schema>& declared) {
+  auto created = db_.exec(
+      "CREATE TABLE IF NOT EXISTS store_tables ("
+      "  name TEXT PRIMARY KEY NOT NULL,"
+      "  definition TEXT NOT NULL);"  // CreateTable JSON: TableName, KeySchema, AttributeDefinitions
+      "CREATE TABLE IF NOT EXISTS store_items ("
+      "  tbl TEXT NOT NULL,"
+      "  hk BLOB NOT NULL,"           // hash key bytes, ordered like DynamoDB's keys
+      "  rk BLOB NOT NULL,"           // range key bytes; X'' without a range key
+      "  item TEXT NOT NULL,"         // the item in DynamoDB JSON
+      "  PRIMARY KEY (tbl, hk, rk)) WITHOUT ROWID;");
+  if (!created) return apigw::fail("cannot create the store's tables in " + db_.path() + ": " + created.error());
   tables_.clear();
   {
     auto r = db_.prepare("SELECT name, definition FROM store_tables ORDER BY name");
-    if (auto* e = std::get_if<std::string>(&r)) return "cannot read the store's tables: " + *e;
-    auto& st = std::get<statement::lease>(r);
+    if (!r) return apigw::fail("cannot read the store's tables: " + r.error());
+    auto& st = *r;
     while (true) {
       auto step = st->step();
       if (step == statement::step_result::done) break;
-      if (step == statement::step_result::error) return "cannot read the store's tables: " + st->error_message();
+      if (step == statement::step_result::error) {
+        return apigw::fail("cannot read the store's tables: " + st->error_message());
+      }
       std::string name(st->column_text(0));
       rj::Document d;
       std::string_view def = st->column_text(1);
@@ -450,34 +452,39 @@ std::optional<std::string> item_tables::open(const std::vector<table_schema>& de
       auto parsed = d.HasParseError() ? result<table_schema>(apigw::fail("not JSON"))
                                       : parse_table_schema(d, "store_tables." + name);
       if (!parsed) {
-        return db_.path() + ": the definition of table " + name + " in store_tables is damaged: " + parsed.error();
+        return apigw::fail(db_.path() + ": the definition of table " + name + " in store_tables is damaged: " +
+                           parsed.error());
       }
       tables_.emplace(name, *std::move(parsed));
     }
   }
   std::set<std::string> seen;
   for (const table_schema& t : declared) {
-    if (!seen.insert(t.name).second) return "table " + t.name + " is declared twice; table names must be unique";
+    if (!seen.insert(t.name).second) {
+      return apigw::fail("table " + t.name + " is declared twice; table names must be unique");
+    }
     auto it = tables_.find(t.name);
     if (it == tables_.end()) continue;
     if (!it->second.same_keys(t)) {
-      return "table " + t.name + ": the store " + db_.path() + " holds it with the key schema [" +
-             describe_keys(it->second) + "] but the configuration declares [" + describe_keys(t) +
-             "]; its items would not match the new keys. Declare the old key schema, give the table "
-             "another name, or use another store file (or delete this one to start empty)";
+      return apigw::fail("table " + t.name + ": the store " + db_.path() + " holds it with the key schema [" +
+                         describe_keys(it->second) + "] but the configuration declares [" + describe_keys(t) +
+                         "]; its items would not match the new keys. Declare the old key schema, give the table "
+                         "another name, or use another store file (or delete this one to start empty)");
     }
   }
   for (const table_schema& t : declared) {
     if (tables_.count(t.name)) continue;
     auto r = db_.prepare("INSERT INTO store_tables (name, definition) VALUES (?1, ?2)");
-    if (auto* e = std::get_if<std::string>(&r)) return "cannot record table " + t.name + ": " + *e;
-    auto& st = std::get<statement::lease>(r);
+    if (!r) return apigw::fail("cannot record table " + t.name + ": " + r.error());
+    auto& st = *r;
     st->bind_text(1, t.name);
     st->bind_text(2, to_create_table_json(t));
-    if (st->step() != statement::step_result::done) return "cannot record table " + t.name + ": " + st->error_message();
+    if (st->step() != statement::step_result::done) {
+      return apigw::fail("cannot record table " + t.name + ": " + st->error_message());
+    }
     tables_.emplace(t.name, t);
   }
-  return std::nullopt;
+  return {};
 }
 
 std::vector<table_schema> item_tables::tables() const {

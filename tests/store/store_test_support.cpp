@@ -1,7 +1,6 @@
 #include "tests/store/store_test_support.hpp"
 
 #include <atomic>
-#include <variant>
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -37,11 +36,11 @@ std::vector<table_schema> test_tables() {
 
 std::unique_ptr<session_store> open_store(const std::string& path, const std::vector<table_schema>& tables) {
   auto r = session_store::open({path, std::chrono::seconds(5)}, tables);
-  if (auto* e = std::get_if<std::string>(&r)) {
-    ADD_FAILURE() << "open failed: " << *e;
+  if (!r) {
+    ADD_FAILURE() << "open failed: " << r.error();
     return nullptr;
   }
-  return std::move(std::get<std::unique_ptr<session_store>>(r));
+  return *std::move(r);
 }
 
 std::string run(session_store& store, std::string_view operation, std::string_view request_json) {
