@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -52,10 +53,17 @@ class [[nodiscard]] result {
 
  public:
   result(T value) : v_(std::in_place_index<0>, std::move(value)) {}                    // NOLINT
+  result(const char*) = delete;  // a message is a failure: fail("…")
   result(failure f) : v_(std::in_place_index<1>, std::move(f.message)) {}              // NOLINT
+  // A failed status passes its error on. REQUIRES: !s.
+  result(const apigw::status& s) : v_(std::in_place_index<1>, s.error()) {}            // NOLINT
+  // Anything T is made from, except text: `return "message";` where fail() was forgotten must not
+  // compile as a success.
   template <class U, std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                          !std::is_convertible_v<U&&, std::string_view> &&
                                           !std::is_same_v<std::decay_t<U>, result> &&
-                                          !std::is_same_v<std::decay_t<U>, failure>,
+                                          !std::is_same_v<std::decay_t<U>, failure> &&
+                                          !std::is_same_v<std::decay_t<U>, apigw::status>,
                                       int> = 0>
   result(U&& value) : v_(std::in_place_index<0>, T(std::forward<U>(value))) {}         // NOLINT
 

@@ -233,12 +233,11 @@ int store_command(int argc, char** argv) {
   }
   if (path.empty()) usage_error("store: name the store file with --store PATH");
   auto opened = apigw::store::open_store_file(path);
-  if (auto* error = std::get_if<std::string>(&opened)) {
-    std::cerr << "apigw-ws-emulator: store: " << *error << "\n";
+  if (!opened) {
+    std::cerr << "apigw-ws-emulator: store: " << opened.error() << "\n";
     return 2;
   }
-  return apigw::store::run_store_command(words, *std::get<std::unique_ptr<apigw::store::session_store>>(opened),
-                                         std::cout, std::cerr);
+  return apigw::store::run_store_command(words, **opened, std::cout, std::cerr);
 }
 
 // apigw-ws-emulator explain …: the route decision for one message, without a server.

@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -55,10 +54,10 @@ dynamo_result call(item_tables& items, std::string_view operation, const rj::Val
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto opened = database::open(std::string(database::memory_path));
-  if (auto* error = std::get_if<std::string>(&opened)) fail("cannot open an in-memory database", *error);
-  auto db = std::move(std::get<std::unique_ptr<database>>(opened));
+  if (!opened) fail("cannot open an in-memory database", opened.error());
+  auto db = *std::move(opened);
   item_tables items(*db);
-  if (auto error = items.open(tables())) fail("cannot declare the tables", *error);
+  if (auto declared = items.open(tables()); !declared) fail("cannot declare the tables", declared.error());
 
   std::string_view input(reinterpret_cast<const char*>(data), size);
   for (int n = 0; n < k_max_requests && !input.empty(); ++n) {

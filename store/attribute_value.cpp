@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <set>
-#include <variant>
 #include <vector>
 
 #include "store/decimal.hpp"
@@ -22,40 +21,39 @@ const std::string invalid = "One or more parameter values were invalid: ";
 constexpr int max_nesting_levels = 32;
 constexpr std::string_view too_deep = "Nesting Levels have exceeded supported limits";
 
-std::optional<std::string> check_number(const rj::Value& n) {
-  if (!n.IsString()) return std::string("The parameter cannot be converted to a numeric value");
-  auto d = parse_decimal(view(n));
-  if (auto* e = std::get_if<std::string>(&d)) return *e;
-  return std::nullopt;
+status check_number(const rj::Value& n) {
+  if (!n.IsString()) return fail("The parameter cannot be converted to a numeric value");
+  if (auto d = parse_decimal(view(n)); !d) return fail(std::move(d).error());
+  return {};
 }
 
-std::optional<std::string> check_set(const rj::Value& s, std::string_view tag) {
+status check_set(const rj::Value& s, std::string_view tag) {
   std::string_view what = tag == "SS" ? "string" : (tag == "NS" ? "number" : "binary");
   if (!s.IsArray()) {
-    return "Supplied AttributeValue has an invalid " + std::string(tag) + ": expected an array of strings";
+    return fail("Supplied AttributeValue has an invalid " + std::string(tag) + ": expected an array of strings");
   }
   // DynamoDB's own wording, double space included.
-  if (s.Empty()) return invalid + "An " + std::string(what) + " set  may not be empty";
+  if (s.Empty()) return fail(invalid + "An " + std::string(what) + " set  may not be empty");
   std::set<std::string> seen;
   std::string listed;
   bool duplicate = false;
   for (const rj::Value& e : s.GetArray()) {
     if (!e.IsString()) {
-      return "Supplied AttributeValue has an invalid " + std::string(tag) + ": expected an array of strings";
+      return fail("Supplied AttributeValue has an invalid " + std::string(tag) + ": expected an array of strings");
     }
     std::string key(view(e));
     if (tag == "NS") {
-      if (auto err = check_number(e)) return err;
-      key = order_key(std::get<decimal>(parse_decimal(view(e))));
+      if (auto number = check_number(e); !number) return number;
+      key = order_key(*parse_decimal(view(e)));
     } else if (tag == "BS" && !decode_base64(view(e))) {
-      return "Supplied AttributeValue has an invalid B in BS: expected base64 text";
+      return fail("Supplied AttributeValue has an invalid B in BS: expected base64 text");
     }
     if (!listed.empty()) listed += ", ";
     listed += view(e);
     if (!seen.insert(std::move(key)).second) duplicate = true;
   }
-  if (duplicate) return invalid + "Input collection [" + listed + "] contains duplicates.";
-  return std::nullopt;
+  if (duplicate) return fail(invalid + "Input collection [" + listed + "] contains duplicates.");
+  return {};
 }
 
 int base64_value(char c) {
@@ -73,7 +71,7 @@ std::vector<std::string> canonical_set(const rj::Value& arr, bool numbers) {
   for (const rj::Value& e : arr.GetArray()) {
     if (numbers) {
       auto d = parse_decimal(view(e));
-      out.push_back(std::holds_alternative<decimal>(d) ? order_key(std::get<decimal>(d)) : std::string(view(e)));
+      out.push_back(d ? order_key(*d) : std::string(view(e)));
     } else {
       out.emplace_back(view(e));
     }
@@ -101,59 +99,59 @@ std::size_t value_size(const rj::Value& v) {
 }
 
 // DynamoDB: "nested attributes up to 32 levels deep". LEVELS counts the lists and maps around V.
-std::optional<std::string> check_value(const rj::Value& v, int levels) {
+status check_value(const rj::Value& v, int levels) {
   static constexpr std::array<std::string_view, 10> tags = {"S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS"};
   if (!v.IsObject() || v.MemberCount() == 0) {
-    return std::string("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+    return fail("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
   }
   if (v.MemberCount() > 1) {
-    return std::string("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes");
+    return fail("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes");
   }
   std::string_view tag = view(v.MemberBegin()->name);
   const rj::Value& p = v.MemberBegin()->value;
   if (std::find(tags.begin(), tags.end(), tag) == tags.end()) {
-    return "Supplied AttributeValue has an unknown datatype " + std::string(tag) +
-           "; the datatypes are S, N, B, BOOL, NULL, L, M, SS, NS, BS";
+    return fail("Supplied AttributeValue has an unknown datatype " + std::string(tag) +
+                "; the datatypes are S, N, B, BOOL, NULL, L, M, SS, NS, BS");
   }
   if (tag == "S") {
-    if (!p.IsString()) return std::string("Supplied AttributeValue has an invalid S: expected a string");
+    if (!p.IsString()) return fail("Supplied AttributeValue has an invalid S: expected a string");
   } else if (tag == "N") {
     return check_number(p);
   } else if (tag == "B") {
     if (!p.IsString() || !decode_base64(view(p))) {
-      return std::string("Supplied AttributeValue has an invalid B: expected base64 text");
+      return fail("Supplied AttributeValue has an invalid B: expected base64 text");
     }
   } else if (tag == "BOOL") {
-    if (!p.IsBool()) return std::string("Supplied AttributeValue has an invalid BOOL: expected true or false");
+    if (!p.IsBool()) return fail("Supplied AttributeValue has an invalid BOOL: expected true or false");
   } else if (tag == "NULL") {
-    if (!p.IsTrue()) return invalid + "Null attribute value types must have the value of true";
+    if (!p.IsTrue()) return fail(invalid + "Null attribute value types must have the value of true");
   } else if (tag == "L") {
-    if (!p.IsArray()) return std::string("Supplied AttributeValue has an invalid L: expected an array of attribute values");
-    if (levels == max_nesting_levels) return std::string(too_deep);
+    if (!p.IsArray()) return fail("Supplied AttributeValue has an invalid L: expected an array of attribute values");
+    if (levels == max_nesting_levels) return fail(std::string(too_deep));
     for (const rj::Value& e : p.GetArray()) {
-      if (auto err = check_value(e, levels + 1)) return err;
+      if (auto s = check_value(e, levels + 1); !s) return s;
     }
   } else if (tag == "M") {
-    if (!p.IsObject()) return std::string("Supplied AttributeValue has an invalid M: expected an object of attribute values");
-    if (levels == max_nesting_levels) return std::string(too_deep);
+    if (!p.IsObject()) return fail("Supplied AttributeValue has an invalid M: expected an object of attribute values");
+    if (levels == max_nesting_levels) return fail(std::string(too_deep));
     // A map's keys are unique: with a key twice, equality and conditions would see only one.
     std::set<std::string_view> keys;
     for (auto m = p.MemberBegin(); m != p.MemberEnd(); ++m) {
       if (!keys.insert(view(m->name)).second) {
-        return "Supplied AttributeValue has an invalid M: the key " + std::string(view(m->name)) +
-               " appears more than once";
+        return fail("Supplied AttributeValue has an invalid M: the key " + std::string(view(m->name)) +
+                    " appears more than once");
       }
-      if (auto err = check_value(m->value, levels + 1)) return err;
+      if (auto s = check_value(m->value, levels + 1); !s) return s;
     }
   } else {
     return check_set(p, tag);
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
 
-std::optional<std::string> check_attribute_value(const rj::Value& v) { return check_value(v, 0); }
+status check_attribute_value(const rj::Value& v) { return check_value(v, 0); }
 
 std::string_view type_of(const rj::Value& v) { return view(v.MemberBegin()->name); }
 
@@ -166,7 +164,7 @@ std::string key_bytes(const rj::Value& v, key_type type) {
     case key_type::B: return decode_base64(view(p)).value_or(std::string());
     case key_type::N: {
       auto d = parse_decimal(view(p));
-      return std::holds_alternative<decimal>(d) ? order_key(std::get<decimal>(d)) : std::string();
+      return d ? order_key(*d) : std::string();
     }
   }
   return {};

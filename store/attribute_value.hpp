@@ -10,14 +10,15 @@
 
 #include <rapidjson/document.h>
 
+#include "common/result.hpp"
 #include "store/table_schema.hpp"
 
 namespace apigw::store {
 
-// DynamoDB's ValidationException message when V is not a well-formed attribute value, or nullopt.
+// Ok when V is a well-formed attribute value, else DynamoDB's ValidationException message.
 // Lists and maps nest at most 32 levels deep, as in DynamoDB; the functions below that walk a
 // checked value recurse at most that deep.
-std::optional<std::string> check_attribute_value(const rapidjson::Value& v);
+status check_attribute_value(const rapidjson::Value& v);
 
 // The type tag of a checked attribute value: "S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS".
 // REQUIRES: check_attribute_value(v) succeeded.

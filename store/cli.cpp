@@ -96,18 +96,18 @@ int get_one(session_store& store, const std::string& table, const std::string& k
 
 }  // namespace
 
-std::variant<std::unique_ptr<session_store>, std::string> open_store_file(const std::string& path) {
+result<std::unique_ptr<session_store>> open_store_file(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (status.type() == fs::file_type::not_found) {
-    return "there is no file " + path + "; the emulator creates it when started with --store " + path +
-           " (apigw-ws-emulator --store " + path +
-           "), and the store commands read it while that emulator runs or after it stops";
+    return fail("there is no file " + path + "; the emulator creates it when started with --store " + path +
+                " (apigw-ws-emulator --store " + path +
+                "), and the store commands read it while that emulator runs or after it stops");
   }
-  if (ec) return "cannot read " + path + ": " + ec.message();
-  if (status.type() == fs::file_type::directory) return path + " is a directory, not a store file";
-  if (status.type() != fs::file_type::regular) return path + " is not a store file";
+  if (ec) return fail("cannot read " + path + ": " + ec.message());
+  if (status.type() == fs::file_type::directory) return fail(path + " is a directory, not a store file");
+  if (status.type() != fs::file_type::regular) return fail(path + " is not a store file");
   session_store::options options;
   options.path = path;
   options.keep_connection_records = true;
@@ -132,11 +132,11 @@ int run_store_command(const std::vector<std::string>& args, session_store& store
   }
   if (args.size() == 1 && args[0] == "connections") {
     auto list = store.list_connections();
-    if (auto* e = std::get_if<std::string>(&list)) {
-      err << "store connections: " << *e << '\n';
+    if (!list) {
+      err << "store connections: " << list.error() << '\n';
       return 1;
     }
-    for (const connection_record& c : std::get<std::vector<connection_record>>(list)) {
+    for (const connection_record& c : *list) {
       rj::Document d;
       d.SetObject();
       auto& alloc = d.GetAllocator();

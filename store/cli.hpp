@@ -27,7 +27,7 @@ int run_store_command(const std::vector<std::string>& args, session_store& store
 // Opens PATH, the store file of an emulator started with --store PATH (running or not), for the
 // commands above; its connection records are kept. The error says what is wrong with PATH and,
 // when there is no such file, how one is made.
-std::variant<std::unique_ptr<session_store>, std::string> open_store_file(const std::string& path);
+result<std::unique_ptr<session_store>> open_store_file(const std::string& path);
 
 // What `store` prints for bad usage.
 std::string_view store_command_usage();

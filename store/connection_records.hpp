@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "common/result.hpp"
 #include "store/connection_record.hpp"
 #include "store/database.hpp"
 
@@ -24,17 +24,17 @@ class connection_records {
   // Creates the table when missing and clears it: the records of a previous run describe
   // sockets that are gone.
   // CLEAR_PREVIOUS: drop the records of an earlier run (their sockets are gone).
-  std::optional<std::string> open(bool clear_previous);
+  status open(bool clear_previous);
 
   // Insert or replace (a connectionId is never reused, so replace only matters in tests).
-  std::optional<std::string> insert(const connection_record& r);
+  status insert(const connection_record& r);
   // Sets last_active_at; false when no record has that id.
-  std::variant<bool, std::string> touch(std::string_view id, std::int64_t at_ms);
+  result<bool> touch(std::string_view id, std::int64_t at_ms);
   // false when no record has that id.
-  std::variant<bool, std::string> remove(std::string_view id);
-  std::variant<std::optional<connection_record>, std::string> get(std::string_view id);
+  result<bool> remove(std::string_view id);
+  result<std::optional<connection_record>> get(std::string_view id);
   // In the order of connection (then id).
-  std::variant<std::vector<connection_record>, std::string> list();
+  result<std::vector<connection_record>> list();
 
  private:
   database& db_;

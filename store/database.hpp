@@ -5,12 +5,11 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <variant>
 
+#include "common/result.hpp"
 #include "store/statement.hpp"
 
 struct sqlite3;
@@ -25,8 +24,8 @@ class database {
   // switched to WAL with synchronous=NORMAL: commits append to the log without an fsync each,
   // which survives a crash of the emulator (not of the machine) and keeps $connect cheap.
   // The error names the file and SQLite's reason.
-  static std::variant<std::unique_ptr<database>, std::string> open(
-      const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
+  static result<std::unique_ptr<database>> open(const std::string& path,
+                                                std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
 
   // Only open() can make the key, so every database went through open()'s set-up.
   class open_key {
@@ -41,12 +40,12 @@ class database {
   const std::string& path() const { return path_; }
   bool in_memory() const { return path_ == memory_path; }
 
-  // Runs SQL that returns no rows (several statements allowed). Returns SQLite's message on error.
-  std::optional<std::string> exec(std::string_view sql);
+  // Runs SQL that returns no rows (several statements allowed). The error is SQLite's message.
+  status exec(std::string_view sql);
 
   // The statement for SQL, prepared once and reused; reset when the lease ends.
   // REQUIRES: no other lease on the same SQL text is alive (one statement cannot run twice at once).
-  std::variant<statement::lease, std::string> prepare(std::string_view sql);
+  result<statement::lease> prepare(std::string_view sql);
 
   // The connection's message for its last error.
   std::string error_message() const;

@@ -14,14 +14,14 @@ constexpr int max_exponent = 126;   // 0.99.. * 10^126 < 1E+126
 
 const std::string not_numeric = "The parameter cannot be converted to a numeric value";
 
-std::variant<decimal, std::string> checked(decimal d) {
+result<decimal> checked(decimal d) {
   if (d.is_zero()) return decimal{};
-  if (d.digits.size() > max_digits) return std::string("Attempting to store more than 38 significant digits in a Number");
+  if (d.digits.size() > max_digits) return fail("Attempting to store more than 38 significant digits in a Number");
   if (d.exponent > max_exponent) {
-    return std::string("Number overflow. Attempting to store a number with magnitude larger than supported range");
+    return fail("Number overflow. Attempting to store a number with magnitude larger than supported range");
   }
   if (d.exponent < min_exponent) {
-    return std::string("Number underflow. Attempting to store a number with magnitude smaller than supported range");
+    return fail("Number underflow. Attempting to store a number with magnitude smaller than supported range");
   }
   return d;
 }
@@ -48,7 +48,7 @@ int compare_magnitude(const decimal& a, const decimal& b) {
 
 }  // namespace
 
-std::variant<decimal, std::string> parse_decimal(std::string_view text) {
+result<decimal> parse_decimal(std::string_view text) {
   std::size_t i = 0;
   bool negative = false;
   if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
@@ -67,20 +67,20 @@ std::variant<decimal, std::string> parse_decimal(std::string_view text) {
       any = true;
     }
   }
-  if (!any) return not_numeric;
+  if (!any) return fail(not_numeric);
   long long exp = 0;
   if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
     ++i;
     bool exp_negative = false;
     if (i < text.size() && (text[i] == '+' || text[i] == '-')) exp_negative = text[i++] == '-';
-    if (i == text.size()) return not_numeric;
+    if (i == text.size()) return fail(not_numeric);
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
       if (exp < 1000000) exp = exp * 10 + (text[i] - '0');
       ++i;
     }
     if (exp_negative) exp = -exp;
   }
-  if (i != text.size()) return not_numeric;
+  if (i != text.size()) return fail(not_numeric);
   return checked(normalized(negative, std::move(digits), point + exp));
 }
 
@@ -109,7 +109,7 @@ decimal negate(decimal d) {
   return d;
 }
 
-std::variant<decimal, std::string> add(const decimal& a, const decimal& b) {
+result<decimal> add(const decimal& a, const decimal& b) {
   if (a.is_zero()) return b;
   if (b.is_zero()) return a;
   // Align both as integers scaled by 10^-(low): value = int * 10^(low).

@@ -7,7 +7,8 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
+
+#include "common/result.hpp"
 
 namespace apigw::store {
 
@@ -23,13 +24,13 @@ struct decimal {
 };
 
 // The decimal, or DynamoDB's ValidationException message for TEXT.
-std::variant<decimal, std::string> parse_decimal(std::string_view text);
+result<decimal> parse_decimal(std::string_view text);
 
 // Plain decimal notation without exponent or superfluous zeros: "1", "-0.25", "1200".
 std::string to_string(const decimal& d);
 
 // A + B exactly; the ValidationException message when the sum leaves DynamoDB's range.
-std::variant<decimal, std::string> add(const decimal& a, const decimal& b);
+result<decimal> add(const decimal& a, const decimal& b);
 
 decimal negate(decimal d);
 

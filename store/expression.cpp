@@ -393,15 +393,15 @@ class parser {
 
 template <class F>
 auto run(std::string_view text, expression_attributes& attrs, std::string_view what, F&& f)
-    -> std::variant<decltype(f(std::declval<parser&>())), std::string> {
+    -> result<decltype(f(std::declval<parser&>()))> {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    return "Invalid " + std::string(what) + ": The expression can not be empty;";
+    return fail("Invalid " + std::string(what) + ": The expression can not be empty;");
   }
   try {
     parser p(text, attrs, what);
     return f(p);
   } catch (parse_failure& e) {
-    return std::move(e.message);
+    return fail(std::move(e.message));
   }
 }
 
@@ -421,7 +421,7 @@ const rj::Value* expression_attributes::value(std::string_view placeholder) {
   return v;
 }
 
-std::optional<std::string> expression_attributes::unused() const {
+status expression_attributes::unused() const {
   auto list = [](const rj::Value* object, const std::set<std::string, std::less<>>& used) {
     std::string out;
     if (!object || !object->IsObject()) return out;
@@ -433,20 +433,19 @@ std::optional<std::string> expression_attributes::unused() const {
     return out;
   };
   if (std::string names = list(names_, used_names_); !names.empty()) {
-    return "Value provided in ExpressionAttributeNames unused in expressions: keys: {" + names + "}";
+    return fail("Value provided in ExpressionAttributeNames unused in expressions: keys: {" + names + "}");
   }
   if (std::string values = list(values_, used_values_); !values.empty()) {
-    return "Value provided in ExpressionAttributeValues unused in expressions: keys: {" + values + "}";
+    return fail("Value provided in ExpressionAttributeValues unused in expressions: keys: {" + values + "}");
   }
-  return std::nullopt;
+  return {};
 }
 
-std::variant<update_expression, std::string> parse_update_expression(std::string_view text,
-                                                                     expression_attributes& attrs) {
+result<update_expression> parse_update_expression(std::string_view text, expression_attributes& attrs) {
   return run(text, attrs, "UpdateExpression", [](parser& p) { return p.update(); });
 }
 
-std::variant<std::unique_ptr<condition>, std::string> parse_condition_expression(
+result<std::unique_ptr<condition>> parse_condition_expression(
     std::string_view text, expression_attributes& attrs, std::string_view what) {
   return run(text, attrs, what, [](parser& p) {
     auto c = p.condition_or();
@@ -455,13 +454,13 @@ std::variant<std::unique_ptr<condition>, std::string> parse_condition_expression
   });
 }
 
-std::variant<std::vector<key_term>, std::string> parse_key_condition_expression(
-    std::string_view text, expression_attributes& attrs) {
+result<std::vector<key_term>> parse_key_condition_expression(std::string_view text,
+                                                            expression_attributes& attrs) {
   return run(text, attrs, "KeyConditionExpression", [](parser& p) { return p.key_condition(); });
 }
 
-std::variant<std::vector<std::string>, std::string> parse_projection_expression(
-    std::string_view text, expression_attributes& attrs) {
+result<std::vector<std::string>> parse_projection_expression(std::string_view text,
+                                                             expression_attributes& attrs) {
   return run(text, attrs, "ProjectionExpression", [](parser& p) { return p.projection(); });
 }
 

@@ -11,10 +11,11 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include <rapidjson/document.h>
+
+#include "common/result.hpp"
 
 namespace apigw::store {
 
@@ -30,8 +31,8 @@ class expression_attributes {
   const rapidjson::Value* name(std::string_view placeholder);
   const rapidjson::Value* value(std::string_view placeholder);
 
-  // DynamoDB's message for names or values that no expression used, or nullopt.
-  std::optional<std::string> unused() const;
+  // Ok when every name and value was used, else DynamoDB's message for those that were not.
+  status unused() const;
 
  private:
   const rapidjson::Value* names_;
@@ -79,15 +80,14 @@ struct key_term {
   const rapidjson::Value* b = nullptr;  // between
 };
 
-std::variant<update_expression, std::string> parse_update_expression(std::string_view text,
-                                                                     expression_attributes& attrs);
+result<update_expression> parse_update_expression(std::string_view text, expression_attributes& attrs);
 // WHAT names the expression in messages: "ConditionExpression" (or "FilterExpression").
-std::variant<std::unique_ptr<condition>, std::string> parse_condition_expression(
+result<std::unique_ptr<condition>> parse_condition_expression(
     std::string_view text, expression_attributes& attrs, std::string_view what = "ConditionExpression");
 // One or two terms joined by AND, in the order written.
-std::variant<std::vector<key_term>, std::string> parse_key_condition_expression(
-    std::string_view text, expression_attributes& attrs);
-std::variant<std::vector<std::string>, std::string> parse_projection_expression(
-    std::string_view text, expression_attributes& attrs);
+result<std::vector<key_term>> parse_key_condition_expression(std::string_view text,
+                                                            expression_attributes& attrs);
+result<std::vector<std::string>> parse_projection_expression(std::string_view text,
+                                                             expression_attributes& attrs);
 
 }  // namespace apigw::store

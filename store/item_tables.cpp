@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <functional>
 #include <set>
-#include <variant>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -63,8 +62,8 @@ rj::Value parse_item(std::string_view text, rj::Document::AllocatorType& alloc) 
 
 statement::lease prepare(database& db, std::string_view sql) {
   auto r = db.prepare(sql);
-  if (auto* e = std::get_if<std::string>(&r)) fail_internal(*e);
-  return std::move(std::get<statement::lease>(r));
+  if (!r) fail_internal(r.error());
+  return *std::move(r);
 }
 
 // "1 validation error detected: Value null at 'key' failed ..." for a missing required member.
@@ -117,7 +116,7 @@ class request_context {
 
   // After every expression was parsed: DynamoDB refuses placeholders that none used.
   void check_unused() const {
-    if (auto u = attrs->unused()) fail(*u);
+    if (auto s = attrs->unused(); !s) fail(s.error());
   }
 
   const rj::Value* string_member(std::string_view name) const { return optional_string(request_, name); }
@@ -146,8 +145,8 @@ class request_context {
           fail("ExpressionAttributeValues contains invalid key: Syntax error; key: \"" +
                std::string(view(m->name)) + "\"");
         }
-        if (auto err = check_attribute_value(m->value)) {
-          fail("ExpressionAttributeValues contains invalid value: " + *err + " for key " +
+        if (auto s = check_attribute_value(m->value); !s) {
+          fail("ExpressionAttributeValues contains invalid value: " + s.error() + " for key " +
                std::string(view(m->name)));
         }
       }
@@ -179,7 +178,7 @@ item_key key_from_key(const table_schema& t, const rj::Value& key, const std::st
   auto one = [&](const key_attribute& k, std::string& bytes) {
     const rj::Value* v = member(key, k.name);
     if (!v) fail(prefix + key_mismatch);
-    if (auto err = check_attribute_value(*v)) fail(*err);
+    if (auto s = check_attribute_value(*v); !s) fail(s.error());
     if (type_of(*v) != to_string(k.type)) fail(prefix + key_mismatch);
     if (is_empty_key_value(*v)) fail(empty_key_message(k));
     bytes = key_bytes(*v, k.type);
@@ -195,7 +194,7 @@ void check_item(const rj::Value& item) {
   std::set<std::string_view> seen;
   for (auto m = item.MemberBegin(); m != item.MemberEnd(); ++m) {
     if (!seen.insert(view(m->name)).second) fail(invalid + "Duplicate attribute " + std::string(view(m->name)));
-    if (auto err = check_attribute_value(m->value)) fail(*err);
+    if (auto s = check_attribute_value(m->value); !s) fail(s.error());
   }
   if (item_size(item) > max_item_bytes) fail("Item size has exceeded the maximum allowed size");
 }
@@ -307,15 +306,15 @@ bool evaluate(const condition& c, const rj::Value* item) {
 std::unique_ptr<condition> parse_condition(request_context& ctx, const rj::Value* text, std::string_view what) {
   if (!text) return nullptr;
   auto r = parse_condition_expression(view(*text), *ctx.attrs, what);
-  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
-  return std::move(std::get<std::unique_ptr<condition>>(r));
+  if (!r) fail(r.error());
+  return *std::move(r);
 }
 
 std::vector<std::string> parse_projection(request_context& ctx, const rj::Value* text) {
   if (!text) return {};
   auto r = parse_projection_expression(view(*text), *ctx.attrs);
-  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
-  return std::move(std::get<std::vector<std::string>>(r));
+  if (!r) fail(r.error());
+  return *std::move(r);
 }
 
 // ITEM reduced to the NAMES (all of it when NAMES is empty).
@@ -395,7 +394,7 @@ dynamo_result guarded(F&& f) {
 
 // ---- UpdateItem arithmetic ----
 
-decimal number_of(const rj::Value& v) { return std::get<decimal>(parse_decimal(view(payload_of(v)))); }
+decimal number_of(const rj::Value& v) { return *parse_decimal(view(payload_of(v))); }
 
 rj::Value number_value(const decimal& d, rj::Document::AllocatorType& alloc) {
   rj::Value out(rj::kObjectType);
@@ -409,74 +408,83 @@ bool same_element(std::string_view set_type, const rj::Value& a, const rj::Value
   if (set_type != "NS") return view(a) == view(b);
   auto x = parse_decimal(view(a));
   auto y = parse_decimal(view(b));
-  return x == y;
+  if (x && y) return *x == *y;
+  return !x && !y && x.error() == y.error();
 }
 
 decimal checked_sum(const decimal& a, const decimal& b) {
   auto r = add(a, b);
-  if (auto* e = std::get_if<std::string>(&r)) fail(*e);
-  return std::get<decimal>(r);
+  if (!r) fail(r.error());
+  return *r;
 }
 
 }  // namespace
 
-std::optional<std::string> item_tables::open(const std::vector<table_schema>& declared) {
-  if (auto err = db_.exec(
-          "CREATE TABLE IF NOT EXISTS store_tables ("
-          "  name TEXT PRIMARY KEY NOT NULL,"
-          "  definition TEXT NOT NULL);"  // CreateTable JSON: TableName, KeySchema, AttributeDefinitions
-          "CREATE TABLE IF NOT EXISTS store_items ("
-          "  tbl TEXT NOT NULL,"
-          "  hk BLOB NOT NULL,"           // hash key bytes, ordered like DynamoDB's keys
-          "  rk BLOB NOT NULL,"           // range key bytes; X'' without a range key
-          "  item TEXT NOT NULL,"         // the item in DynamoDB JSON
-          "  PRIMARY KEY (tbl, hk, rk)) WITHOUT ROWID;")) {
-    return "cannot create the store's tables in " + db_.path() + ": " + *err;
-  }
+// Unlike the requests, which throw this file's failure, open() returns a status: its errors are
+// made with apigw::fail (the unqualified fail here is the throwing one).
+status item_tables::open(const std::vector<table_schema>& declared) {
+  auto created = db_.exec(
+      "CREATE TABLE IF NOT EXISTS store_tables ("
+      "  name TEXT PRIMARY KEY NOT NULL,"
+      "  definition TEXT NOT NULL);"  // CreateTable JSON: TableName, KeySchema, AttributeDefinitions
+      "CREATE TABLE IF NOT EXISTS store_items ("
+      "  tbl TEXT NOT NULL,"
+      "  hk BLOB NOT NULL,"           // hash key bytes, ordered like DynamoDB's keys
+      "  rk BLOB NOT NULL,"           // range key bytes; X'' without a range key
+      "  item TEXT NOT NULL,"         // the item in DynamoDB JSON
+      "  PRIMARY KEY (tbl, hk, rk)) WITHOUT ROWID;");
+  if (!created) return apigw::fail("cannot create the store's tables in " + db_.path() + ": " + created.error());
   tables_.clear();
   {
     auto r = db_.prepare("SELECT name, definition FROM store_tables ORDER BY name");
-    if (auto* e = std::get_if<std::string>(&r)) return "cannot read the store's tables: " + *e;
-    auto& st = std::get<statement::lease>(r);
+    if (!r) return apigw::fail("cannot read the store's tables: " + r.error());
+    auto& st = *r;
     while (true) {
       auto step = st->step();
       if (step == statement::step_result::done) break;
-      if (step == statement::step_result::error) return "cannot read the store's tables: " + st->error_message();
+      if (step == statement::step_result::error) {
+        return apigw::fail("cannot read the store's tables: " + st->error_message());
+      }
       std::string name(st->column_text(0));
       rj::Document d;
       std::string_view def = st->column_text(1);
       d.Parse(def.data(), def.size());
-      auto parsed = d.HasParseError() ? std::variant<table_schema, std::string>(std::string("not JSON"))
+      auto parsed = d.HasParseError() ? result<table_schema>(apigw::fail("not JSON"))
                                       : parse_table_schema(d, "store_tables." + name);
-      if (auto* e = std::get_if<std::string>(&parsed)) {
-        return db_.path() + ": the definition of table " + name + " in store_tables is damaged: " + *e;
+      if (!parsed) {
+        return apigw::fail(db_.path() + ": the definition of table " + name + " in store_tables is damaged: " +
+                           parsed.error());
       }
-      tables_.emplace(name, std::get<table_schema>(std::move(parsed)));
+      tables_.emplace(name, *std::move(parsed));
     }
   }
   std::set<std::string> seen;
   for (const table_schema& t : declared) {
-    if (!seen.insert(t.name).second) return "table " + t.name + " is declared twice; table names must be unique";
+    if (!seen.insert(t.name).second) {
+      return apigw::fail("table " + t.name + " is declared twice; table names must be unique");
+    }
     auto it = tables_.find(t.name);
     if (it == tables_.end()) continue;
     if (!it->second.same_keys(t)) {
-      return "table " + t.name + ": the store " + db_.path() + " holds it with the key schema [" +
-             describe_keys(it->second) + "] but the configuration declares [" + describe_keys(t) +
-             "]; its items would not match the new keys. Declare the old key schema, give the table "
-             "another name, or use another store file (or delete this one to start empty)";
+      return apigw::fail("table " + t.name + ": the store " + db_.path() + " holds it with the key schema [" +
+                         describe_keys(it->second) + "] but the configuration declares [" + describe_keys(t) +
+                         "]; its items would not match the new keys. Declare the old key schema, give the table "
+                         "another name, or use another store file (or delete this one to start empty)");
     }
   }
   for (const table_schema& t : declared) {
     if (tables_.count(t.name)) continue;
     auto r = db_.prepare("INSERT INTO store_tables (name, definition) VALUES (?1, ?2)");
-    if (auto* e = std::get_if<std::string>(&r)) return "cannot record table " + t.name + ": " + *e;
-    auto& st = std::get<statement::lease>(r);
+    if (!r) return apigw::fail("cannot record table " + t.name + ": " + r.error());
+    auto& st = *r;
     st->bind_text(1, t.name);
     st->bind_text(2, to_create_table_json(t));
-    if (st->step() != statement::step_result::done) return "cannot record table " + t.name + ": " + st->error_message();
+    if (st->step() != statement::step_result::done) {
+      return apigw::fail("cannot record table " + t.name + ": " + st->error_message());
+    }
     tables_.emplace(t.name, t);
   }
-  return std::nullopt;
+  return {};
 }
 
 std::vector<table_schema> item_tables::tables() const {
@@ -564,8 +572,8 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
     update_expression update;
     if (const rj::Value* text = ctx.string_member("UpdateExpression")) {
       auto u = parse_update_expression(view(*text), *ctx.attrs);
-      if (auto* e = std::get_if<std::string>(&u)) fail(*e);
-      update = std::move(std::get<update_expression>(u));
+      if (!u) fail(u.error());
+      update = *std::move(u);
     }
     auto cond = parse_condition(ctx, ctx.string_member("ConditionExpression"), "ConditionExpression");
     ctx.check_unused();
@@ -777,8 +785,8 @@ dynamo_result item_tables::query(const rj::Value& request) {
     const rj::Value* kce = ctx.string_member("KeyConditionExpression");
     if (!kce) fail("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
     auto parsed = parse_key_condition_expression(view(*kce), *ctx.attrs);
-    if (auto* e = std::get_if<std::string>(&parsed)) fail(*e);
-    std::vector<key_term> terms = std::move(std::get<std::vector<key_term>>(parsed));
+    if (!parsed) fail(parsed.error());
+    std::vector<key_term> terms = *std::move(parsed);
     std::unique_ptr<condition> filter;
     page_options o = read_page_options(ctx, request, filter);
     ctx.check_unused();

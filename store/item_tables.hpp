@@ -6,13 +6,13 @@
 #pragma once
 
 #include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <rapidjson/document.h>
 
+#include "common/result.hpp"
 #include "store/database.hpp"
 #include "apigw/dynamo_result.hpp"
 #include "store/table_schema.hpp"
@@ -29,7 +29,7 @@ class item_tables {
   // Creates the SQLite tables when missing, loads the tables the file already holds, and adds
   // DECLARED. A declared table that the file holds with another key schema is an error naming
   // the table and both schemas; the file is left as it was.
-  std::optional<std::string> open(const std::vector<table_schema>& declared);
+  status open(const std::vector<table_schema>& declared);
 
   // Every table: declared ones and those the file held, by name.
   std::vector<table_schema> tables() const;

@@ -13,43 +13,42 @@ namespace {
 constexpr std::int64_t application_id = 0x41475753;
 constexpr std::int64_t schema_version = 1;
 
-std::variant<std::int64_t, std::string> pragma_int(database& db, std::string_view sql) {
+result<std::int64_t> pragma_int(database& db, std::string_view sql) {
   auto p = db.prepare(sql);
-  if (auto* e = std::get_if<std::string>(&p)) return *e;
-  auto& st = std::get<statement::lease>(p);
-  if (st->step() != statement::step_result::row) return st->error_message();
+  if (!p) return fail(p.error());
+  auto& st = *p;
+  if (st->step() != statement::step_result::row) return fail(st->error_message());
   return st->column_int64(0);
 }
 
-std::optional<std::string> check_owner(database& db) {
+status check_owner(database& db) {
   auto id = pragma_int(db, "PRAGMA application_id");
-  if (auto* e = std::get_if<std::string>(&id)) return "cannot read " + db.path() + ": " + *e;
-  if (std::get<std::int64_t>(id) == application_id) {
+  if (!id) return fail("cannot read " + db.path() + ": " + id.error());
+  if (*id == application_id) {
     auto version = pragma_int(db, "PRAGMA user_version");
-    if (auto* e = std::get_if<std::string>(&version)) return "cannot read " + db.path() + ": " + *e;
-    if (std::get<std::int64_t>(version) > schema_version) {
-      return db.path() + " was written by a newer emulator (store format " +
-             std::to_string(std::get<std::int64_t>(version)) + ", this one reads " +
-             std::to_string(schema_version) + "); use a newer emulator or another file";
+    if (!version) return fail("cannot read " + db.path() + ": " + version.error());
+    if (*version > schema_version) {
+      return fail(db.path() + " was written by a newer emulator (store format " + std::to_string(*version) +
+                  ", this one reads " + std::to_string(schema_version) + "); use a newer emulator or another file");
     }
-    return std::nullopt;
+    return {};
   }
-  if (std::get<std::int64_t>(id) != 0) {
-    return db.path() + " is a SQLite database of another program (application_id " +
-           std::to_string(std::get<std::int64_t>(id)) + "), not an emulator store; give --store a new file";
+  if (*id != 0) {
+    return fail(db.path() + " is a SQLite database of another program (application_id " + std::to_string(*id) +
+                "), not an emulator store; give --store a new file");
   }
   auto p = db.prepare(
       "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
       "AND name NOT IN ('store_tables', 'store_items', 'connections') LIMIT 1");
-  if (auto* e = std::get_if<std::string>(&p)) return "cannot read " + db.path() + ": " + *e;
-  auto& st = std::get<statement::lease>(p);
+  if (!p) return fail("cannot read " + db.path() + ": " + p.error());
+  auto& st = *p;
   auto step = st->step();
-  if (step == statement::step_result::error) return "cannot read " + db.path() + ": " + st->error_message();
+  if (step == statement::step_result::error) return fail("cannot read " + db.path() + ": " + st->error_message());
   if (step == statement::step_result::row) {
-    return db.path() + " is a SQLite database of another program (it has the table " +
-           std::string(st->column_text(0)) + "), not an emulator store; give --store a new file";
+    return fail(db.path() + " is a SQLite database of another program (it has the table " +
+                std::string(st->column_text(0)) + "), not an emulator store; give --store a new file");
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
@@ -68,27 +67,27 @@ session_store::~session_store() {
   flush_connection_records();
 }
 
-std::variant<std::unique_ptr<session_store>, std::string> session_store::open(
-    const options& opts, const std::vector<table_schema>& tables) {
+result<std::unique_ptr<session_store>> session_store::open(const options& opts,
+                                                           const std::vector<table_schema>& tables) {
   auto opened = database::open(opts.path, opts.busy_timeout);
-  if (auto* e = std::get_if<std::string>(&opened)) return *e;
-  auto store = std::make_unique<session_store>(std::move(std::get<std::unique_ptr<database>>(opened)), opts);
+  if (!opened) return fail(opened.error());
+  auto store = std::make_unique<session_store>(*std::move(opened), opts);
   database& db = *store->db_;
 
-  if (auto err = check_owner(db)) return *err;
+  if (auto owner = check_owner(db); !owner) return fail(owner.error());
   // One transaction: a schema mismatch leaves the file exactly as it was.
-  if (auto err = db.exec("BEGIN IMMEDIATE")) return "cannot write " + opts.path + ": " + *err;
-  std::optional<std::string> err = store->items_.open(tables);
-  if (!err) err = store->connections_.open(!opts.keep_connection_records);
-  if (!err) {
-    err = db.exec("PRAGMA application_id = " + std::to_string(application_id) +
-                  "; PRAGMA user_version = " + std::to_string(schema_version) + ";");
+  if (auto begin = db.exec("BEGIN IMMEDIATE"); !begin) return fail("cannot write " + opts.path + ": " + begin.error());
+  status s = store->items_.open(tables);
+  if (s) s = store->connections_.open(!opts.keep_connection_records);
+  if (s) {
+    s = db.exec("PRAGMA application_id = " + std::to_string(application_id) +
+                "; PRAGMA user_version = " + std::to_string(schema_version) + ";");
   }
-  if (err) {
-    db.exec("ROLLBACK");
-    return *err;
+  if (!s) {
+    static_cast<void>(db.exec("ROLLBACK"));  // S says what went wrong; a failed ROLLBACK adds nothing
+    return fail(s.error());
   }
-  if (auto commit = db.exec("COMMIT")) return "cannot write " + opts.path + ": " + *commit;
+  if (auto commit = db.exec("COMMIT"); !commit) return fail("cannot write " + opts.path + ": " + commit.error());
   return store;
 }
 
@@ -152,28 +151,28 @@ dynamo_result session_store::call_json(std::string_view operation, std::string_v
   return call(operation, request);
 }
 
-std::optional<std::string> session_store::insert_connection(const connection_record& r) {
+status session_store::insert_connection(const connection_record& r) {
   std::lock_guard lock(mutex_);
   return connections_.insert(r);
 }
 
-std::variant<bool, std::string> session_store::touch_connection(std::string_view id, std::int64_t at_ms) {
+result<bool> session_store::touch_connection(std::string_view id, std::int64_t at_ms) {
   std::lock_guard lock(mutex_);
   return connections_.touch(id, at_ms);
 }
 
-std::variant<bool, std::string> session_store::delete_connection(std::string_view id) {
+result<bool> session_store::delete_connection(std::string_view id) {
   std::lock_guard lock(mutex_);
   return connections_.remove(id);
 }
 
-std::variant<std::optional<connection_record>, std::string> session_store::get_connection(std::string_view id) {
+result<std::optional<connection_record>> session_store::get_connection(std::string_view id) {
   flush_connection_records();
   std::lock_guard lock(mutex_);
   return connections_.get(id);
 }
 
-std::variant<std::vector<connection_record>, std::string> session_store::list_connections() {
+result<std::vector<connection_record>> session_store::list_connections() {
   flush_connection_records();
   std::lock_guard lock(mutex_);
   return connections_.list();
@@ -213,22 +212,18 @@ void session_store::write_pending(std::vector<pending_record> batch) {
     }
   }
   std::lock_guard lock(mutex_);
-  std::optional<std::string> error = db_->exec("BEGIN IMMEDIATE");
-  for (std::size_t i = 0; i < batch.size() && !error; ++i) {
+  status s = db_->exec("BEGIN IMMEDIATE");
+  for (std::size_t i = 0; i < batch.size() && s; ++i) {
     if (skip[i]) continue;
-    if (batch[i].insert) {
-      error = connections_.insert(batch[i].record);
-    } else if (auto removed = connections_.remove(batch[i].record.id); auto* e = std::get_if<std::string>(&removed)) {
-      error = *e;
-    }
+    s = batch[i].insert ? connections_.insert(batch[i].record) : connections_.remove(batch[i].record.id).status();
   }
-  if (error) {
-    db_->exec("ROLLBACK");
-    std::cerr << "store: cannot write connection records to " << path_ << ": " << *error << "\n";
+  if (!s) {
+    static_cast<void>(db_->exec("ROLLBACK"));  // S says what went wrong; a failed ROLLBACK adds nothing
+    std::cerr << "store: cannot write connection records to " << path_ << ": " << s.error() << "\n";
     return;
   }
-  if (auto e = db_->exec("COMMIT")) {
-    std::cerr << "store: cannot write connection records to " << path_ << ": " << *e << "\n";
+  if (auto commit = db_->exec("COMMIT"); !commit) {
+    std::cerr << "store: cannot write connection records to " << path_ << ": " << commit.error() << "\n";
   }
 }
 

@@ -16,11 +16,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include <rapidjson/document.h>
 
+#include "common/result.hpp"
 #include "store/connection_record.hpp"
 #include "store/connection_records.hpp"
 #include "store/database.hpp"
@@ -43,8 +43,7 @@ class session_store {
   // kept, tables the file holds but TABLES omits stay readable, and the connection records of the
   // previous run are cleared. Errors (an actionable message): the file cannot be opened, is not
   // an emulator store, or holds a declared table with another key schema.
-  static std::variant<std::unique_ptr<session_store>, std::string> open(const options& opts,
-                                                                        const std::vector<table_schema>& tables);
+  static result<std::unique_ptr<session_store>> open(const options& opts, const std::vector<table_schema>& tables);
 
   session_store(std::unique_ptr<database> db, const options& opts);  // use open()
   ~session_store();  // writes the connection records that still wait
@@ -70,12 +69,12 @@ class session_store {
   dynamo_result call_json(std::string_view operation, std::string_view request_json);
 
   // ---- The emulator's connection records ----
-  std::optional<std::string> insert_connection(const connection_record& r);
+  status insert_connection(const connection_record& r);
   // false when there is no such record.
-  std::variant<bool, std::string> touch_connection(std::string_view id, std::int64_t at_ms);
-  std::variant<bool, std::string> delete_connection(std::string_view id);
-  std::variant<std::optional<connection_record>, std::string> get_connection(std::string_view id);
-  std::variant<std::vector<connection_record>, std::string> list_connections();
+  result<bool> touch_connection(std::string_view id, std::int64_t at_ms);
+  result<bool> delete_connection(std::string_view id);
+  result<std::optional<connection_record>> get_connection(std::string_view id);
+  result<std::vector<connection_record>> list_connections();
 
   // The emulator's own bookkeeping, off its hot path: records are written by a background
   // thread in one transaction per batch (at most every 20 ms), and a connection opened and

@@ -145,13 +145,12 @@ int main(int argc, char** argv) {
       "KeySchema": [{"AttributeName": "connectionId", "KeyType": "HASH"}],
       "AttributeDefinitions": [{"AttributeName": "connectionId", "AttributeType": "S"}]})");
   auto schema = apigw::store::parse_table_schema(schema_json, "bench");
-  auto opened = session_store::open({path, std::chrono::seconds(5)},
-                                     {std::get<apigw::store::table_schema>(schema)});
-  if (auto* e = std::get_if<std::string>(&opened)) {
-    std::cerr << *e << '\n';
+  auto opened = session_store::open({path, std::chrono::seconds(5)}, {*schema});
+  if (!opened) {
+    std::cerr << opened.error() << '\n';
     return 1;
   }
-  auto& store = *std::get<std::unique_ptr<session_store>>(opened);
+  auto& store = **opened;
   std::printf("store %s, %d operations of each kind per run\n", path.c_str(), count);
   bool ok = true;
   for (int threads = 1; threads <= max_threads && ok; threads *= 2) {

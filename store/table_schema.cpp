@@ -198,11 +198,10 @@ std::string describe_keys(const table_schema& t) {
   return out;
 }
 
-std::variant<table_schema, std::string> parse_table_schema(const rapidjson::Value& value,
-                                                           std::string_view json_path) {
+result<table_schema> parse_table_schema(const rapidjson::Value& value, std::string_view json_path) {
   parser p{std::string(json_path), {}};
   table_schema t;
-  if (!p.parse(value, t)) return std::move(p.error);
+  if (!p.parse(value, t)) return fail(std::move(p.error));
   return t;
 }
 

@@ -6,9 +6,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include <rapidjson/document.h>
+
+#include "common/result.hpp"
 
 namespace apigw::store {
 
@@ -43,8 +44,7 @@ std::string describe_keys(const table_schema& t);
 // Throughput, billing, streams, SSE, tags, TTL and the like are accepted and ignored; secondary
 // indexes are refused (not emulated). JSON_PATH prefixes every message, e.g.
 // "tables[0].KeySchema: expected 1 or 2 elements (HASH, then optional RANGE), found 3".
-std::variant<table_schema, std::string> parse_table_schema(const rapidjson::Value& value,
-                                                           std::string_view json_path);
+result<table_schema> parse_table_schema(const rapidjson::Value& value, std::string_view json_path);
 
 // The CreateTable JSON of T (TableName, KeySchema, AttributeDefinitions), compact.
 std::string to_create_table_json(const table_schema& t);

@@ -195,17 +195,15 @@ std::variant<std::unique_ptr<server>, std::string> server::create(
     rapidjson::Document definition;
     definition.Parse(spec.definition_json.c_str());
     auto parsed = store::parse_table_schema(definition, spec.json_path);
-    if (auto* error = std::get_if<std::string>(&parsed)) return api.source + ": " + *error;
-    tables.push_back(std::get<store::table_schema>(std::move(parsed)));
+    if (!parsed) return api.source + ": " + parsed.error();
+    tables.push_back(*std::move(parsed));
   }
   store::session_store::options store_options;
   if (!options.store_path.empty()) store_options.path = options.store_path;
   auto opened = store::session_store::open(store_options, tables);
-  if (auto* error = std::get_if<std::string>(&opened)) return *error;
+  if (!opened) return opened.error();
 
-  auto p = std::make_unique<impl>(std::move(api),
-                                  std::move(std::get<std::unique_ptr<store::session_store>>(opened)),
-                                  std::move(options), std::move(handlers));
+  auto p = std::make_unique<impl>(std::move(api), *std::move(opened), std::move(options), std::move(handlers));
   if (auto error = p->build(); !error.empty()) return error;
   return std::unique_ptr<server>(new server(std::move(p)));
 }

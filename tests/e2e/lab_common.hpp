@@ -45,11 +45,11 @@ inline std::set<std::string> table_ids(store::session_store& store) {
 inline std::set<std::string> connection_ids(store::session_store& store) {
   std::set<std::string> ids;
   auto listed = store.list_connections();
-  if (auto* error = std::get_if<std::string>(&listed)) {
-    ADD_FAILURE() << *error;
+  if (!listed) {
+    ADD_FAILURE() << listed.error();
     return ids;
   }
-  for (const auto& r : std::get<std::vector<store::connection_record>>(listed)) ids.insert(r.id);
+  for (const auto& r : *listed) ids.insert(r.id);
   return ids;
 }
 

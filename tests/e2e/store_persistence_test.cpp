@@ -73,7 +73,8 @@ TEST_F(StorePersistenceTest, ItemsSurviveARestartAndConnectionRecordsDoNot) {
     orphan.connected_at = 1705503499229;
     orphan.last_active_at = 1705503499229;
     orphan.source_ip = "127.0.0.1";
-    ASSERT_EQ(server->store().insert_connection(orphan), std::nullopt);
+    auto inserted = server->store().insert_connection(orphan);
+    ASSERT_TRUE(inserted.is_ok()) << inserted.error();
     EXPECT_EQ(connection_ids(server->store()), (std::set<std::string>{alice_id, bob_id, orphan.id}));
     EXPECT_EQ(alice->close(1000).type, ws_message::kind::close);
     EXPECT_EQ(bob->close(1000).type, ws_message::kind::close);

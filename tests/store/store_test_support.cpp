@@ -1,7 +1,6 @@
 #include "tests/store/store_test_support.hpp"
 
 #include <atomic>
-#include <variant>
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -13,11 +12,11 @@ table_schema schema(std::string_view json) {
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
   auto r = parse_table_schema(d, "test");
-  if (auto* e = std::get_if<std::string>(&r)) {
-    ADD_FAILURE() << *e;
+  if (!r) {
+    ADD_FAILURE() << r.error();
     return {};
   }
-  return std::get<table_schema>(r);
+  return *r;
 }
 
 std::vector<table_schema> test_tables() {
@@ -37,11 +36,11 @@ std::vector<table_schema> test_tables() {
 
 std::unique_ptr<session_store> open_store(const std::string& path, const std::vector<table_schema>& tables) {
   auto r = session_store::open({path, std::chrono::seconds(5)}, tables);
-  if (auto* e = std::get_if<std::string>(&r)) {
-    ADD_FAILURE() << "open failed: " << *e;
+  if (!r) {
+    ADD_FAILURE() << "open failed: " << r.error();
     return nullptr;
   }
-  return std::move(std::get<std::unique_ptr<session_store>>(r));
+  return *std::move(r);
 }
 
 std::string run(session_store& store, std::string_view operation, std::string_view request_json) {

@@ -1,14 +1,13 @@
 #include "store/table_schema.hpp"
 
 #include <string>
-#include <variant>
 
 #include <gtest/gtest.h>
 
 namespace apigw::store {
 namespace {
 
-std::variant<table_schema, std::string> parse(std::string_view json) {
+result<table_schema> parse(std::string_view json) {
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
   EXPECT_FALSE(d.HasParseError()) << json;
@@ -20,8 +19,8 @@ TEST(TableSchemaTest, ParsesHashKeyTable) {
       "KeySchema": [{"AttributeName": "connectionId", "KeyType": "HASH"}],
       "AttributeDefinitions": [{"AttributeName": "connectionId", "AttributeType": "S"}],
       "BillingMode": "PAY_PER_REQUEST"})");
-  ASSERT_TRUE(std::holds_alternative<table_schema>(r)) << std::get<std::string>(r);
-  const table_schema& t = std::get<table_schema>(r);
+  ASSERT_TRUE(r.has_value()) << r.error();
+  const table_schema& t = *r;
   EXPECT_EQ(t.name, "simplechat_connections");
   EXPECT_EQ(t.hash_key, (key_attribute{"connectionId", key_type::S}));
   EXPECT_FALSE(t.range_key.has_value());
@@ -34,8 +33,8 @@ TEST(TableSchemaTest, ParsesRangeKeyTableWithDefinitionsInAnyOrder) {
       "AttributeDefinitions": [{"AttributeName": "ts", "AttributeType": "N"},
                                {"AttributeName": "room", "AttributeType": "B"}],
       "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}})");
-  ASSERT_TRUE(std::holds_alternative<table_schema>(r)) << std::get<std::string>(r);
-  const table_schema& t = std::get<table_schema>(r);
+  ASSERT_TRUE(r.has_value()) << r.error();
+  const table_schema& t = *r;
   EXPECT_EQ(t.hash_key, (key_attribute{"room", key_type::B}));
   EXPECT_EQ(t.range_key, (key_attribute{"ts", key_type::N}));
   EXPECT_EQ(describe_keys(t), "room (B) HASH, ts (N) RANGE");
@@ -45,9 +44,9 @@ TEST(TableSchemaTest, RoundTripsThroughCreateTableJson) {
   table_schema t{"messages", {"a", key_type::S}, key_attribute{"b", key_type::N}};
   std::string json = to_create_table_json(t);
   auto back = parse(json);
-  ASSERT_TRUE(std::holds_alternative<table_schema>(back)) << std::get<std::string>(back);
-  EXPECT_EQ(std::get<table_schema>(back).name, "messages");
-  EXPECT_TRUE(std::get<table_schema>(back).same_keys(t));
+  ASSERT_TRUE(back.has_value()) << back.error();
+  EXPECT_EQ(back->name, "messages");
+  EXPECT_TRUE(back->same_keys(t));
 }
 
 TEST(TableSchemaTest, RejectsMalformedDefinitionsWithTheirJsonPath) {
@@ -90,8 +89,8 @@ TEST(TableSchemaTest, RejectsMalformedDefinitionsWithTheirJsonPath) {
   };
   for (const test_case& c : cases) {
     auto r = parse(c.json);
-    ASSERT_TRUE(std::holds_alternative<std::string>(r)) << c.json;
-    EXPECT_EQ(std::get<std::string>(r), c.message) << c.json;
+    ASSERT_FALSE(r.has_value()) << c.json;
+    EXPECT_EQ(r.error(), c.message) << c.json;
   }
 }
 
