@@ -7,6 +7,14 @@
 namespace apigw::emulator {
 namespace {
 
+std::optional<std::chrono::system_clock::time_point> make_time(int y, unsigned mo, unsigned d, int h, int mi, int s) {
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{mo}, std::chrono::day{d}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  return std::chrono::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
+}
+
+}  // namespace
+
 std::optional<int> digits_value(std::string_view s) {
   if (s.empty()) return std::nullopt;
   int v = 0;
@@ -16,14 +24,6 @@ std::optional<int> digits_value(std::string_view s) {
   }
   return v;
 }
-
-std::optional<std::chrono::system_clock::time_point> make_time(int y, unsigned mo, unsigned d, int h, int mi, int s) {
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{mo}, std::chrono::day{d}};
-  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
-  return std::chrono::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
-}
-
-}  // namespace
 
 // "20150830T123600Z" (ISO 8601 basic format, UTC).
 std::optional<std::chrono::system_clock::time_point> parse_basic_iso8601(std::string_view s) {

@@ -1,4 +1,5 @@
-// The dates SigV4 reads and writes: X-Amz-Date's ISO 8601 basic format and HTTP's Date.
+// The dates and numbers SigV4 reads and writes: X-Amz-Date's ISO 8601 basic format, HTTP's Date,
+// X-Amz-Expires.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -8,6 +9,9 @@
 #include <string_view>
 
 namespace apigw::emulator {
+
+// The value of the decimal digits S; nullopt when S is empty or has anything but digits.
+std::optional<int> digits_value(std::string_view s);
 
 // "20150830T123600Z" (ISO 8601 basic format, UTC); nullopt when S is not one.
 std::optional<std::chrono::system_clock::time_point> parse_basic_iso8601(std::string_view s);
