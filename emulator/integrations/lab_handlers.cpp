@@ -46,8 +46,9 @@ handler_result answer(int status, std::string body) {
 class table_handler : public handler {
  public:
   explicit table_handler(std::string table) : table_(std::move(table)) {}
-  // The store answers in microseconds: no need for a worker thread.
-  bool may_block() const override { return false; }
+  // A table call is SQLite under the store's one mutex, and with --store FILE a disk write: it
+  // runs on the worker pool, so that no I/O thread (and no other connection) waits for it.
+  bool may_block() const override { return true; }
 
  protected:
   std::string table_;

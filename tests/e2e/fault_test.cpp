@@ -359,6 +359,43 @@ TEST_F(StoreFaultTest, LockedByAnotherProcessWhileServingFailsTheCallsThatWrite)
   EXPECT_EQ(f.scalar("SELECT count(*) FROM connections"), "0");
 }
 
+// The lab's table handlers run on the worker pool: while a $connect's PutItem waits out another
+// process's lock, a route that does not touch the store still answers at once, even with a
+// single I/O thread.
+TEST_F(StoreFaultTest, AWriteWaitingOnALockedStoreHoldsNoIoThread) {
+  std::string api = lab_config_with_access_log();
+  const auto routes = api.find("\"routes\": [");
+  const auto integrations = api.find("\"integrations\": {");
+  ASSERT_NE(routes, std::string::npos);
+  ASSERT_NE(integrations, std::string::npos);
+  api.insert(integrations + std::string("\"integrations\": {").size(), R"("Echo": {"handler": "echo"}, )");
+  api.insert(routes + std::string("\"routes\": [").size(),
+             R"({"routeKey": "echo", "integration": "Echo", "routeResponseSelectionExpression": "$default"}, )");
+  write_text_file(config_, api);
+  const std::string store = dir_.path("lab.sqlite");
+  emulator_child e({"--config", config_, "--port", "0", "--store", store, "--quiet", "--threads", "1"});
+  ASSERT_NE(e.port(), 0) << e.startup_error();
+  ws_client first;
+  ASSERT_TRUE(first.connect(e.options("/Prod")).upgraded);
+  sqlite_file other(store);
+  ASSERT_EQ(other.exec("BEGIN EXCLUSIVE"), "");
+  int refused_status = 0;
+  std::thread waiting([&] {
+    ws_client refused(15s);
+    refused_status = refused.connect(e.options("/Prod")).status;
+  });
+  std::this_thread::sleep_for(500ms);  // the PutItem is waiting on the lock now
+  const auto began = steady::now();
+  ASSERT_TRUE(first.send_text(R"({"action":"echo","n":1})"));
+  EXPECT_TRUE(first.read(3s).is_text(R"({"action":"echo","n":1})"));
+  EXPECT_LT(elapsed_ms(began), 2000);
+  waiting.join();
+  EXPECT_EQ(refused_status, 500);
+  ASSERT_EQ(other.exec("COMMIT"), "");
+  first.close(1000);
+  EXPECT_EQ(e.stop().status, 0);
+}
+
 // A read-only file system (remounted read-only: root ignores file modes, a mount it cannot).
 TEST_F(StoreFaultTest, ReadOnlyStoreStopsStartUpWithAClearError) {
   tiny_tmpfs fs(4096);
