@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <boost/algorithm/string/predicate.hpp>
+
 namespace apigw::store {
 namespace {
 
@@ -16,11 +18,7 @@ const rj::Value* find(const rj::Value* object, std::string_view key) {
   return it == object->MemberEnd() ? nullptr : &it->value;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using boost::algorithm::iequals;
 
 struct token {
   enum class kind { name, name_ref, value_ref, punct, end };
