@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <iterator>
 #include <utility>
 
@@ -217,17 +216,7 @@ authorization_outcome authorization::authorize(const rapidjson::Value& event, st
   apigw::invocation_context context(nullptr, nullptr, log_, authorizer_name_, request_id);
   apigw::authorizer_result answer;
   const outcome called = run_logged(log_, authorizer_name_, request_id, [&] {
-    outcome o;
-    try {
-      answer = authorizer_->authorize(event, context);
-    } catch (const std::exception& e) {
-      o.failed = true;
-      o.error = e.what();
-    } catch (...) {
-      o.failed = true;
-      o.error = "unknown exception";
-    }
-    return o;
+    return guarded([&](outcome&) { answer = authorizer_->authorize(event, context); });
   });
   authorization_outcome out;
   if (called.failed) {

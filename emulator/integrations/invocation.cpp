@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <exception>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -10,17 +9,7 @@
 namespace apigw::emulator {
 
 outcome call_handler(apigw::handler& h, const rapidjson::Value& event, apigw::invocation_context& context) {
-  outcome o;
-  try {
-    o.result = h.invoke(event, context);
-  } catch (const std::exception& e) {
-    o.failed = true;
-    o.error = e.what();
-  } catch (...) {
-    o.failed = true;
-    o.error = "unknown exception";
-  }
-  return o;
+  return guarded([&](outcome& o) { o.result = h.invoke(event, context); });
 }
 
 namespace {

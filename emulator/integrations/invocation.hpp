@@ -4,6 +4,7 @@
 // Thread-safety: free functions; the log must be thread-safe (invocation_log is).
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,23 @@ struct outcome {
   apigw::handler_result result;
   double latency_ms = 0;      // how long the handler took
 };
+
+// Runs CALL; what it throws becomes a failed outcome with the exception's message, as Lambda
+// reports a function's error. Writes no log.
+template <class Call>
+outcome guarded(Call&& call) {
+  outcome o;
+  try {
+    call(o);
+  } catch (const std::exception& e) {
+    o.failed = true;
+    o.error = e.what();
+  } catch (...) {
+    o.failed = true;
+    o.error = "unknown exception";
+  }
+  return o;
+}
 
 // Calls H with EVENT and CONTEXT; an exception becomes a failed outcome. Writes no log.
 outcome call_handler(apigw::handler& h, const rapidjson::Value& event, apigw::invocation_context& context);
