@@ -24,6 +24,8 @@ namespace {
 
 namespace rj = rapidjson;
 using namespace apigw::store;
+using apigw::dynamo_error;
+using apigw::dynamo_result;
 
 // At most this many requests an input, so that one input stays fast.
 constexpr int k_max_requests = 16;
