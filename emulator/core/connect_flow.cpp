@@ -93,7 +93,10 @@ void connect_flow::authorize_with_authorizer() {
   ctx_.gw.events().authorizer_event(state->call.event, *info_, state->call.headers, state->call.ids);
   runner_.run(
       auth.authorizer()->may_block(),
-      [&auth, state] { state->answer = auth.authorize(state->call.event, state->call.ids.request_id); },
+      [&auth, state](integration_runner::completion complete) {
+        state->answer = auth.authorize(state->call.event, state->call.ids.request_id);
+        complete();
+      },
       [self = shared_from_this(), state](bool timed_out) { self->on_authorizer(state->answer, timed_out); });
 }
 
@@ -128,7 +131,10 @@ void connect_flow::run_connect() {
   const gateway::route& r = *ctx_.gw.connect_route();
   runner_.run(
       r.handler->may_block(),
-      [&gw = ctx_.gw, &r, state] { state->result = gw.invoke(r, state->call.event, state->call.ids.request_id); },
+      [&gw = ctx_.gw, &r, state](integration_runner::completion complete) {
+        state->result = gw.invoke(r, state->call.event, state->call.ids.request_id);
+        complete();
+      },
       [self = shared_from_this(), state](bool timed_out) { self->on_connect(state->result, timed_out); });
 }
 

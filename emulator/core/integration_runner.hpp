@@ -35,21 +35,18 @@ class integration_runner {
  public:
   virtual ~integration_runner() = default;
 
-  // Runs WORK, which calls one integration or authorizer and keeps its result itself. When
-  // MAY_BLOCK is false WORK runs right away, inline; otherwise it runs elsewhere, raced by the
-  // integration timeout. DONE is called exactly once, on the connection's strand: with false
-  // once WORK returned, with true when the timeout came first (WORK may still be running then,
-  // and what it produces must be ignored).
-  virtual void run(bool may_block, std::function<void()> work, std::function<void(bool timed_out)> done) = 0;
-};
+  // Says that a call's work is finished: called once, from any thread, at any time.
+  using completion = std::function<void()>;
+  using work_fn = std::function<void(completion complete)>;
+  using done_fn = std::function<void(bool timed_out)>;
 
-// Runs every call inline and never times out: for tools and tests that have no strand.
-class inline_runner final : public integration_runner {
- public:
-  void run(bool, std::function<void()> work, std::function<void(bool)> done) override {
-    work();
-    done(false);
-  }
+  // Runs WORK, which starts one integration or authorizer call, keeps its result itself and
+  // calls COMPLETE when it has it: before it returns (a handler in this process), or later from
+  // any thread (an answer from another process; no thread waits for it meanwhile). WORK starts
+  // right away, inline, unless MAY_BLOCK; then on a worker thread. DONE is called exactly once,
+  // on the connection's strand: with false once COMPLETE was called, with true when the
+  // integration timeout came first (what the work produces afterwards must be ignored).
+  virtual void run(bool may_block, work_fn work, done_fn done) = 0;
 };
 
 }  // namespace apigw::emulator

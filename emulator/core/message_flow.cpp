@@ -81,7 +81,10 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   ctx_.gw.events().message_event(state->call.event, *info, r->key, state->call.ids, state->call.text);
   runner_.run(
       r->handler->may_block(),
-      [&gw = ctx_.gw, r, state] { state->result = gw.invoke(*r, state->call.event, state->call.ids.request_id); },
+      [&gw = ctx_.gw, r, state](integration_runner::completion complete) {
+        state->result = gw.invoke(*r, state->call.event, state->call.ids.request_id);
+        complete();
+      },
       [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
         complete(record, r, &state->result, timed_out, ctx_.timeout_ms());
         ctx_.trace.record(record);
@@ -112,7 +115,10 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
   ctx_.gw.events().disconnect_event(state->call.event, *info, state->call.ids, code, state->call.text);
   runner_.run(
       r->handler->may_block(),
-      [&gw = ctx_.gw, r, state] { state->result = gw.invoke(*r, state->call.event, state->call.ids.request_id); },
+      [&gw = ctx_.gw, r, state](integration_runner::completion complete) {
+        state->result = gw.invoke(*r, state->call.event, state->call.ids.request_id);
+        complete();
+      },
       [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
         complete(record, r, &state->result, timed_out, ctx_.timeout_ms());
         ctx_.trace.record(record);

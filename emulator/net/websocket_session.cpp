@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -89,7 +90,7 @@ class websocket_session final : public connection,
   // integration_runner: cheap calls run right here on the strand; the others go to the worker
   // pool, raced by the integration timeout. Whichever settles first wins; a late result is
   // dropped, as AWS drops it.
-  void run(bool may_block, std::function<void()> work, std::function<void(bool timed_out)> done) override;
+  void run(bool may_block, work_fn work, done_fn done) override;
   // reply_sink: what the message flow sends back.
   void deliver(std::string data, bool binary) override { enqueue(std::move(data), binary); }
 
@@ -109,6 +110,11 @@ class websocket_session final : public connection,
   void arm_deadline();
   void on_deadline(beast::error_code ec);
   void finish(int code, std::string reason);
+  // $disconnect, once no integration call of the connection is in flight.
+  void disconnect(int code, std::string reason);
+  // A call run() started was settled (on the strand).
+  void call_settled();
+  friend struct pending_call;
   // Shutdown waits for sessions until this: after $disconnect, not for a late handler's result.
   void end_of_work() {
     if (!ended_) ctx_.session_ended();
@@ -142,6 +148,10 @@ class websocket_session final : public connection,
   bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
   bool finished_ = false;
   bool ended_ = false;
+  // Integration calls started and not yet settled; $disconnect waits for them, so that it is the
+  // connection's last event (the trace and the function logs read in order).
+  std::size_t in_flight_ = 0;
+  std::optional<std::pair<int, std::string>> deferred_disconnect_;
   int close_code_ = 0;        // set when the gateway closed the connection
   std::string close_reason_;
 };
@@ -208,34 +218,50 @@ void websocket_session::on_connect_result(connect_result r) {
   ctx_.trace.record(r.record);
 }
 
-void websocket_session::run(bool may_block, std::function<void()> work, std::function<void(bool)> done) {
+// One integration call of a session: settled once, on the session's strand, by its completion
+// or by its timeout.
+struct pending_call {
+  pending_call(net::any_io_executor s, std::shared_ptr<websocket_session> o, integration_runner::done_fn d)
+      : strand(std::move(s)), owner(std::move(o)), done(std::move(d)) {}
+  const net::any_io_executor strand;
+  std::shared_ptr<websocket_session> owner;  // kept alive until the call is settled
+  integration_runner::done_fn done;
+  std::optional<net::steady_timer> timer;  // armed only when the call does not end at once
+  bool settled = false;
+
+  // REQUIRES: on the strand.
+  void settle(bool timed_out) {
+    if (settled) return;
+    settled = true;
+    if (timer) timer->cancel();
+    auto finish = std::move(done);
+    auto session = std::move(owner);
+    finish(timed_out);
+    session->call_settled();
+  }
+};
+
+void websocket_session::run(bool may_block, work_fn work, done_fn done) {
+  ++in_flight_;
+  auto call = std::make_shared<pending_call>(ws_.get_executor(), shared_from_this(), std::move(done));
+  // From any thread; on the strand (a handler that returned inline) it settles right away.
+  completion complete = [call] { net::dispatch(call->strand, [call] { call->settle(false); }); };
+  const auto arm_timeout = [&] {
+    call->timer.emplace(ws_.get_executor());
+    call->timer->expires_after(ctx_.limits.integration_timeout);
+    call->timer->async_wait([call](beast::error_code ec) {
+      if (!ec) call->settle(true);
+    });
+  };
   if (!may_block) {
-    work();
-    done(false);
+    work(std::move(complete));
+    // An answer that comes later (from another process) is raced by the integration timeout.
+    if (!call->settled) arm_timeout();
     return;
   }
-  struct race {
-    explicit race(net::any_io_executor ex) : timer(std::move(ex)) {}
-    net::steady_timer timer;
-    bool settled = false;
-    std::function<void(bool)> done;
-  };
-  auto state = std::make_shared<race>(ws_.get_executor());
-  state->done = std::move(done);
-  state->timer.expires_after(ctx_.limits.integration_timeout);
-  state->timer.async_wait([self = shared_from_this(), state](beast::error_code ec) {
-    if (ec || state->settled) return;
-    state->settled = true;
-    state->done(true);
-  });
-  net::post(ctx_.workers, [self = shared_from_this(), state, work = std::move(work)]() mutable {
-    work();
-    net::post(self->ws_.get_executor(), [self, state]() mutable {
-      if (state->settled) return;
-      state->settled = true;
-      state->timer.cancel();
-      state->done(false);
-    });
+  arm_timeout();
+  net::post(ctx_.workers, [work = std::move(work), complete = std::move(complete)]() mutable {
+    work(std::move(complete));
   });
 }
 
@@ -446,7 +472,22 @@ void websocket_session::finish(int code, std::string reason) {
   ctx_.registry.remove(info_->id);
   if (was_open) ctx_.store.forget_connection_later(info_->id);
   if (!was_open) return end_of_work();
+  if (in_flight_ > 0) {
+    deferred_disconnect_.emplace(code, std::move(reason));
+    return;
+  }
+  disconnect(code, std::move(reason));
+}
+
+void websocket_session::disconnect(int code, std::string reason) {
   messages_.on_disconnect(info_, code, std::move(reason), [self = shared_from_this()] { self->end_of_work(); });
+}
+
+void websocket_session::call_settled() {
+  if (--in_flight_ > 0 || !deferred_disconnect_) return;
+  auto [code, reason] = std::move(*deferred_disconnect_);
+  deferred_disconnect_.reset();
+  disconnect(code, std::move(reason));
 }
 
 }  // namespace

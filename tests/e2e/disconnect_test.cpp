@@ -139,6 +139,30 @@ TEST_F(DisconnectTest, MaximumDurationClosesWithGoingAwayDespiteTraffic) {
   expect_code_and_reason(disconnect_of(id), 1001, "Going away");
 }
 
+// (decision) $disconnect is a connection's last event: a message whose integration is still
+// running when the client leaves is answered (or times out) first, so that the trace and the
+// function logs read in order.
+TEST_F(DisconnectTest, DisconnectWaitsForTheMessageIntegrationsStillRunning) {
+  api_config api;
+  api.add_route("$connect", "rec")
+      .add_route("$disconnect", "rec")
+      .add_route("slow", "slow")
+      .add_integration("rec", recorder_integration())
+      .add_integration("slow", builtin("mock", R"({"statusCode":200,"delayMillis":700})"));
+  start(api);
+  auto client = open();
+  ASSERT_TRUE(client);
+  const std::string id = last_connection_id();
+  ASSERT_TRUE(client->send_text(R"({"action":"slow"})"));
+  std::this_thread::sleep_for(100ms);  // the slow integration is running now
+  const auto closed = steady::now();
+  const auto answer = client->close(1000, "bye");
+  EXPECT_EQ(answer.close_code, 1000) << answer;
+  const auto e = disconnect_of(id);
+  EXPECT_GE(elapsed_ms(closed), 450);
+  expect_code_and_reason(e, 1000, "bye");
+}
+
 TEST_F(DisconnectTest, ServerStopClosesWithGoingAwayAndRunsDisconnect) {
   start_with();
   auto client = open();

@@ -165,10 +165,9 @@ TEST(ConnectFlowTest, TheIntegrationsStatusFailureAndTimeoutBecomeTheHandshakesS
   {
     // The authorizer runs inline; $connect's integration times out.
     struct connect_times_out final : integration_runner {
-      void run(bool, std::function<void()> work, std::function<void(bool)> done) override {
+      void run(bool, work_fn work, done_fn done) override {
         if (calls++ == 0) {
-          work();
-          done(false);
+          flow_test::run_now(work, done);
         } else {
           done(true);
         }

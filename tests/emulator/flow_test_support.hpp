@@ -63,13 +63,20 @@ struct api_fixture {
   flow_context ctx;
 };
 
+// Runs WORK inline and settles as a runner does: done(false) once it completed; a work that
+// has not completed when it returns is treated as timed out (the flows' work always completes).
+inline void run_now(integration_runner::work_fn& work, integration_runner::done_fn& done) {
+  bool completed = false;
+  work([&completed] { completed = true; });
+  done(!completed);
+}
+
 // Runs every call inline and counts them.
 class counting_runner final : public integration_runner {
  public:
-  void run(bool, std::function<void()> work, std::function<void(bool)> done) override {
+  void run(bool, work_fn work, done_fn done) override {
     ++calls;
-    work();
-    done(false);
+    run_now(work, done);
   }
   int calls = 0;
 };
@@ -77,23 +84,18 @@ class counting_runner final : public integration_runner {
 // Every call times out: the work never runs.
 class timing_out_runner final : public integration_runner {
  public:
-  void run(bool, std::function<void()>, std::function<void(bool)> done) override { done(true); }
+  void run(bool, work_fn, done_fn done) override { done(true); }
 };
 
 // Keeps the calls until the test settles them, as a worker pool would later.
 class deferred_runner final : public integration_runner {
  public:
-  void run(bool, std::function<void()> work, std::function<void(bool)> done) override {
-    pending.push_back({std::move(work), std::move(done)});
-  }
+  void run(bool, work_fn work, done_fn done) override { pending.push_back({std::move(work), std::move(done)}); }
   void settle_all() {
     auto calls = std::move(pending);
-    for (auto& [work, done] : calls) {
-      work();
-      done(false);
-    }
+    for (auto& [work, done] : calls) run_now(work, done);
   }
-  std::vector<std::pair<std::function<void()>, std::function<void(bool)>>> pending;
+  std::vector<std::pair<work_fn, done_fn>> pending;
 };
 
 struct collecting_sink final : reply_sink {
