@@ -97,7 +97,10 @@ void connect_flow::authorize_with_authorizer() {
         state->answer = auth.authorize(state->call.event, state->call.ids.request_id);
         complete();
       },
-      [self = shared_from_this(), state](bool timed_out) { self->on_authorizer(state->answer, timed_out); });
+      [self = shared_from_this(), state](bool timed_out) {
+        // After a timeout the authorizer may still be writing its answer: it is not read.
+        self->on_authorizer(timed_out ? authorization_outcome{} : state->answer, timed_out);
+      });
 }
 
 void connect_flow::on_authorizer(const authorization_outcome& o, bool timed_out) {
@@ -135,7 +138,10 @@ void connect_flow::run_connect() {
         state->result = gw.invoke(r, state->call.event, state->call.ids.request_id);
         complete();
       },
-      [self = shared_from_this(), state](bool timed_out) { self->on_connect(state->result, timed_out); });
+      [self = shared_from_this(), state](bool timed_out) {
+        // After a timeout the work may still be writing its result: it is not read.
+        self->on_connect(timed_out ? outcome{} : state->result, timed_out);
+      });
 }
 
 void connect_flow::on_connect(const outcome& o, bool timed_out) {

@@ -86,7 +86,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
         complete();
       },
       [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
-        complete(record, r, &state->result, timed_out, ctx_.timeout_ms());
+        complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
         ctx_.trace.record(record);
         if (timed_out) {
           sink_.deliver(gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id),
@@ -120,7 +120,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
         complete();
       },
       [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
-        complete(record, r, &state->result, timed_out, ctx_.timeout_ms());
+        complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
         ctx_.trace.record(record);
         done();
       });
