@@ -88,6 +88,7 @@ void connect_flow::authorize_with_authorizer() {
     authorization_outcome answer;
   };
   auto state = std::make_shared<call_state>();
+  state->call.connection = info_;
   state->call.ids = ids_;
   state->call.headers = request_.headers;
   ctx_.gw.events().authorizer_event(state->call.event, *info_, state->call.headers, state->call.ids);
@@ -128,6 +129,7 @@ void connect_flow::run_connect() {
     outcome result;
   };
   auto state = std::make_shared<call_state>();
+  state->call.connection = info_;
   state->call.ids = ids_;
   state->call.headers = std::move(request_.headers);
   ctx_.gw.events().connect_event(state->call.event, *info_, state->call.headers, state->call.ids);

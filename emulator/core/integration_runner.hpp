@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <rapidjson/document.h>
@@ -22,6 +23,9 @@ struct invocation {
   invocation(const invocation&) = delete;
   invocation& operator=(const invocation&) = delete;
 
+  // The connection the event refers to: kept while the call may still read it (a call that
+  // timed out can outlive its session).
+  std::shared_ptr<const connection_info> connection;
   request_ids ids;
   std::string text;      // the message body, or the disconnect reason
   header_list headers;   // the handshake's, for $connect and the authorizer

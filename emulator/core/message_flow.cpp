@@ -76,6 +76,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   }
   record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
   auto state = std::make_shared<call_state>();
+  state->call.connection = info;
   state->call.ids = std::move(ids);
   state->call.text = std::move(body);
   ctx_.gw.events().message_event(state->call.event, *info, r->key, state->call.ids, state->call.text);
@@ -102,6 +103,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
                                  std::function<void()> done) {
   const gateway::route* r = ctx_.gw.disconnect_route();
   auto state = std::make_shared<call_state>();
+  state->call.connection = info;
   state->call.ids = gateway::new_request(false);
   state->call.text = reason.empty() ? std::string(gateway::standard_close_reason(code)) : std::move(reason);
   auto record = new_record("DISCONNECT", info, state->call.ids.request_id);
