@@ -35,7 +35,7 @@ class embedded_emulator::impl {
       : kind_(kind), text_(std::move(text)), name_(std::move(name)),
         handlers_(handler_registry::with_builtins()) {}
 
-  config::load_result load() const {
+  result<config::api_spec> load() const {
     switch (kind_) {
       case source::file: return config::load_file(text_);
       case source::json: return config::load_text(text_, name_);
@@ -47,7 +47,7 @@ class embedded_emulator::impl {
   std::string start(const emulator_options& o) {
     if (server_) return "the emulator is already running at " + server_->url();
     auto loaded = load();
-    if (auto* error = std::get_if<config::load_error>(&loaded)) return error->message;
+    if (!loaded) return std::move(loaded).error();
 
     emulator::server_options options;
     options.host = o.host;
@@ -58,7 +58,7 @@ class embedded_emulator::impl {
     options.log_invocations = o.print_logs;
     options.print_trace = o.print_logs;
     options.admin = o.admin;
-    auto made = emulator::server::create(std::get<config::api_spec>(std::move(loaded)), handlers_, options);
+    auto made = emulator::server::create(*std::move(loaded), handlers_, options);
     if (auto* error = std::get_if<std::string>(&made)) return *error;
     auto server = std::get<std::unique_ptr<emulator::server>>(std::move(made));
     if (auto error = server->start(); !error.empty()) return error;
