@@ -38,11 +38,11 @@ gateway::gateway(config::api_spec api, routes::route_table table)
 result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
                                                  const apigw::handler_registry& registry, services s) {
   auto parsed = routes::selection_expression::parse(api.route_selection_expression);
-  if (auto* e = std::get_if<routes::expression_error>(&parsed)) {
-    return fail(api.source + ": routeSelectionExpression: \"" + api.route_selection_expression +
-           "\" at position " + std::to_string(e->position) + ": " + e->message);
+  if (!parsed) {
+    return fail(api.source + ": routeSelectionExpression: \"" + api.route_selection_expression + "\" " +
+                parsed.error());
   }
-  std::unique_ptr<gateway> gw(new gateway(api, routes::route_table(std::get<routes::selection_expression>(std::move(parsed)))));
+  std::unique_ptr<gateway> gw(new gateway(api, routes::route_table(*std::move(parsed))));
   gw->log_ = s.log;
 
   for (const auto& spec : api.routes) {
