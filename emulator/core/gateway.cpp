@@ -67,10 +67,8 @@ result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
       rapidjson::Document document;
       document.Parse(integration.policy_json.c_str());
       auto parsed_policy = emulator::iam_policy::parse(document);
-      if (auto* message = std::get_if<std::string>(&parsed_policy)) {
-        return fail(api.source + ": " + integration.json_path + ".policy." + *message);
-      }
-      policy = std::make_shared<const emulator::iam_policy>(std::get<emulator::iam_policy>(std::move(parsed_policy)));
+      if (!parsed_policy) return fail(api.source + ": " + integration.json_path + ".policy." + parsed_policy.error());
+      policy = std::make_shared<const emulator::iam_policy>(*std::move(parsed_policy));
     }
     auto r = std::make_unique<route>();
     const auto who = caller_identity::for_integration(api, spec.integration);
