@@ -63,8 +63,8 @@ class server::impl {
     trace_options.api = {api_.api_id, api_.stage.name};
     if (!api_.stage.access_log_format.empty()) {
       auto parsed = access_log_format::parse(api_.stage.access_log_format);
-      if (auto* error = std::get_if<std::string>(&parsed)) return api_.source + ": stage.accessLogFormat: " + *error;
-      trace_options.access_format = std::get<access_log_format>(std::move(parsed));
+      if (!parsed) return api_.source + ": stage.accessLogFormat: " + parsed.error();
+      trace_options.access_format = *std::move(parsed);
       trace_options.access_out = &std::cout;
       if (!options_.access_log_path.empty()) {
         access_file_.open(options_.access_log_path, std::ios::app);

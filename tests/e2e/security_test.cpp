@@ -262,8 +262,8 @@ TEST(RedactionTest, FunctionLogsTheTraceAndTheAccessLogPrintNoSecret) {
     emulator::tracer::options o;
     o.trace_out = &trace;
     auto format = emulator::access_log_format::parse("$context.error.message $context.status");
-    ASSERT_TRUE(std::holds_alternative<emulator::access_log_format>(format));
-    o.access_format = std::get<emulator::access_log_format>(std::move(format));
+    ASSERT_TRUE(format) << format.error();
+    o.access_format = *std::move(format);
     o.access_out = &access;
     emulator::tracer t(std::move(o));
     auto info = std::make_shared<emulator::connection_info>();
