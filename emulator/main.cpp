@@ -272,8 +272,8 @@ int explain_command(int argc, char** argv) {
   }
   auto registry = apigw::handler_registry::with_builtins();
   auto& api = *loaded;
-  if (auto error = apigw::emulator::load_plugins(api, registry); !error.empty()) {
-    std::cerr << "apigw-ws-emulator: " << error << "\n";
+  if (auto loaded = apigw::emulator::load_plugins(api, registry); !loaded) {
+    std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
   }
   auto made = apigw::emulator::gateway::create(api, registry);

@@ -188,7 +188,7 @@ server::~server() {
 std::variant<std::unique_ptr<server>, std::string> server::create(
     config::api_spec api, const apigw::handler_registry& registry, server_options options) {
   apigw::handler_registry handlers = registry;
-  if (auto error = load_plugins(api, handlers); !error.empty()) return error;
+  if (auto loaded = load_plugins(api, handlers); !loaded) return loaded.error();
 
   std::vector<store::table_schema> tables;
   for (const auto& spec : api.tables) {
