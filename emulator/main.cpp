@@ -308,14 +308,14 @@ int main(int argc, char** argv) {
   }
   const auto registry = apigw::handler_registry::with_builtins();
   auto made = apigw::emulator::server::create(*std::move(loaded), registry, args.server);
-  if (auto* error = std::get_if<std::string>(&made)) {
-    std::cerr << "apigw-ws-emulator: " << *error << "\n";
+  if (!made) {
+    std::cerr << "apigw-ws-emulator: " << made.error() << "\n";
     return 2;
   }
-  auto& server = *std::get<std::unique_ptr<apigw::emulator::server>>(made);
+  auto& server = **made;
 
-  if (auto error = server.start(); !error.empty()) {
-    std::cerr << "apigw-ws-emulator: " << error << "\n";
+  if (auto started = server.start(); !started) {
+    std::cerr << "apigw-ws-emulator: " << started.error() << "\n";
     return 2;
   }
   std::cout << "listening on " << server.url() << std::endl;

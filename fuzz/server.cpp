@@ -24,7 +24,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "config/config_loader.hpp"
 #include "emulator/net/server.hpp"
@@ -89,9 +88,9 @@ apigw::emulator::server& the_server() {
     options.access_log_path = "/dev/null";
     auto created = apigw::emulator::server::create(*std::move(loaded), apigw::handler_registry::with_builtins(),
                                                    options);
-    if (auto* error = std::get_if<std::string>(&created)) fail(*error);
-    auto server = std::get<std::unique_ptr<apigw::emulator::server>>(std::move(created));
-    if (auto error = server->start(); !error.empty()) fail(error);
+    if (!created) fail(created.error());
+    auto server = *std::move(created);
+    if (auto started = server->start(); !started) fail(started.error());
     return server;
   }();
   return *s;

@@ -122,9 +122,10 @@ class AuthTest : public ::testing::Test {
     o.threads = 2;
     o.print_trace = false;
     auto created = emulator::server::create(*std::move(loaded), registry_, o);
-    if (auto* e = std::get_if<std::string>(&created)) return *e;
-    server_ = std::get<std::unique_ptr<emulator::server>>(std::move(created));
-    return server_->start();
+    if (!created) return created.error();
+    server_ = *std::move(created);
+    auto started = server_->start();
+    return started ? std::string() : started.error();
   }
 
   void start(const std::string& config) { ASSERT_EQ(create_error(config), ""); }
@@ -452,9 +453,10 @@ TEST_F(AuthTest, LabAuthConfigLetsKnownUsersIntoTheChat) {
   o.print_trace = false;
   o.log_invocations = false;
   auto created = emulator::server::create(std::move(spec), registry_, o);
-  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<emulator::server>>(created)) << std::get<std::string>(created);
-  server_ = std::get<std::unique_ptr<emulator::server>>(std::move(created));
-  ASSERT_EQ(server_->start(), "");
+  ASSERT_TRUE(created) << created.error();
+  server_ = *std::move(created);
+  auto started = server_->start();
+  ASSERT_TRUE(started) << started.error();
 
   expect_refused(handshake("/Prod"), 401);
   expect_refused(handshake("/Prod?token=mallory-token"), 401);

@@ -1,7 +1,6 @@
 #include "tests/support/test_server.hpp"
 
 #include <stdexcept>
-#include <variant>
 
 #include "config/config_loader.hpp"
 #include "emulator/net/server.hpp"
@@ -45,12 +44,10 @@ test_server::test_server(config::api_spec spec, named_handlers handlers, const t
   options.store_path = test_options.store_path;
   options.log = test_options.log;
   auto created = emulator::server::create(std::move(spec), registry, options);
-  if (auto* error = std::get_if<std::string>(&created)) {
-    throw std::runtime_error("server::create failed: " + *error);
-  }
-  server_ = std::get<std::unique_ptr<emulator::server>>(std::move(created));
-  if (auto error = server_->start(); !error.empty()) {
-    throw std::runtime_error("server::start failed: " + error);
+  if (!created) throw std::runtime_error("server::create failed: " + created.error());
+  server_ = *std::move(created);
+  if (auto started = server_->start(); !started) {
+    throw std::runtime_error("server::start failed: " + started.error());
   }
 }
 
