@@ -1,4 +1,5 @@
-// Loads and validates an API configuration (JSON) into config::api_spec.
+// Loads and validates an API configuration (JSON) into config::api_spec. An error is a message a
+// user can act on: where (file, line:column or JSON path), what was wrong, what is allowed.
 // Thread-safety: free functions without shared state; safe from any thread.
 #pragma once
 
@@ -10,9 +11,6 @@
 #include "config/api_config.hpp"
 
 namespace apigw::config {
-
-// An error is a message a user can act on: where (file, line:column or JSON path), what was
-// wrong, what is allowed.
 
 // Reads FILE and validates it. The error names FILE.
 result<api_spec> load_file(const std::filesystem::path& file);

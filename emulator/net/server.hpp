@@ -42,7 +42,7 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds, listens and starts the threads. The error says which address and why.
+  // Binds, listens and starts the threads. The error names the host or address and the reason.
   status start();
 
   // Closes every connection with 1001 "Going away", runs $disconnect for each, joins the threads.
