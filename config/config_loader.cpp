@@ -351,35 +351,31 @@ class loader {
   loader(std::string_view source, std::filesystem::path base_dir)
       : source_(source), base_dir_(std::move(base_dir)) {}
 
-  load_result run(std::string_view text) {
+  result<api_spec> run(std::string_view text) {
     rj::Document doc;
     doc.Parse<rj::kParseValidateEncodingFlag>(text.data(), text.size());
-    if (doc.HasParseError()) return syntax_error(text, doc.GetErrorOffset(), doc.GetParseError());
+    if (doc.HasParseError()) return apigw::fail(syntax_error(text, doc.GetErrorOffset(), doc.GetParseError()));
 
     api_spec api;
     api.source = source_;
-    if (!read_api(doc, api)) return std::move(*error_);
+    if (!read_api(doc, api)) return apigw::fail(std::move(*error_));
     return api;
   }
 
  private:
-  load_error syntax_error(std::string_view text, std::size_t error_offset, rj::ParseErrorCode code) const {
+  std::string syntax_error(std::string_view text, std::size_t error_offset, rj::ParseErrorCode code) const {
     const syntax_problem problem = explain_syntax_error(text, error_offset, code);
     std::string_view before = text.substr(0, problem.offset);
     std::size_t line = 1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
     std::size_t line_start = before.rfind('\n');
     line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
     std::size_t column = 1 + char_count(before.substr(line_start));
-    return load_error{source_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-                      problem.message};
+    return source_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + problem.message;
   }
 
   // Records the error and returns false, so callers can write "return fail(...)".
   bool fail(const std::string& path, const std::string& message) {
-    if (!error_) {
-      error_ = load_error{path.empty() ? source_ + ": " + message
-                                       : source_ + ": " + path + ": " + message};
-    }
+    if (!error_) error_ = path.empty() ? source_ + ": " + message : source_ + ": " + path + ": " + message;
     return false;
   }
 
@@ -1043,7 +1039,7 @@ class loader {
 
   std::string source_;
   std::filesystem::path base_dir_;
-  std::optional<load_error> error_;
+  std::optional<std::string> error_;  // the first error
 };
 
 struct file_closer {
@@ -1052,17 +1048,17 @@ struct file_closer {
 
 }  // namespace
 
-load_result load_text(std::string_view json, std::string_view source_name) {
+result<api_spec> load_text(std::string_view json, std::string_view source_name) {
   return loader(source_name, {}).run(json);
 }
 
-load_result load_file(const std::filesystem::path& file) {
+result<api_spec> load_file(const std::filesystem::path& file) {
   const std::string name = file.string();
   auto os_reason = [](int err) { return std::error_code(err, std::generic_category()).message(); };
 
   errno = 0;
   std::unique_ptr<std::FILE, file_closer> f(std::fopen(name.c_str(), "rb"));
-  if (!f) return load_error{name + ": cannot open the file: " + os_reason(errno)};
+  if (!f) return fail(name + ": cannot open the file: " + os_reason(errno));
 
   std::string text;
   std::array<char, 8192> buf{};
@@ -1072,7 +1068,7 @@ load_result load_file(const std::filesystem::path& file) {
     text.append(buf.data(), n);
     if (n < buf.size()) {
       if (std::ferror(f.get())) {
-        return load_error{name + ": cannot read the file: " + os_reason(errno ? errno : EIO)};
+        return fail(name + ": cannot read the file: " + os_reason(errno ? errno : EIO));
       }
       break;
     }
@@ -1080,7 +1076,7 @@ load_result load_file(const std::filesystem::path& file) {
   return loader(name, file.parent_path()).run(text);
 }
 
-load_result load_default() { return load_text(default_api_json(), built_in_source); }
+result<api_spec> load_default() { return load_text(default_api_json(), built_in_source); }
 
 std::string derive_api_id(std::string_view name) {
   // FNV-1a (64 bit): stable across platforms and standard libraries, unlike std::hash.

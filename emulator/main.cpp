@@ -266,14 +266,14 @@ int explain_command(int argc, char** argv) {
     if (!message->empty() && message->back() == '\n') message->pop_back();
   }
   auto loaded = config_file ? apigw::config::load_file(*config_file) : apigw::config::load_default();
-  if (auto* error = std::get_if<apigw::config::load_error>(&loaded)) {
-    std::cerr << "apigw-ws-emulator: " << error->message << "\n";
+  if (!loaded) {
+    std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
   }
   auto registry = apigw::handler_registry::with_builtins();
-  auto& api = std::get<apigw::config::api_spec>(loaded);
-  if (auto error = apigw::emulator::load_plugins(api, registry); !error.empty()) {
-    std::cerr << "apigw-ws-emulator: " << error << "\n";
+  auto& api = *loaded;
+  if (auto loaded = apigw::emulator::load_plugins(api, registry); !loaded) {
+    std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
   }
   auto made = apigw::emulator::gateway::create(api, registry);
@@ -302,21 +302,20 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto loaded = args.config ? apigw::config::load_file(*args.config) : apigw::config::load_default();
-  if (auto* error = std::get_if<apigw::config::load_error>(&loaded)) {
-    std::cerr << "apigw-ws-emulator: " << error->message << "\n";
+  if (!loaded) {
+    std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
   }
   const auto registry = apigw::handler_registry::with_builtins();
-  auto made = apigw::emulator::server::create(std::get<apigw::config::api_spec>(std::move(loaded)),
-                                              registry, args.server);
-  if (auto* error = std::get_if<std::string>(&made)) {
-    std::cerr << "apigw-ws-emulator: " << *error << "\n";
+  auto made = apigw::emulator::server::create(*std::move(loaded), registry, args.server);
+  if (!made) {
+    std::cerr << "apigw-ws-emulator: " << made.error() << "\n";
     return 2;
   }
-  auto& server = *std::get<std::unique_ptr<apigw::emulator::server>>(made);
+  auto& server = **made;
 
-  if (auto error = server.start(); !error.empty()) {
-    std::cerr << "apigw-ws-emulator: " << error << "\n";
+  if (auto started = server.start(); !started) {
+    std::cerr << "apigw-ws-emulator: " << started.error() << "\n";
     return 2;
   }
   std::cout << "listening on " << server.url() << std::endl;

@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -49,8 +48,8 @@ constexpr std::uint64_t k_body_limit = 1024 * 1024;
 struct world {
   world() {
     auto loaded = apigw::config::load_default();
-    if (auto* error = std::get_if<apigw::config::load_error>(&loaded)) fail("default API", error->message);
-    api = std::get<apigw::config::api_spec>(std::move(loaded));
+    if (!loaded) fail("default API", loaded.error());
+    api = *std::move(loaded);
     auto created = gateway::create(api, registry);
     if (!created) fail("gateway", created.error());
     gw = std::move(*created);

@@ -24,7 +24,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "config/config_loader.hpp"
 #include "emulator/net/server.hpp"
@@ -79,7 +78,7 @@ constexpr auto k_close_timeout = 20s;   // for the server to close after the cli
 apigw::emulator::server& the_server() {
   static std::unique_ptr<apigw::emulator::server> s = [] {
     auto loaded = apigw::config::load_text(k_api, "fuzz-server.json");
-    if (auto* error = std::get_if<apigw::config::load_error>(&loaded)) fail(error->message);
+    if (!loaded) fail(loaded.error());
     apigw::emulator::server_options options;
     options.host = "127.0.0.1";
     options.port = 0;
@@ -87,12 +86,11 @@ apigw::emulator::server& the_server() {
     options.log_invocations = false;
     options.print_trace = false;
     options.access_log_path = "/dev/null";
-    auto created = apigw::emulator::server::create(std::get<apigw::config::api_spec>(std::move(loaded)),
-                                                   apigw::handler_registry::with_builtins(),
+    auto created = apigw::emulator::server::create(*std::move(loaded), apigw::handler_registry::with_builtins(),
                                                    options);
-    if (auto* error = std::get_if<std::string>(&created)) fail(*error);
-    auto server = std::get<std::unique_ptr<apigw::emulator::server>>(std::move(created));
-    if (auto error = server->start(); !error.empty()) fail(error);
+    if (!created) fail(created.error());
+    auto server = *std::move(created);
+    if (auto started = server->start(); !started) fail(started.error());
     return server;
   }();
   return *s;

@@ -19,6 +19,11 @@ constexpr std::string_view k_supported =
     "selection expression (write \\$ for a literal '$')";
 constexpr std::size_t k_max_quote = 40;
 
+struct expression_error {
+  std::size_t position;  // 0-based offset into the expression text
+  std::string message;   // what was wrong and what is allowed
+};
+
 // Unbraced paths have no closing delimiter, so member names are kept to characters that cannot
 // be mistaken for the literal text that follows. Bytes >= 0x80 count so that UTF-8 names work.
 bool is_name_char(char c) {
@@ -252,10 +257,11 @@ constexpr std::size_t k_remembered_paths = 8;
 
 }  // namespace
 
-std::variant<selection_expression, expression_error> selection_expression::parse(
-    std::string_view text) {
+result<selection_expression> selection_expression::parse(std::string_view text) {
   selection_expression expression;
-  if (auto error = parser(text).run(expression.parts_)) return std::move(*error);
+  if (auto error = parser(text).run(expression.parts_)) {
+    return fail("at position " + std::to_string(error->position) + ": " + error->message);
+  }
   expression.text_ = std::string(text);
   for (const part& p : expression.parts_) {
     if (p.is_path) {

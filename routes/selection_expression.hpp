@@ -6,17 +6,13 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include <rapidjson/document.h>
 
-namespace apigw::routes {
+#include "common/result.hpp"
 
-struct expression_error {
-  std::size_t position;  // 0-based offset into the expression text
-  std::string message;   // what was wrong and what is allowed
-};
+namespace apigw::routes {
 
 class selection_expression {
  public:
@@ -35,7 +31,9 @@ class selection_expression {
     std::string source;        // the part as written, e.g. "${request.body.action}"
   };
 
-  static std::variant<selection_expression, expression_error> parse(std::string_view text);
+  // The error reads "at position N: WHAT": N is the 0-based byte offset into TEXT, WHAT says
+  // what was wrong there and what is allowed.
+  static result<selection_expression> parse(std::string_view text);
 
   // REQUIRES: body is the parsed message, or nullptr when the message is empty or not JSON.
   // A path that is not found, or any path when body is nullptr, contributes "".

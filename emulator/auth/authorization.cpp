@@ -56,7 +56,7 @@ authorization_outcome judge_answer(const apigw::authorizer_result& answer, const
   policy_doc.Parse(answer.policy_json.c_str(), answer.policy_json.size());
   if (policy_doc.HasParseError() || !policy_doc.IsObject()) return malformed("policyDocument is not a JSON object");
   auto policy = iam_policy::parse(policy_doc);
-  if (auto* message = std::get_if<std::string>(&policy)) return malformed("policyDocument." + *message);
+  if (!policy) return malformed("policyDocument." + policy.error());
 
   authorizer_grant grant;
   grant.principal_id = answer.principal_id;
@@ -82,7 +82,7 @@ authorization_outcome judge_answer(const apigw::authorizer_result& answer, const
     }
   }
 
-  switch (std::get<iam_policy>(policy).evaluate("execute-api:Invoke", arn)) {
+  switch (policy->evaluate("execute-api:Invoke", arn)) {
     case iam_policy::decision::allow:
       break;
     case iam_policy::decision::explicit_deny:
@@ -271,10 +271,8 @@ result<std::vector<iam_policy>> parse_credential_policies(const config::api_spec
     rapidjson::Document document;
     document.Parse(credential.policy_json.c_str());
     auto parsed = iam_policy::parse(document);
-    if (auto* message = std::get_if<std::string>(&parsed)) {
-      return fail(api.source + ": " + credential.json_path + ".policy." + *message);
-    }
-    policies.push_back(std::get<iam_policy>(std::move(parsed)));
+    if (!parsed) return fail(api.source + ": " + credential.json_path + ".policy." + parsed.error());
+    policies.push_back(*std::move(parsed));
   }
   return policies;
 }

@@ -7,8 +7,7 @@ namespace apigw::emulator {
 namespace {
 
 // "Action": "x" or ["x", "y"].
-std::variant<std::vector<std::string>, std::string> string_or_list(const rapidjson::Value& v,
-                                                                   const std::string& path) {
+result<std::vector<std::string>> string_or_list(const rapidjson::Value& v, const std::string& path) {
   std::vector<std::string> out;
   if (v.IsString()) {
     out.emplace_back(v.GetString(), v.GetStringLength());
@@ -16,51 +15,51 @@ std::variant<std::vector<std::string>, std::string> string_or_list(const rapidjs
   }
   if (v.IsArray() && !v.Empty()) {
     for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-      if (!v[i].IsString()) return path + "[" + std::to_string(i) + "]: expected a string";
+      if (!v[i].IsString()) return fail(path + "[" + std::to_string(i) + "]: expected a string");
       out.emplace_back(v[i].GetString(), v[i].GetStringLength());
     }
     return out;
   }
-  return path + ": expected a string or a non-empty array of strings";
+  return fail(path + ": expected a string or a non-empty array of strings");
 }
 
 }  // namespace
 
-std::variant<iam_policy, std::string> iam_policy::parse(const rapidjson::Value& document) {
-  if (!document.IsObject()) return std::string("expected a policy document (a JSON object)");
+result<iam_policy> iam_policy::parse(const rapidjson::Value& document) {
+  if (!document.IsObject()) return fail("expected a policy document (a JSON object)");
   for (auto m = document.MemberBegin(); m != document.MemberEnd(); ++m) {
     const std::string_view key(m->name.GetString(), m->name.GetStringLength());
     if (key != "Version" && key != "Statement" && key != "Id") {
-      return std::string(key) + ": unknown key; a policy document has Version, Id and Statement";
+      return fail(std::string(key) + ": unknown key; a policy document has Version, Id and Statement");
     }
   }
   auto version = document.FindMember("Version");
   if (version != document.MemberEnd() &&
       (!version->value.IsString() || (std::string_view(version->value.GetString()) != "2012-10-17" &&
                                       std::string_view(version->value.GetString()) != "2008-10-17"))) {
-    return std::string("Version: expected \"2012-10-17\" or \"2008-10-17\"");
+    return fail("Version: expected \"2012-10-17\" or \"2008-10-17\"");
   }
   auto statements = document.FindMember("Statement");
-  if (statements == document.MemberEnd()) return std::string("Statement: missing");
+  if (statements == document.MemberEnd()) return fail("Statement: missing");
   std::vector<const rapidjson::Value*> list;
   if (statements->value.IsObject()) {
     list.push_back(&statements->value);
   } else if (statements->value.IsArray()) {
     for (const auto& s : statements->value.GetArray()) list.push_back(&s);
   } else {
-    return std::string("Statement: expected an object or an array of objects");
+    return fail("Statement: expected an object or an array of objects");
   }
 
   iam_policy policy;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const rapidjson::Value& s = *list[i];
     const std::string path = statements->value.IsArray() ? "Statement[" + std::to_string(i) + "]" : "Statement";
-    if (!s.IsObject()) return path + ": expected an object";
+    if (!s.IsObject()) return fail(path + ": expected an object");
     for (auto m = s.MemberBegin(); m != s.MemberEnd(); ++m) {
       const std::string_view key(m->name.GetString(), m->name.GetStringLength());
       if (key != "Effect" && key != "Action" && key != "Resource" && key != "Sid") {
-        return path + "." + std::string(key) +
-               ": not supported; a statement has Sid, Effect, Action and Resource";
+        return fail(path + "." + std::string(key) +
+                    ": not supported; a statement has Sid, Effect, Action and Resource");
       }
     }
     statement st;
@@ -68,15 +67,15 @@ std::variant<iam_policy, std::string> iam_policy::parse(const rapidjson::Value& 
     if (effect == s.MemberEnd() || !effect->value.IsString() ||
         (std::string_view(effect->value.GetString()) != "Allow" &&
          std::string_view(effect->value.GetString()) != "Deny")) {
-      return path + ".Effect: expected \"Allow\" or \"Deny\"";
+      return fail(path + ".Effect: expected \"Allow\" or \"Deny\"");
     }
     st.allow = std::string_view(effect->value.GetString()) == "Allow";
     for (auto [key, target] : {std::pair{"Action", &st.actions}, std::pair{"Resource", &st.resources}}) {
       auto m = s.FindMember(key);
-      if (m == s.MemberEnd()) return path + "." + key + ": missing";
+      if (m == s.MemberEnd()) return fail(path + "." + key + ": missing");
       auto values = string_or_list(m->value, path + "." + key);
-      if (auto* e = std::get_if<std::string>(&values)) return *e;
-      *target = std::move(std::get<std::vector<std::string>>(values));
+      if (!values) return values.status();
+      *target = *std::move(values);
     }
     policy.statements_.push_back(std::move(st));
   }

@@ -6,17 +6,18 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include <rapidjson/document.h>
+
+#include "common/result.hpp"
 
 namespace apigw::emulator {
 
 class iam_policy {
  public:
   // The error names the JSON path below the document ("Statement[1].Effect: …").
-  static std::variant<iam_policy, std::string> parse(const rapidjson::Value& document);
+  static result<iam_policy> parse(const rapidjson::Value& document);
 
   enum class decision { allow, explicit_deny, implicit_deny };
   decision evaluate(std::string_view action, std::string_view resource) const;

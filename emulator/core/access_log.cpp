@@ -33,7 +33,7 @@ const std::vector<std::string_view>& access_log_format::variables() {
   return names;
 }
 
-std::variant<access_log_format, std::string> access_log_format::parse(std::string_view format) {
+result<access_log_format> access_log_format::parse(std::string_view format) {
   access_log_format f;
   std::size_t i = 0;
   while (i < format.size()) {
@@ -52,8 +52,8 @@ std::variant<access_log_format, std::string> access_log_format::parse(std::strin
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       std::string list;
       for (auto v : known) list += (list.empty() ? "" : ", ") + std::string(v);
-      return "$context." + std::string(name) + " at position " + std::to_string(at) +
-             " is not a variable of WebSocket access logs; they are " + list;
+      return fail("$context." + std::string(name) + " at position " + std::to_string(at) +
+                  " is not a variable of WebSocket access logs; they are " + list);
     }
     f.parts_.push_back({true, std::string(name)});
     i = end;

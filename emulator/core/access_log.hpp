@@ -5,9 +5,9 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "common/result.hpp"
 #include "emulator/core/trace_record.hpp"
 
 namespace apigw::emulator {
@@ -15,7 +15,7 @@ namespace apigw::emulator {
 class access_log_format {
  public:
   // The error names the variable and lists the supported ones.
-  static std::variant<access_log_format, std::string> parse(std::string_view format);
+  static result<access_log_format> parse(std::string_view format);
 
   struct api_context {
     std::string api_id;

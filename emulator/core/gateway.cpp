@@ -38,11 +38,11 @@ gateway::gateway(config::api_spec api, routes::route_table table)
 result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
                                                  const apigw::handler_registry& registry, services s) {
   auto parsed = routes::selection_expression::parse(api.route_selection_expression);
-  if (auto* e = std::get_if<routes::expression_error>(&parsed)) {
-    return fail(api.source + ": routeSelectionExpression: \"" + api.route_selection_expression +
-           "\" at position " + std::to_string(e->position) + ": " + e->message);
+  if (!parsed) {
+    return fail(api.source + ": routeSelectionExpression: \"" + api.route_selection_expression + "\" " +
+                parsed.error());
   }
-  std::unique_ptr<gateway> gw(new gateway(api, routes::route_table(std::get<routes::selection_expression>(std::move(parsed)))));
+  std::unique_ptr<gateway> gw(new gateway(api, routes::route_table(*std::move(parsed))));
   gw->log_ = s.log;
 
   for (const auto& spec : api.routes) {
@@ -67,10 +67,8 @@ result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
       rapidjson::Document document;
       document.Parse(integration.policy_json.c_str());
       auto parsed_policy = emulator::iam_policy::parse(document);
-      if (auto* message = std::get_if<std::string>(&parsed_policy)) {
-        return fail(api.source + ": " + integration.json_path + ".policy." + *message);
-      }
-      policy = std::make_shared<const emulator::iam_policy>(std::get<emulator::iam_policy>(std::move(parsed_policy)));
+      if (!parsed_policy) return fail(api.source + ": " + integration.json_path + ".policy." + parsed_policy.error());
+      policy = std::make_shared<const emulator::iam_policy>(*std::move(parsed_policy));
     }
     auto r = std::make_unique<route>();
     const auto who = caller_identity::for_integration(api, spec.integration);

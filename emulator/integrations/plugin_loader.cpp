@@ -122,30 +122,30 @@ std::string loader_error() {
   return e != nullptr ? std::string(e) : std::string("unknown error");
 }
 
-// Loads FILE; an error message ending the sentence "cannot load the plugin FILE: ...".
-std::variant<std::shared_ptr<loaded_library>, std::string> load(const std::string& file) {
+// Loads FILE; the error ends the sentence "cannot load the plugin FILE: ...".
+result<std::shared_ptr<loaded_library>> load(const std::string& file) {
   std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return std::string("no such file");
-  if (!std::filesystem::is_regular_file(file, ec)) return std::string("not a regular file");
+  if (!std::filesystem::exists(file, ec)) return fail("no such file");
+  if (!std::filesystem::is_regular_file(file, ec)) return fail("not a regular file");
   dlerror();
   void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) return "not a loadable shared library: " + loader_error();
+  if (handle == nullptr) return fail("not a loadable shared library: " + loader_error());
   auto lib = std::make_shared<loaded_library>(handle);
 
   auto version = reinterpret_cast<apigw_plugin_api_version_function>(dlsym(handle, "apigw_plugin_api_version"));
   auto enter = reinterpret_cast<apigw_plugin_register_function>(dlsym(handle, "apigw_plugin_register"));
   if (version == nullptr || enter == nullptr) {
-    return std::string("not an apigw plugin: it exports no ") +
-           (version == nullptr ? "apigw_plugin_api_version" : "apigw_plugin_register") +
-           " (define its entry points with APIGW_PLUGIN from <apigw/plugin.hpp>)";
+    return fail(std::string("not an apigw plugin: it exports no ") +
+                (version == nullptr ? "apigw_plugin_api_version" : "apigw_plugin_register") +
+                " (define its entry points with APIGW_PLUGIN from <apigw/plugin.hpp>)");
   }
   if (const unsigned v = version(); v != APIGW_PLUGIN_API_VERSION) {
-    return "built against plugin API version " + std::to_string(v) + ", but this emulator loads version " +
-           std::to_string(APIGW_PLUGIN_API_VERSION) + "; rebuild the plugin against this emulator's headers";
+    return fail("built against plugin API version " + std::to_string(v) + ", but this emulator loads version " +
+                std::to_string(APIGW_PLUGIN_API_VERSION) + "; rebuild the plugin against this emulator's headers");
   }
   registrar r(*lib);
   enter(&r);
-  if (!lib->failure.empty()) return "its registration failed: " + lib->failure;
+  if (!lib->failure.empty()) return fail("its registration failed: " + lib->failure);
   return lib;
 }
 
@@ -157,7 +157,7 @@ std::string joined(const std::map<std::string, apigw::handler_factory, std::less
 
 }  // namespace
 
-std::string load_plugins(config::api_spec& api, apigw::handler_registry& registry) {
+status load_plugins(config::api_spec& api, apigw::handler_registry& registry) {
   std::map<std::string, std::shared_ptr<loaded_library>> by_file;
   for (auto& [name, integration] : api.integrations) {
     if (integration.type != "plugin") continue;
@@ -169,14 +169,12 @@ std::string load_plugins(config::api_spec& api, apigw::handler_registry& registr
     auto it = by_file.find(file);
     if (it == by_file.end()) {
       auto loaded = load(file);
-      if (auto* error = std::get_if<std::string>(&loaded)) {
-        return where + ".library: cannot load the plugin " + file + ": " + *error;
-      }
-      auto lib = std::get<std::shared_ptr<loaded_library>>(std::move(loaded));
+      if (!loaded) return fail(where + ".library: cannot load the plugin " + file + ": " + loaded.error());
+      auto lib = *std::move(loaded);
       for (const auto& [authorizer_name, f] : lib->authorizers) {
         if (registry.contains_authorizer(authorizer_name)) {
-          return where + ".library: the plugin " + file + " registers the authorizer \"" + authorizer_name +
-                 "\", which is already registered";
+          return fail(where + ".library: the plugin " + file + " registers the authorizer \"" + authorizer_name +
+                      "\", which is already registered");
         }
         registry.add_authorizer(authorizer_name, authorizer_factory_of{lib, authorizer_name});
       }
@@ -184,8 +182,8 @@ std::string load_plugins(config::api_spec& api, apigw::handler_registry& registr
     }
     const auto& lib = it->second;
     if (lib->handlers.find(integration.handler) == lib->handlers.end()) {
-      return where + ".handler: the plugin " + file + " registers no handler \"" + integration.handler +
-             "\"; it registers: " + joined(lib->handlers);
+      return fail(where + ".handler: the plugin " + file + " registers no handler \"" + integration.handler +
+                  "\"; it registers: " + joined(lib->handlers));
     }
     const std::string key = integration.handler + "@" + file;
     if (!registry.contains(key)) registry.add(key, handler_factory_of{lib, integration.handler});

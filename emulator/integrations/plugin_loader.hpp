@@ -4,8 +4,7 @@
 // is then as safe as any registered handler.
 #pragma once
 
-#include <string>
-
+#include "common/result.hpp"
 #include "config/api_config.hpp"
 #include "apigw/handler_registry.hpp"
 
@@ -16,9 +15,9 @@ namespace apigw::emulator {
 // plugins may share a name and none shadows a built-in), points those integrations' handler at
 // the keys, and adds their authorizers under their own names. A library stays loaded while the
 // registry or any handler built from it lives.
-// Returns an error message (empty on success) naming the config file, the integration's JSON
-// path and the library: missing, not loadable (the loader's own text), no entry point, another
-// plugin API version, a failed registration, or no handler of that name.
-std::string load_plugins(config::api_spec& api, apigw::handler_registry& registry);
+// The error names the config file, the integration's JSON path and the library: missing, not
+// loadable (the loader's own text), no entry point, another plugin API version, a failed
+// registration, or no handler of that name.
+status load_plugins(config::api_spec& api, apigw::handler_registry& registry);
 
 }  // namespace apigw::emulator

@@ -13,6 +13,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/result.hpp"
+
 namespace apigw::emulator {
 namespace {
 
@@ -149,37 +151,37 @@ std::string token_path(std::string_view token) {
   return "options.tokens[" + std::string(quoted.GetString(), quoted.GetSize()) + "]";
 }
 
-std::variant<token_authorizer::entry, std::string> read_entry(std::string_view token, const rapidjson::Value& v) {
+result<token_authorizer::entry> read_entry(std::string_view token, const rapidjson::Value& v) {
   const std::string path = token_path(token);
   if (!v.IsObject()) {
-    return path + ": expected {\"principalId\": \"…\", \"context\": {…}} or {\"deny\": true}";
+    return fail(path + ": expected {\"principalId\": \"…\", \"context\": {…}} or {\"deny\": true}");
   }
   token_authorizer::entry e;
   for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
     const std::string_view key = view(m->name);
     if (key != "principalId" && key != "context" && key != "deny") {
-      return path + "." + std::string(key) + ": unknown option; allowed: principalId, context, deny";
+      return fail(path + "." + std::string(key) + ": unknown option; allowed: principalId, context, deny");
     }
   }
   if (const rapidjson::Value* deny = member(v, "deny")) {
-    if (!deny->IsBool()) return path + ".deny: expected true or false";
+    if (!deny->IsBool()) return fail(path + ".deny: expected true or false");
     e.deny = deny->GetBool();
   }
   if (const rapidjson::Value* principal = member(v, "principalId")) {
     if (!principal->IsString() || principal->GetStringLength() == 0) {
-      return path + ".principalId: expected a non-empty string";
+      return fail(path + ".principalId: expected a non-empty string");
     }
     e.principal_id.assign(view(*principal));
   } else if (!e.deny) {
-    return path + ".principalId: missing; an allowed token names its principal, e.g. \"user-1\"";
+    return fail(path + ".principalId: missing; an allowed token names its principal, e.g. \"user-1\"");
   }
   if (const rapidjson::Value* context = member(v, "context")) {
-    if (e.deny) return path + ".context: a denied token has no context; remove it";
-    if (!context->IsObject()) return path + ".context: expected an object of strings, numbers and booleans";
+    if (e.deny) return fail(path + ".context: a denied token has no context; remove it");
+    if (!context->IsObject()) return fail(path + ".context: expected an object of strings, numbers and booleans");
     for (auto m = context->MemberBegin(); m != context->MemberEnd(); ++m) {
       if (!m->value.IsString() && !m->value.IsNumber() && !m->value.IsBool()) {
-        return path + ".context." + std::string(view(m->name)) +
-               ": expected a string, number or boolean (AWS allows no other context values)";
+        return fail(path + ".context." + std::string(view(m->name)) +
+                    ": expected a string, number or boolean (AWS allows no other context values)");
       }
     }
     e.context_json = compact(*context);
@@ -219,8 +221,8 @@ create_result make_token_authorizer(const rapidjson::Value& options) {
     const std::string_view token = view(m->name);
     if (token.empty()) return std::string("options.tokens[\"\"]: an empty token can never be presented; remove it");
     auto e = read_entry(token, m->value);
-    if (auto* message = std::get_if<std::string>(&e)) return *message;
-    if (!entries.emplace(std::string(token), std::get<token_authorizer::entry>(std::move(e))).second) {
+    if (!e) return std::move(e).error();
+    if (!entries.emplace(std::string(token), *std::move(e)).second) {
       return token_path(token) + ": duplicate token; each token may appear once";
     }
   }

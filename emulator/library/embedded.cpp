@@ -3,8 +3,8 @@
 
 #include <optional>
 #include <utility>
-#include <variant>
 
+#include "common/result.hpp"
 #include "config/config_loader.hpp"
 #include "emulator/net/server.hpp"
 #include "apigw/tables_api.hpp"
@@ -35,7 +35,7 @@ class embedded_emulator::impl {
       : kind_(kind), text_(std::move(text)), name_(std::move(name)),
         handlers_(handler_registry::with_builtins()) {}
 
-  config::load_result load() const {
+  result<config::api_spec> load() const {
     switch (kind_) {
       case source::file: return config::load_file(text_);
       case source::json: return config::load_text(text_, name_);
@@ -44,10 +44,10 @@ class embedded_emulator::impl {
     return config::load_default();
   }
 
-  std::string start(const emulator_options& o) {
-    if (server_) return "the emulator is already running at " + server_->url();
+  status start(const emulator_options& o) {
+    if (server_) return fail("the emulator is already running at " + server_->url());
     auto loaded = load();
-    if (auto* error = std::get_if<config::load_error>(&loaded)) return error->message;
+    if (!loaded) return loaded.status();
 
     emulator::server_options options;
     options.host = o.host;
@@ -58,10 +58,10 @@ class embedded_emulator::impl {
     options.log_invocations = o.print_logs;
     options.print_trace = o.print_logs;
     options.admin = o.admin;
-    auto made = emulator::server::create(std::get<config::api_spec>(std::move(loaded)), handlers_, options);
-    if (auto* error = std::get_if<std::string>(&made)) return *error;
-    auto server = std::get<std::unique_ptr<emulator::server>>(std::move(made));
-    if (auto error = server->start(); !error.empty()) return error;
+    auto made = emulator::server::create(*std::move(loaded), handlers_, options);
+    if (!made) return made.status();
+    auto server = *std::move(made);
+    if (auto started = server->start(); !started) return started;
     server_ = std::move(server);
     tables_.emplace(server_->store());
     return {};
@@ -113,7 +113,10 @@ embedded_emulator embedded_emulator::with_default_api() {
 }
 
 handler_registry& embedded_emulator::handlers() { return impl_->handlers(); }
-std::string embedded_emulator::start(const emulator_options& options) { return impl_->start(options); }
+std::string embedded_emulator::start(const emulator_options& options) {
+  auto started = impl_->start(options);
+  return started ? std::string() : std::move(started).error();
+}
 void embedded_emulator::stop() { impl_->stop(); }
 bool embedded_emulator::running() const { return impl_ && impl_->server() != nullptr; }
 std::uint16_t embedded_emulator::port() const { return impl_->server()->port(); }

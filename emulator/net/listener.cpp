@@ -16,18 +16,18 @@ namespace net = boost::asio;
 listener::listener(server_context& ctx)
     : ctx_(ctx), strand_(net::make_strand(ctx.ioc)), acceptor_(strand_), retry_(strand_) {}
 
-std::string listener::listen(const net::ip::tcp::endpoint& endpoint) {
+status listener::listen(const net::ip::tcp::endpoint& endpoint) {
   boost::system::error_code ec;
   const auto where = [&] {
     return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   };
   acceptor_.open(endpoint.protocol(), ec);
-  if (ec) return "cannot open a socket for " + where() + ": " + ec.message();
+  if (ec) return fail("cannot open a socket for " + where() + ": " + ec.message());
   acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   acceptor_.bind(endpoint, ec);
-  if (ec) return "cannot listen on " + where() + ": " + ec.message();
+  if (ec) return fail("cannot listen on " + where() + ": " + ec.message());
   acceptor_.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + where() + ": " + ec.message();
+  if (ec) return fail("cannot listen on " + where() + ": " + ec.message());
   if (!is_loopback(endpoint.address())) {
     const auto bound = acceptor_.local_endpoint(ec);
     std::cerr << "apigw-ws-emulator: warning: listening on " << endpoint.address().to_string() << ":"

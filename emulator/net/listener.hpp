@@ -11,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "common/result.hpp"
+
 namespace apigw::emulator {
 
 struct server_context;
@@ -19,8 +21,8 @@ class listener : public std::enable_shared_from_this<listener> {
  public:
   listener(server_context& ctx);
 
-  // Opens, binds and listens; an error message, or empty on success.
-  std::string listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Opens, binds and listens. The error names the address and the system's reason.
+  status listen(const boost::asio::ip::tcp::endpoint& endpoint);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
   void run();

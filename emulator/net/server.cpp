@@ -44,7 +44,7 @@ class server::impl {
         ioc_(static_cast<int>(threads_count_)), management_(registry_, api_), stderr_log_(std::cerr) {}
 
   // The gateway needs the services above; a config error (handler, policy, expression) here.
-  std::string build() {
+  status build() {
     gateway::services services;
     services.connections = &management_;
     services.store = store_.get();
@@ -54,7 +54,7 @@ class server::impl {
       services.log = &stderr_log_;
     }
     auto made = gateway::create(api_, handlers_, services);
-    if (!made) return std::move(made).error();
+    if (!made) return made.status();
     gw_ = std::move(*made);
 
     tracer::options trace_options;
@@ -63,13 +63,13 @@ class server::impl {
     trace_options.api = {api_.api_id, api_.stage.name};
     if (!api_.stage.access_log_format.empty()) {
       auto parsed = access_log_format::parse(api_.stage.access_log_format);
-      if (auto* error = std::get_if<std::string>(&parsed)) return api_.source + ": stage.accessLogFormat: " + *error;
-      trace_options.access_format = std::get<access_log_format>(std::move(parsed));
+      if (!parsed) return fail(api_.source + ": stage.accessLogFormat: " + parsed.error());
+      trace_options.access_format = *std::move(parsed);
       trace_options.access_out = &std::cout;
       if (!options_.access_log_path.empty()) {
         access_file_.open(options_.access_log_path, std::ios::app);
         if (!access_file_) {
-          return "cannot open the access log " + options_.access_log_path + ": " + std::strerror(errno);
+          return fail("cannot open the access log " + options_.access_log_path + ": " + std::strerror(errno));
         }
         trace_options.access_out = &access_file_;
       }
@@ -80,7 +80,7 @@ class server::impl {
     return {};
   }
 
-  std::string start() {
+  status start() {
     const auto& api = api_;
     host_ = options_.host.empty() ? api.server.host : options_.host;
     const int port = options_.port >= 0 ? options_.port : api.server.port;
@@ -92,11 +92,11 @@ class server::impl {
     } else {
       net::ip::tcp::resolver resolver(ioc_);
       auto results = resolver.resolve(host_, std::to_string(port), ec);
-      if (ec || results.empty()) return "cannot resolve host \"" + host_ + "\": " + ec.message();
+      if (ec || results.empty()) return fail("cannot resolve host \"" + host_ + "\": " + ec.message());
       endpoint = results.begin()->endpoint();
     }
     listener_ = std::make_shared<listener>(*ctx_);
-    if (auto error = listener_->listen(endpoint); !error.empty()) return error;
+    if (auto listening = listener_->listen(endpoint); !listening) return listening;
     port_ = listener_->local_endpoint().port();
     listener_->run();
     threads_.reserve(threads_count_);
@@ -185,30 +185,30 @@ server::~server() {
   if (impl_ && impl_->abandoned()) static_cast<void>(impl_.release());
 }
 
-std::variant<std::unique_ptr<server>, std::string> server::create(
-    config::api_spec api, const apigw::handler_registry& registry, server_options options) {
+result<std::unique_ptr<server>> server::create(config::api_spec api, const apigw::handler_registry& registry,
+                                               server_options options) {
   apigw::handler_registry handlers = registry;
-  if (auto error = load_plugins(api, handlers); !error.empty()) return error;
+  if (auto loaded = load_plugins(api, handlers); !loaded) return loaded;
 
   std::vector<store::table_schema> tables;
   for (const auto& spec : api.tables) {
     rapidjson::Document definition;
     definition.Parse(spec.definition_json.c_str());
     auto parsed = store::parse_table_schema(definition, spec.json_path);
-    if (!parsed) return api.source + ": " + parsed.error();
+    if (!parsed) return fail(api.source + ": " + parsed.error());
     tables.push_back(*std::move(parsed));
   }
   store::session_store::options store_options;
   if (!options.store_path.empty()) store_options.path = options.store_path;
   auto opened = store::session_store::open(store_options, tables);
-  if (!opened) return opened.error();
+  if (!opened) return opened.status();
 
   auto p = std::make_unique<impl>(std::move(api), *std::move(opened), std::move(options), std::move(handlers));
-  if (auto error = p->build(); !error.empty()) return error;
+  if (auto built = p->build(); !built) return built;
   return std::unique_ptr<server>(new server(std::move(p)));
 }
 
-std::string server::start() { return impl_->start(); }
+status server::start() { return impl_->start(); }
 void server::stop() { impl_->stop(); }
 std::uint16_t server::port() const { return impl_->port(); }
 store::session_store& server::store() { return impl_->store(); }

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <variant>
 
+#include "common/result.hpp"
 #include "config/api_config.hpp"
 #include "apigw/handler_registry.hpp"
 #include "store/session_store.hpp"
@@ -35,15 +35,15 @@ class server {
   // Loads the plugin libraries the API names (emulator/plugin_loader.hpp), validates what the
   // config loader cannot (handler names and options, selection expression) and builds the server
   // without binding. The error says what is wrong and where.
-  static std::variant<std::unique_ptr<server>, std::string> create(
-      config::api_spec api, const apigw::handler_registry& registry, server_options options);
+  static result<std::unique_ptr<server>> create(config::api_spec api, const apigw::handler_registry& registry,
+                                                server_options options);
 
   ~server();  // stop()s if running
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds, listens and starts the threads. Returns an error message (empty on success).
-  std::string start();
+  // Binds, listens and starts the threads. The error names the host or address and the reason.
+  status start();
 
   // Closes every connection with 1001 "Going away", runs $disconnect for each, joins the threads.
   void stop();

@@ -115,16 +115,17 @@ class AuthTest : public ::testing::Test {
   // What server::create says about CONFIG ("" when it starts).
   std::string create_error(const std::string& config) {
     auto loaded = config::load_text(config, "auth.json");
-    if (auto* e = std::get_if<config::load_error>(&loaded)) return e->message;
+    if (!loaded) return loaded.error();
     emulator::server_options o;
     o.host = "127.0.0.1";
     o.port = 0;
     o.threads = 2;
     o.print_trace = false;
-    auto created = emulator::server::create(std::get<config::api_spec>(std::move(loaded)), registry_, o);
-    if (auto* e = std::get_if<std::string>(&created)) return *e;
-    server_ = std::get<std::unique_ptr<emulator::server>>(std::move(created));
-    return server_->start();
+    auto created = emulator::server::create(*std::move(loaded), registry_, o);
+    if (!created) return created.error();
+    server_ = *std::move(created);
+    auto started = server_->start();
+    return started ? std::string() : started.error();
   }
 
   void start(const std::string& config) { ASSERT_EQ(create_error(config), ""); }
@@ -443,8 +444,8 @@ TEST_F(AuthTest, BadAuthorizersAreRefusedAtStartWithTheirPath) {
 // The lab's third task: config/lab-auth.json is the chat API with the token authorizer on $connect.
 TEST_F(AuthTest, LabAuthConfigLetsKnownUsersIntoTheChat) {
   auto loaded = config::load_file(std::string(APIGW_SOURCE_DIR) + "/config/lab-auth.json");
-  ASSERT_TRUE(std::holds_alternative<config::api_spec>(loaded)) << std::get<config::load_error>(loaded).message;
-  auto spec = std::get<config::api_spec>(std::move(loaded));
+  ASSERT_TRUE(loaded) << loaded.error();
+  auto spec = *std::move(loaded);
   emulator::server_options o;
   o.host = "127.0.0.1";
   o.port = 0;
@@ -452,9 +453,10 @@ TEST_F(AuthTest, LabAuthConfigLetsKnownUsersIntoTheChat) {
   o.print_trace = false;
   o.log_invocations = false;
   auto created = emulator::server::create(std::move(spec), registry_, o);
-  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<emulator::server>>(created)) << std::get<std::string>(created);
-  server_ = std::get<std::unique_ptr<emulator::server>>(std::move(created));
-  ASSERT_EQ(server_->start(), "");
+  ASSERT_TRUE(created) << created.error();
+  server_ = *std::move(created);
+  auto started = server_->start();
+  ASSERT_TRUE(started) << started.error();
 
   expect_refused(handshake("/Prod"), 401);
   expect_refused(handshake("/Prod?token=mallory-token"), 401);

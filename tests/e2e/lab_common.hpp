@@ -8,7 +8,6 @@
 #include <thread>
 #include <string_view>
 #include <utility>
-#include <variant>
 
 #include "config/config_loader.hpp"
 #include "store/session_store.hpp"
@@ -21,11 +20,11 @@ inline constexpr std::string_view kLabTable = "simplechat_connections";
 // config::load_default(): stage Prod, the chat routes, the table and the policies.
 inline config::api_spec lab_spec() {
   auto loaded = config::load_default();
-  if (auto* error = std::get_if<config::load_error>(&loaded)) {
-    ADD_FAILURE() << "the default API does not load: " << error->message;
+  if (!loaded) {
+    ADD_FAILURE() << "the default API does not load: " << loaded.error();
     return {};
   }
-  return std::get<config::api_spec>(std::move(loaded));
+  return *std::move(loaded);
 }
 
 // The connectionIds in the lab's table.

@@ -94,8 +94,8 @@ class SignedManagementTest : public ::testing::Test {
     api.add_route("$default", "poster", true);
     api.add_integration("poster", R"({"type":"builtin","handler":"self_poster"})");
     auto loaded = config::load_text(api.json(), "signed-e2e.json");
-    if (auto* error = std::get_if<config::load_error>(&loaded)) FAIL() << error->message;
-    config::api_spec spec = std::get<config::api_spec>(std::move(loaded));
+    ASSERT_TRUE(loaded) << loaded.error();
+    config::api_spec spec = *std::move(loaded);
     spec.region = "us-east-1";
     spec.credentials = {
         credential(kAdminKey, kAdminSecret, "admin",

@@ -39,8 +39,7 @@ std::string create_error(config::api_spec spec, const std::string& store_path) {
   options.store_path = store_path;
   options.log_invocations = false;
   auto created = emulator::server::create(std::move(spec), apigw::handler_registry::with_builtins(), options);
-  if (auto* error = std::get_if<std::string>(&created)) return *error;
-  return "";
+  return created ? std::string() : created.error();
 }
 
 class StorePersistenceTest : public ::testing::Test {

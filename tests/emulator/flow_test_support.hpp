@@ -36,8 +36,8 @@ struct api_fixture {
 
   static config::api_spec load(const std::string& json) {
     auto loaded = config::load_text(json, "t.json");
-    if (auto* e = std::get_if<config::load_error>(&loaded)) throw std::runtime_error(e->message);
-    return std::get<config::api_spec>(std::move(loaded));
+    if (!loaded) throw std::runtime_error(loaded.error());
+    return *std::move(loaded);
   }
   static std::unique_ptr<gateway> make(const config::api_spec& spec) {
     static const auto registry = apigw::handler_registry::with_builtins();

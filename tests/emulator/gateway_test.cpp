@@ -14,8 +14,8 @@ namespace {
 
 config::api_spec load(const std::string& json) {
   auto r = config::load_text(json, "test.json");
-  if (auto* e = std::get_if<config::load_error>(&r)) throw std::runtime_error(e->message);
-  return std::get<config::api_spec>(std::move(r));
+  if (!r) throw std::runtime_error(r.error());
+  return *std::move(r);
 }
 
 std::unique_ptr<gateway> make(const std::string& json,

@@ -9,16 +9,18 @@ iam_policy parse(const char* json) {
   rapidjson::Document d;
   d.Parse(json);
   auto p = iam_policy::parse(d);
-  if (auto* e = std::get_if<std::string>(&p)) ADD_FAILURE() << *e;
-  return std::get<iam_policy>(std::move(p));
+  if (!p) {
+    ADD_FAILURE() << p.error();
+    return iam_policy{};
+  }
+  return *std::move(p);
 }
 
 std::string parse_error(const char* json) {
   rapidjson::Document d;
   d.Parse(json);
   auto p = iam_policy::parse(d);
-  auto* e = std::get_if<std::string>(&p);
-  return e ? *e : "(parsed)";
+  return p ? "(parsed)" : p.error();
 }
 
 TEST(IamPolicyTest, Wildcards) {

@@ -17,8 +17,8 @@ std::unique_ptr<gateway> make(const std::string& expression, bool with_default) 
                      std::string(with_default ? R"(, {"routeKey": "$default", "integration": "m"})" : "") +
                      R"(], "integrations": {"e": {"handler": "echo"}, "m": {"handler": "mock"}}})";
   auto loaded = config::load_text(json, "t.json");
-  if (auto* e = std::get_if<config::load_error>(&loaded)) throw std::runtime_error(e->message);
-  auto made = gateway::create(std::get<config::api_spec>(loaded), apigw::handler_registry::with_builtins());
+  if (!loaded) throw std::runtime_error(loaded.error());
+  auto made = gateway::create(*loaded, apigw::handler_registry::with_builtins());
   if (!made) throw std::runtime_error(made.error());
   return std::move(*made);
 }

@@ -1,7 +1,6 @@
 #include "tests/support/test_server.hpp"
 
 #include <stdexcept>
-#include <variant>
 
 #include "config/config_loader.hpp"
 #include "emulator/net/server.hpp"
@@ -13,10 +12,8 @@ namespace {
 
 config::api_spec load_or_throw(std::string_view config_json) {
   auto loaded = config::load_text(config_json, "e2e.json");
-  if (auto* error = std::get_if<config::load_error>(&loaded)) {
-    throw std::runtime_error("config rejected: " + error->message);
-  }
-  return std::get<config::api_spec>(std::move(loaded));
+  if (!loaded) throw std::runtime_error("config rejected: " + loaded.error());
+  return *std::move(loaded);
 }
 
 test_server_options with_threads(unsigned threads) {
@@ -47,12 +44,10 @@ test_server::test_server(config::api_spec spec, named_handlers handlers, const t
   options.store_path = test_options.store_path;
   options.log = test_options.log;
   auto created = emulator::server::create(std::move(spec), registry, options);
-  if (auto* error = std::get_if<std::string>(&created)) {
-    throw std::runtime_error("server::create failed: " + *error);
-  }
-  server_ = std::get<std::unique_ptr<emulator::server>>(std::move(created));
-  if (auto error = server_->start(); !error.empty()) {
-    throw std::runtime_error("server::start failed: " + error);
+  if (!created) throw std::runtime_error("server::create failed: " + created.error());
+  server_ = *std::move(created);
+  if (auto started = server_->start(); !started) {
+    throw std::runtime_error("server::start failed: " + started.error());
   }
 }
 
