@@ -137,6 +137,9 @@ class sqlite_file {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
       ADD_FAILURE() << "cannot open " << path << ": " << (db_ ? sqlite3_errmsg(db_) : "out of memory");
     }
+    // The emulator writes its connection records in the background: wait for its transaction
+    // to end rather than fail the test's own lock.
+    sqlite3_busy_timeout(db_, 5000);
   }
   ~sqlite_file() { sqlite3_close_v2(db_); }
   sqlite_file(const sqlite_file&) = delete;
