@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include <boost/algorithm/string/predicate.hpp>
+#include "common/ascii.hpp"
+
 
 namespace apigw::store {
 namespace {
@@ -18,7 +19,6 @@ const rj::Value* find(const rj::Value* object, std::string_view key) {
   return it == object->MemberEnd() ? nullptr : &it->value;
 }
 
-using boost::algorithm::iequals;
 
 struct token {
   enum class kind { name, name_ref, value_ref, punct, end };

@@ -6,10 +6,10 @@
 #include <iterator>
 #include <utility>
 
-#include <boost/algorithm/string/predicate.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/ascii.hpp"
 #include "emulator/auth/arn.hpp"
 #include "emulator/auth/percent_decoding.hpp"
 
@@ -190,7 +190,7 @@ const identity_source* authorization::missing_identity_source(const connection_i
       case identity_source::kind::header:
         // As in the event's single-value map: the last of repeated fields.
         for (const auto& [name, v] : headers) {
-          if (boost::algorithm::iequals(name, source.name)) value = v;
+          if (iequals(name, source.name)) value = v;
         }
         break;
       case identity_source::kind::query:
@@ -280,7 +280,7 @@ result<std::vector<iam_policy>> parse_credential_policies(const config::api_spec
 std::optional<std::string> api_key_of(const header_list& headers) {
   std::optional<std::string> key;
   for (const auto& [name, value] : headers) {
-    if (boost::algorithm::iequals(name, "x-api-key")) key = value;
+    if (iequals(name, "x-api-key")) key = value;
   }
   return key;
 }

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <variant>
 
-#include <boost/algorithm/string/predicate.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/ascii.hpp"
 #include "emulator/auth/aws_dates.hpp"
 #include "emulator/auth/percent_decoding.hpp"
 
@@ -36,7 +36,6 @@ verdict failure(std::string_view type, std::string message) {
   return v;
 }
 
-using boost::algorithm::iequals;
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 

@@ -1,7 +1,6 @@
 #include "emulator/core/events.hpp"
 
-#include <boost/algorithm/string/predicate.hpp>
-
+#include "common/ascii.hpp"
 #include "emulator/auth/arn.hpp"
 #include "emulator/auth/authorization.hpp"
 #include "emulator/auth/percent_decoding.hpp"
@@ -12,7 +11,6 @@ namespace {
 
 using rapidjson::StringRef;
 using rapidjson::Value;
-using boost::algorithm::iequals;
 
 Value json_ref(std::string_view s) {
   return Value(StringRef(s.data(), static_cast<rapidjson::SizeType>(s.size())));

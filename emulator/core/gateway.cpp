@@ -2,9 +2,9 @@
 
 #include <utility>
 
-#include <boost/algorithm/string/predicate.hpp>
 #include <openssl/evp.h>
 
+#include "common/ascii.hpp"
 #include "emulator/auth/permissions.hpp"
 #include "emulator/core/identifiers.hpp"
 
@@ -148,7 +148,7 @@ gateway::connect_decision gateway::decide_connect(const outcome& o) {
     return d;
   }
   for (const auto& [name, value] : o.result.headers) {
-    if (boost::algorithm::iequals(name, "Sec-WebSocket-Protocol")) d.subprotocol = value;
+    if (iequals(name, "Sec-WebSocket-Protocol")) d.subprotocol = value;
   }
   return d;
 }

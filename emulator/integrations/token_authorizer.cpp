@@ -1,7 +1,5 @@
 #include "emulator/integrations/token_authorizer.hpp"
 
-#include <boost/algorithm/string/predicate.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -13,6 +11,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/ascii.hpp"
 #include "common/result.hpp"
 
 namespace apigw::emulator {
@@ -22,7 +21,6 @@ using create_result = std::variant<std::unique_ptr<authorizer>, std::string>;
 
 std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
-using boost::algorithm::iequals;
 
 std::string compact(const rapidjson::Value& v) {
   rapidjson::StringBuffer buffer;
