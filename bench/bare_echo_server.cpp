@@ -1,53 +1,115 @@
-// The benchmark's baseline: a bare Boost.Beast WebSocket echo server, shaped like Beast's
-// advanced server (async, one strand per connection, one io_context run by N threads), with no
-// routing, no events and no store: what the machine can do, for the emulator to be compared with.
-// Thread-safety: each session lives on its own strand; the session set is guarded by a mutex.
+// The benchmark's baseline: the leanest Boost.Beast WebSocket echo server, the limit of the
+// library on this machine, for the emulator to be compared with. It has no routing, no events,
+// no store, no idle timer and no registry of connections.
 //
-// Every text message is echoed back as it came. One exception serves the fan-out scenario: a
-// message that is exactly {"action":"sendmessage","data":"TEXT"} (TEXT without escapes) sends
-// TEXT to every open connection, the sender included, as the lab's sendmessage does.
+// The message path of an echo connection is one async_read into a flat_buffer and one
+// async_write of that same buffer, on a websocket::stream over a plain TCP socket whose executor
+// is the concrete io_context::executor_type (no any_io_executor, no strand, no tcp_stream timer,
+// no shared_ptr copies: the session is owned by its one pending operation and deletes itself
+// when the connection ends). With --threads N, each thread runs its own io_context and the
+// acceptor deals connections to them in turn, so no connection is ever touched by two threads.
 //
-// usage: apigw_bare_echo_server [--host 127.0.0.1] [--port N] [--threads N]
+// --fanout serves the fan-out scenario instead: a message that is exactly
+// {"action":"sendmessage","data":"TEXT"} (TEXT without escapes) sends TEXT to every open
+// connection, the sender included, as the lab's sendmessage does; any other message is echoed.
+// Each thread keeps the list of its own connections (no lock), and one shared buffer is posted
+// to each thread, which queues it on each of its connections.
+//
+// usage: apigw_bare_echo_server [--host 127.0.0.1] [--port N] [--threads N] [--fanout]
 //   --port 0 (the default) binds a free port; prints "listening on ws://HOST:PORT/" when ready.
+//   SIGINT or SIGTERM stops it (exit 0).
 
 #include <sys/resource.h>
 
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
 
 namespace {
 
-void fail(beast::error_code ec, const char* what) {
+using executor_type = net::io_context::executor_type;
+using socket_type = net::basic_stream_socket<tcp, executor_type>;
+using acceptor_type = net::basic_socket_acceptor<tcp, executor_type>;
+using stream_type = websocket::stream<socket_type>;
+
+void report(beast::error_code ec, const char* what) {
   // A peer going away is the normal end of a connection, not worth a line.
   if (ec == net::error::operation_aborted || ec == websocket::error::closed ||
       ec == net::error::eof || ec == net::error::connection_reset || ec == beast::error::timeout)
     return;
   std::cerr << what << ": " << ec.message() << "\n";
 }
+
+// A bounded handshake and close; no idle timer, so nothing but the read and the write per message.
+void configure(stream_type& ws) {
+  ws.set_option(websocket::stream_base::timeout{30s, websocket::stream_base::none(), false});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Echo: one pending operation at a time (accept, read, write, read, ...), which owns the session.
+
+class echo_session {
+ public:
+  explicit echo_session(socket_type&& socket) : ws_(std::move(socket)) {}
+
+  void start() {
+    configure(ws_);
+    ws_.async_accept([this](beast::error_code ec) {
+      if (ec) return end(ec, "accept");
+      read();
+    });
+  }
+
+ private:
+  void read() {
+    ws_.async_read(buffer_, [this](beast::error_code ec, std::size_t) {
+      if (ec) return end(ec, "read");
+      ws_.text(ws_.got_text());
+      ws_.async_write(buffer_.data(), [this](beast::error_code ec, std::size_t) {
+        if (ec) return end(ec, "write");
+        buffer_.consume(buffer_.size());
+        read();
+      });
+    });
+  }
+
+  void end(beast::error_code ec, const char* what) {
+    report(ec, what);
+    delete this;  // no operation is pending: this was the only one
+  }
+
+  stream_type ws_;
+  beast::flat_buffer buffer_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Fan-out: a read always pending, writes queued; owned by shared_ptrs in its handlers.
+
+class fanout_session;
+
+// The connections of one thread; only that thread touches it.
+struct fanout_list {
+  std::vector<fanout_session*> sessions;
+};
 
 // If TEXT is a fan-out request, returns its data; empty view otherwise.
 std::string_view fanout_data(std::string_view text) {
@@ -61,142 +123,102 @@ std::string_view fanout_data(std::string_view text) {
   return data;
 }
 
-class session;
+using message_ptr = std::shared_ptr<const std::string>;
 
-// The open sessions, for fan-out. Registration costs one lock per connection, as any gateway's
-// connection registry does.
-class session_set {
+class fanout_hub {
  public:
-  void join(session* s, std::weak_ptr<session> w) {
-    std::lock_guard lock(mutex_);
-    sessions_.emplace(s, std::move(w));
-  }
-  void leave(session* s) {
-    std::lock_guard lock(mutex_);
-    sessions_.erase(s);
-  }
-  // Copies the set under the lock and sends after unlocking.
-  void send(const std::shared_ptr<const std::string>& message);
+  struct member {
+    net::io_context* ioc;
+    fanout_list* list;
+  };
+  explicit fanout_hub(std::vector<member> members) : members_(std::move(members)) {}
+  void broadcast(const message_ptr& message);
 
  private:
-  std::mutex mutex_;
-  std::unordered_map<session*, std::weak_ptr<session>> sessions_;
+  std::vector<member> members_;
 };
 
-class session : public std::enable_shared_from_this<session> {
+class fanout_session : public std::enable_shared_from_this<fanout_session> {
  public:
-  session(tcp::socket&& socket, std::shared_ptr<session_set> set)
-      : ws_(std::move(socket)), set_(std::move(set)) {}
+  fanout_session(socket_type&& socket, fanout_list& list, fanout_hub& hub)
+      : ws_(std::move(socket)), list_(list), hub_(hub) {}
+  ~fanout_session() {
+    if (joined_) std::erase(list_.sessions, this);
+  }
+  fanout_session(const fanout_session&) = delete;
+  fanout_session& operator=(const fanout_session&) = delete;
 
-  ~session() { set_->leave(this); }
-
-  session(const session&) = delete;
-  session& operator=(const session&) = delete;
-
-  void run() {
-    // On the session's strand from here on.
-    net::dispatch(ws_.get_executor(), beast::bind_front_handler(&session::on_run, shared_from_this()));
+  void start() {
+    configure(ws_);
+    ws_.async_accept([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return report(ec, "accept");
+      self->list_.sessions.push_back(self.get());
+      self->joined_ = true;
+      self->read();
+    });
   }
 
-  // Queues MESSAGE for this connection; safe from any thread.
-  void deliver(std::shared_ptr<const std::string> message) {
-    net::post(ws_.get_executor(),
-              beast::bind_front_handler(&session::on_deliver, shared_from_this(), std::move(message)));
+  // On this session's thread.
+  void deliver(message_ptr message, bool text) {
+    queue_.push_back({std::move(message), text});
+    if (queue_.size() == 1) write();
   }
 
  private:
-  void on_run() {
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-      res.set(beast::http::field::server, "apigw-bare-echo-server");
-    }));
-    ws_.async_accept(beast::bind_front_handler(&session::on_accept, shared_from_this()));
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return report(ec, "read");
+      auto& b = self->buffer_;
+      std::string_view text(static_cast<const char*>(b.data().data()), b.size());
+      auto data = self->ws_.got_text() ? fanout_data(text) : std::string_view();
+      if (!data.empty())
+        self->hub_.broadcast(std::make_shared<const std::string>(data));
+      else
+        self->deliver(std::make_shared<const std::string>(text), self->ws_.got_text());
+      b.consume(b.size());
+      self->read();
+    });
   }
 
-  void on_accept(beast::error_code ec) {
-    if (ec) return fail(ec, "accept");
-    set_->join(this, weak_from_this());
-    do_read();
+  void write() {
+    ws_.text(queue_.front().text);
+    ws_.async_write(net::buffer(*queue_.front().message),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      if (ec) return report(ec, "write");
+                      self->queue_.erase(self->queue_.begin());
+                      if (!self->queue_.empty()) self->write();
+                    });
   }
 
-  void do_read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&session::on_read, shared_from_this()));
-  }
-
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec) return fail(ec, "read");
-    if (ws_.got_text()) {
-      auto data = fanout_data(std::string_view(static_cast<const char*>(buffer_.data().data()),
-                                               buffer_.size()));
-      if (!data.empty()) {
-        auto message = std::make_shared<const std::string>(data);
-        buffer_.consume(buffer_.size());
-        set_->send(message);
-        return do_read();
-      }
-    }
-    if (queue_.empty()) {
-      // The common case, as in Beast's examples: write straight from the read buffer and read
-      // again once the write is done.
-      echo_in_flight_ = true;
-      ws_.text(ws_.got_text());
-      return ws_.async_write(buffer_.data(),
-                             beast::bind_front_handler(&session::on_echo_write, shared_from_this()));
-    }
-    // A fan-out write is in flight: queue a copy behind it.
-    queue_.push_back(std::make_shared<const std::string>(beast::buffers_to_string(buffer_.data())));
-    buffer_.consume(buffer_.size());
-    do_read();
-  }
-
-  void on_echo_write(beast::error_code ec, std::size_t) {
-    echo_in_flight_ = false;
-    if (ec) return fail(ec, "write");
-    buffer_.consume(buffer_.size());
-    if (!queue_.empty()) do_write_queued();
-    do_read();
-  }
-
-  void on_deliver(std::shared_ptr<const std::string> message) {
-    queue_.push_back(std::move(message));
-    if (queue_.size() > 1 || echo_in_flight_) return;  // a write is in flight
-    do_write_queued();
-  }
-
-  void do_write_queued() {
-    ws_.text(true);
-    ws_.async_write(net::buffer(*queue_.front()),
-                    beast::bind_front_handler(&session::on_queued_write, shared_from_this()));
-  }
-
-  void on_queued_write(beast::error_code ec, std::size_t) {
-    if (ec) return fail(ec, "write");
-    queue_.pop_front();
-    if (!queue_.empty()) do_write_queued();
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
+  struct queued {
+    message_ptr message;
+    bool text;
+  };
+  stream_type ws_;
   beast::flat_buffer buffer_;
-  std::shared_ptr<session_set> set_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
-  bool echo_in_flight_ = false;
+  fanout_list& list_;
+  fanout_hub& hub_;
+  std::vector<queued> queue_;
+  bool joined_ = false;
 };
 
-void session_set::send(const std::shared_ptr<const std::string>& message) {
-  std::vector<std::weak_ptr<session>> targets;
-  {
-    std::lock_guard lock(mutex_);
-    targets.reserve(sessions_.size());
-    for (const auto& entry : sessions_) targets.push_back(entry.second);
+void fanout_hub::broadcast(const message_ptr& message) {
+  for (auto& m : members_) {
+    net::post(*m.ioc, [list = m.list, message] {
+      for (auto* s : list->sessions) s->deliver(message, true);
+    });
   }
-  for (const auto& w : targets)
-    if (auto s = w.lock()) s->deliver(message);
 }
 
-class listener : public std::enable_shared_from_this<listener> {
+// ---------------------------------------------------------------------------------------------
+// Accepting
+
+class listener {
  public:
-  listener(net::io_context& ioc, tcp::endpoint endpoint, std::shared_ptr<session_set> set)
-      : ioc_(ioc), acceptor_(net::make_strand(ioc)), set_(std::move(set)) {
+  // HUB and LISTS (one per context) only for fan-out; both outlive the contexts.
+  listener(std::vector<std::unique_ptr<net::io_context>>& contexts, tcp::endpoint endpoint,
+           fanout_hub* hub, std::vector<fanout_list>& lists)
+      : contexts_(contexts), acceptor_(contexts[0]->get_executor()), hub_(hub), lists_(lists) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -205,25 +227,27 @@ class listener : public std::enable_shared_from_this<listener> {
 
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
-  void run() { do_accept(); }
+  void accept() {
+    auto& ioc = *contexts_[next_];
+    acceptor_.async_accept(ioc.get_executor(), [this](beast::error_code ec, socket_type socket) {
+      if (ec) {
+        report(ec, "accept");
+      } else if (hub_) {
+        std::make_shared<fanout_session>(std::move(socket), lists_[next_], *hub_)->start();
+      } else {
+        (new echo_session(std::move(socket)))->start();
+      }
+      next_ = (next_ + 1) % contexts_.size();
+      accept();
+    });
+  }
 
  private:
-  void do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_),
-                           beast::bind_front_handler(&listener::on_accept, shared_from_this()));
-  }
-
-  void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec)
-      fail(ec, "accept");
-    else
-      std::make_shared<session>(std::move(socket), set_)->run();
-    do_accept();
-  }
-
-  net::io_context& ioc_;
-  tcp::acceptor acceptor_;
-  std::shared_ptr<session_set> set_;
+  std::vector<std::unique_ptr<net::io_context>>& contexts_;
+  acceptor_type acceptor_;
+  fanout_hub* hub_;
+  std::vector<fanout_list>& lists_;
+  std::size_t next_ = 0;
 };
 
 // Idle connections cost descriptors: take all the process may have.
@@ -237,7 +261,7 @@ void raise_descriptor_limit() {
 
 [[noreturn]] void usage(const std::string& error) {
   std::cerr << "apigw_bare_echo_server: " << error << "\n"
-            << "usage: apigw_bare_echo_server [--host 127.0.0.1] [--port N] [--threads N]\n";
+            << "usage: apigw_bare_echo_server [--host 127.0.0.1] [--port N] [--threads N] [--fanout]\n";
   std::exit(2);
 }
 
@@ -246,7 +270,8 @@ void raise_descriptor_limit() {
 int main(int argc, char* argv[]) {
   std::string host = "127.0.0.1";
   unsigned long port = 0;
-  unsigned long threads = std::max(1u, std::thread::hardware_concurrency());
+  unsigned long threads = 1;
+  bool fanout = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&]() -> std::string {
@@ -266,6 +291,8 @@ int main(int argc, char* argv[]) {
       port = number(65535);
     else if (arg == "--threads")
       threads = std::max(1ul, number(256));
+    else if (arg == "--fanout")
+      fanout = true;
     else if (arg == "--help" || arg == "-h")
       usage("help");
     else
@@ -278,28 +305,42 @@ int main(int argc, char* argv[]) {
   auto address = net::ip::make_address(host, ec);
   if (ec) usage("bad --host " + host + ": " + ec.message());
 
-  net::io_context ioc{static_cast<int>(threads)};
-  std::shared_ptr<listener> l;
+  // One io_context per thread, each run by that thread alone. The fan-out lists and hub are
+  // declared first so that they outlive the sessions the contexts destroy on exit.
+  std::vector<fanout_list> lists(threads);
+  std::unique_ptr<fanout_hub> hub;
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  for (unsigned long i = 0; i < threads; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
+  if (fanout) {
+    std::vector<fanout_hub::member> members;
+    for (unsigned long i = 0; i < threads; ++i) members.push_back({contexts[i].get(), &lists[i]});
+    hub = std::make_unique<fanout_hub>(std::move(members));
+  }
+  std::vector<net::executor_work_guard<executor_type>> work;
+  for (auto& c : contexts) work.push_back(net::make_work_guard(*c));
+
+  std::unique_ptr<listener> l;
   try {
-    l = std::make_shared<listener>(ioc, tcp::endpoint{address, static_cast<std::uint16_t>(port)},
-                                   std::make_shared<session_set>());
+    l = std::make_unique<listener>(contexts, tcp::endpoint{address, static_cast<std::uint16_t>(port)},
+                                   hub.get(), lists);
   } catch (const std::exception& e) {
     std::cerr << "apigw_bare_echo_server: cannot listen on " << host << ":" << port << ": "
               << e.what() << "\n";
     return 1;
   }
-  l->run();
+  l->accept();
 
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&ioc](beast::error_code, int) { ioc.stop(); });
+  net::signal_set signals(*contexts[0], SIGINT, SIGTERM);
+  signals.async_wait([&contexts](beast::error_code, int) {
+    for (auto& c : contexts) c->stop();
+  });
 
   std::printf("listening on ws://%s:%u/\n", host.c_str(), static_cast<unsigned>(l->port()));
   std::fflush(stdout);
 
   std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (auto i = threads - 1; i > 0; --i) pool.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  for (unsigned long i = 1; i < threads; ++i) pool.emplace_back([&c = *contexts[i]] { c.run(); });
+  contexts[0]->run();
   for (auto& t : pool) t.join();
   return 0;
 }

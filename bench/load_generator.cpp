@@ -1,49 +1,52 @@
-// The benchmark's load generator: one process, one Boost.Beast async client, many connections.
-// It drives one scenario (echo, churn, hold or fanout) against a WebSocket server on loopback,
-// checks every answer, and prints one JSON line and one human line. Exit status: 0 when every
-// check passed, 1 on any correctness failure, 2 on a bad command line.
-// Thread-safety: each connection lives on its own strand; the scenario's shared counters are
-// atomics; the main thread only starts, times and stops the scenario.
+// The benchmark's load generator: one process, one epoll loop per thread over non-blocking
+// sockets, many WebSocket connections. It drives one scenario (echo, churn, hold or fanout)
+// against a server on loopback, checks every answer, and prints one JSON line and one human line.
+// Exit status: 0 when every check passed, 1 on any correctness failure, 2 on a bad command line.
 //
-// Every scenario is bounded: connects and handshakes time out, and the main thread gives up on
-// anything that has not finished a few seconds after the scenario's end.
+// It must cost less than any server it measures, so it speaks the protocol itself: each
+// connection's outgoing frame and expected reply are built once; a message costs a fresh masking
+// key, the sequence number's digits, one send(), one recv() and a comparison of the reply's bytes
+// with what was sent (no JSON parsing, no allocation). It reports its own CPU time per unit of
+// work, from which the run derives the client's ceiling (see docs/performance.md).
+//
+// Thread-safety: a connection belongs to one worker thread (its epoll loop) for its whole life;
+// the main thread talks to the workers through atomics and an eventfd per worker. Every scenario
+// is bounded: the main thread gives up on anything that has not finished in time.
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/sha.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <sstream>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -58,12 +61,13 @@ struct options {
   std::size_t connections = 0;     // 0: the scenario's default
   double seconds = -1;             // < 0: the scenario's default
   double warmup = -1;              // < 0: the scenario's default
-  long server_pid = 0;             // hold: whose VmRSS to read
-  unsigned threads = 1;            // client io_context threads
+  long server_pid = 0;             // hold: whose VmRSS to read; all: whose CPU time to read
+  unsigned threads = 1;            // worker threads (epoll loops)
   std::size_t payload_bytes = 64;  // echo: length of "data"
   std::size_t parallel = 256;      // hold, fanout: handshakes in flight while opening
   std::size_t in_flight = 1;       // fanout: sendmessage requests in flight
   double settle = 1.0;             // hold: seconds between the last handshake and reading VmRSS
+  std::uint64_t count = 0;         // echo --messages, churn --cycles, fanout --rounds: exact work
   std::string label;               // copied into the JSON line (e.g. "baseline", "emulator")
 };
 
@@ -73,15 +77,21 @@ struct options {
       << "usage: apigw_load_generator --url ws://127.0.0.1:PORT/STAGE --scenario echo|churn|hold|fanout\n"
          "         [--connections N] [--seconds S] [--warmup S] [--server-pid PID] [--threads N]\n"
          "         [--payload-bytes N] [--parallel N] [--settle S] [--in-flight N] [--label TEXT]\n"
+         "         [--messages N | --cycles N | --rounds N]\n"
          "  echo    N connections (default 50) in closed loop send {\"action\":\"echo\",\"data\":...};\n"
          "          every reply must equal what was sent. Reports messages/s, p50/p99 latency (us).\n"
+         "          --messages N: exactly N messages per connection, then close (no timing).\n"
          "  churn   N workers (default 10) connect, handshake and close, for S seconds (default 5);\n"
-         "          every handshake must succeed. Reports handshakes/s.\n"
+         "          every handshake must succeed. Reports handshakes/s. --cycles N: exactly N each.\n"
          "  hold    opens N idle connections (default 10000), holds them S seconds (default 2),\n"
          "          pings each; reports the server's VmRSS growth per connection (--server-pid).\n"
          "  fanout  N connections (default 1000); one sends {\"action\":\"sendmessage\",\"data\":\"hi\"}\n"
          "          in closed-loop rounds for S seconds (default 5); every client must get \"hi\"\n"
-         "          once per round. Reports deliveries/s. --in-flight N keeps N requests going.\n";
+         "          once per round. Reports deliveries/s. --in-flight N keeps N requests going.\n"
+         "          --rounds N: exactly N rounds after the first.\n"
+         "  Every timed scenario also reports the client's CPU time per unit of work and the rate\n"
+         "  that would saturate one of its cores (client_ceiling_per_s), and with --server-pid the\n"
+         "  server's CPU time per unit.\n";
   std::exit(2);
 }
 
@@ -115,11 +125,12 @@ options parse_options(int argc, char* argv[]) {
     else if (arg == "--seconds") o.seconds = real(0, 3600);
     else if (arg == "--warmup") o.warmup = real(0, 600);
     else if (arg == "--server-pid") o.server_pid = static_cast<long>(integer(1, 1u << 30));
-    else if (arg == "--threads") o.threads = static_cast<unsigned>(integer(1, 256));
+    else if (arg == "--threads") o.threads = static_cast<unsigned>(integer(1, 64));
     else if (arg == "--payload-bytes") o.payload_bytes = integer(0, 65536);
     else if (arg == "--parallel") o.parallel = integer(1, 100000);
     else if (arg == "--settle") o.settle = real(0, 600);
     else if (arg == "--in-flight") o.in_flight = integer(1, 1000);
+    else if (arg == "--messages" || arg == "--cycles" || arg == "--rounds") o.count = integer(1, 1u << 30);
     else if (arg == "--label") o.label = value();
     else if (arg == "--help" || arg == "-h") usage("help");
     else usage("unknown argument " + std::string(arg));
@@ -132,6 +143,7 @@ options parse_options(int argc, char* argv[]) {
   auto it = std::find_if(std::begin(table), std::end(table),
                          [&](const defaults& d) { return o.scenario == d.name; });
   if (it == std::end(table)) usage("unknown scenario " + o.scenario);
+  if (o.count && o.scenario == "hold") usage("hold has no exact count");
   if (o.connections == 0) o.connections = it->connections;
   if (o.seconds < 0) o.seconds = it->seconds;
   if (o.warmup < 0) o.warmup = it->warmup;
@@ -142,7 +154,7 @@ options parse_options(int argc, char* argv[]) {
 // Where to connect
 
 struct target {
-  tcp::endpoint endpoint;
+  sockaddr_in address{};
   std::string host;   // the Host header: "127.0.0.1:PORT"
   std::string path;   // the request target: "/STAGE"
 };
@@ -166,123 +178,108 @@ std::optional<target> parse_url(const std::string& url, std::string& error) {
   auto host = authority.substr(0, colon);
   auto port = authority.substr(colon + 1);
   if (host == "localhost") host = "127.0.0.1";
-  beast::error_code ec;
-  auto address = net::ip::make_address(host, ec);
   char* end = nullptr;
   auto port_number = std::strtoul(port.c_str(), &end, 10);
-  if (ec || port.empty() || *end != '\0' || port_number == 0 || port_number > 65535) {
-    error = "bad host or port (an IP address is needed) in " + url;
+  in_addr a{};
+  if (inet_pton(AF_INET, host.c_str(), &a) != 1 || port.empty() || *end != '\0' || port_number == 0 ||
+      port_number > 65535) {
+    error = "bad host or port (an IPv4 address is needed) in " + url;
     return std::nullopt;
   }
-  if (!address.is_loopback()) {
+  if ((ntohl(a.s_addr) >> 24) != 127) {
     error = "load tests stay on loopback; refusing " + url;
     return std::nullopt;
   }
-  t.endpoint = tcp::endpoint(address, static_cast<std::uint16_t>(port_number));
+  t.address.sin_family = AF_INET;
+  t.address.sin_addr = a;
+  t.address.sin_port = htons(static_cast<std::uint16_t>(port_number));
   t.host = authority;
   return t;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shared state of one run
+// Small tools
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
-      .count();
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-class run_context {
- public:
-  run_context(const options& o, target t) : options_(o), target_(std::move(t)) {}
+// CPU time of this process (every thread, user and system), in seconds.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
-  net::io_context& ioc() { return ioc_; }
-  const target& where() const { return target_; }
-  const options& opts() const { return options_; }
+// CPU time of PID (every thread, user and system) from /proc/PID/stat, in seconds; -1 when unreadable.
+double server_cpu_seconds(long pid) {
+  if (pid <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto paren = text.rfind(')');
+  if (paren == std::string::npos) return -1;
+  // Fields after the command: state(3) ... utime(14) stime(15).
+  const char* p = text.c_str() + paren + 2;
+  unsigned long long utime = 0, stime = 0;
+  for (int field = 3; field <= 15 && *p; ++field) {
+    char* end = nullptr;
+    if (field == 14) utime = std::strtoull(p, &end, 10);
+    else if (field == 15) stime = std::strtoull(p, &end, 10);
+    const char* space = std::strchr(p, ' ');
+    if (!space) return -1;
+    p = space + 1;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
-  // Records a correctness failure; the first few are kept for the report.
-  void fail(const std::string& what) {
-    failures_.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard lock(mutex_);
-    if (messages_.size() < 5) messages_.push_back(what);
+// Resident memory of PID in KiB, from /proc/PID/status; -1 when unreadable.
+long read_vm_rss_kib(long pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   }
-  std::uint64_t failures() const { return failures_.load(); }
-  std::vector<std::string> failure_messages() {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
+  return -1;
+}
 
-  void start_threads() {
-    for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
-  }
-  void stop_threads() {
-    work_.reset();
-    ioc_.stop();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
+std::string shorten(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 120)) out += (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+  if (s.size() > 120) out += "...";
+  return out;
+}
 
-  // Waits until DONE() or DEADLINE; true when DONE() held.
-  template <class Pred>
-  bool wait_until(Pred done, clock_type::time_point deadline) {
-    while (!done()) {
-      if (clock_type::now() >= deadline) return false;
-      std::this_thread::sleep_for(2ms);
+// Nearest-rank percentile of a histogram of microseconds (bucket i: i us; the last: more).
+struct histogram {
+  static constexpr std::size_t buckets = 1u << 17;  // up to ~131 ms exactly
+  std::vector<std::uint32_t> counts = std::vector<std::uint32_t>(buckets, 0);
+  std::uint64_t total = 0;
+  std::uint32_t max = 0;
+
+  void add(std::int64_t us) {
+    auto v = static_cast<std::uint32_t>(std::clamp<std::int64_t>(us, 0, UINT32_MAX));
+    ++counts[std::min<std::size_t>(v, buckets - 1)];
+    ++total;
+    max = std::max(max, v);
+  }
+  void merge(const histogram& h) {
+    for (std::size_t i = 0; i < buckets; ++i) counts[i] += h.counts[i];
+    total += h.total;
+    max = std::max(max, h.max);
+  }
+  std::uint32_t percentile(double q) const {
+    if (total == 0) return 0;
+    auto rank = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total))), 1, total);
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < buckets; ++i) {
+      seen += counts[i];
+      if (seen >= rank) return i == buckets - 1 ? max : static_cast<std::uint32_t>(i);
     }
-    return true;
+    return max;
   }
-
-  std::atomic<bool> stopping{false};
-  // The measurement window, in now_ns(); nothing is measured until the main thread sets them.
-  std::atomic<std::int64_t> window_begin{INT64_MAX};
-  std::atomic<std::int64_t> window_end{INT64_MAX};
-
- private:
-  const options& options_;
-  target target_;
-  net::io_context ioc_;
-  net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
-  std::vector<std::thread> threads_;
-  std::atomic<std::uint64_t> failures_{0};
-  std::mutex mutex_;
-  std::vector<std::string> messages_;
 };
-
-websocket::stream_base::timeout client_timeouts() {
-  // A bounded handshake and close; idle connections are the point of some scenarios.
-  return {10s, websocket::stream_base::none(), false};
-}
-
-void decorate(websocket::stream<beast::tcp_stream>& ws) {
-  ws.set_option(client_timeouts());
-  ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::user_agent, "apigw-load-generator");
-  }));
-}
-
-bool is_normal_end(beast::error_code ec) {
-  return ec == websocket::error::closed || ec == net::error::operation_aborted;
-}
-
-std::string describe(const char* what, std::size_t index, beast::error_code ec) {
-  return std::string(what) + " (connection " + std::to_string(index) + "): " + ec.message();
-}
-
-std::string frame_text(const beast::flat_buffer& b) {
-  return std::string(static_cast<const char*>(b.data().data()), b.size());
-}
-
-std::string shorten(std::string s) {
-  if (s.size() > 120) s = s.substr(0, 117) + "...";
-  return s;
-}
-
-// Nearest-rank percentile of sorted V, in the units of V.
-template <class T>
-T percentile(const std::vector<T>& v, double q) {
-  if (v.empty()) return T{};
-  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
-}
 
 // A small JSON line writer: enough for numbers, booleans and plain strings.
 class json_line {
@@ -318,28 +315,6 @@ class json_line {
   std::string body_;
 };
 
-// Adds the fields every scenario reports, prints both lines, and returns the exit status.
-int report(run_context& ctx, json_line& line, const std::string& summary, bool ok) {
-  auto failures = ctx.failure_messages();
-  ok = ok && ctx.failures() == 0;
-  line.add("errors", static_cast<std::uint64_t>(ctx.failures()));
-  line.add("first_error", failures.empty() ? std::string() : failures.front());
-  line.add("ok", ok);
-  std::printf("%s\n", line.str().c_str());
-  std::printf("%s %s: %s%s\n", ctx.opts().scenario.c_str(),
-              ctx.opts().label.empty() ? ctx.opts().url.c_str() : ctx.opts().label.c_str(),
-              summary.c_str(), ok ? "" : " -- FAILED");
-  for (const auto& f : failures) std::printf("  error: %s\n", f.c_str());
-  std::fflush(stdout);
-  return ok ? 0 : 1;
-}
-
-json_line common_fields(const options& o) {
-  json_line line;
-  line.add("scenario", o.scenario).add("label", o.label).add("url", o.url);
-  return line;
-}
-
 // Descriptors: one per connection plus a few; take what the hard limit allows.
 bool raise_descriptor_limit(std::size_t needed, std::string& error) {
   rlimit limit{};
@@ -357,483 +332,1028 @@ bool raise_descriptor_limit(std::size_t needed, std::string& error) {
   return true;
 }
 
-// Resident memory of PID in KiB, from /proc/PID/status; -1 when unreadable.
-long read_vm_rss_kib(long pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+// ---------------------------------------------------------------------------------------------
+// The protocol: the opening handshake, client frames (masked), server frames (unmasked)
+
+std::string base64(const unsigned char* data, std::size_t n) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < n; i += 3) {
+    std::uint32_t v = static_cast<std::uint32_t>(data[i]) << 16;
+    if (i + 1 < n) v |= static_cast<std::uint32_t>(data[i + 1]) << 8;
+    if (i + 2 < n) v |= data[i + 2];
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
+    out += i + 2 < n ? alphabet[v & 63] : '=';
   }
-  return -1;
+  return out;
+}
+
+// Sec-WebSocket-Accept for KEY (RFC 6455, section 4.2.2).
+std::string accept_for(const std::string& key) {
+  auto text = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  return base64(digest, sizeof digest);
+}
+
+struct rng {
+  std::uint64_t state;
+  std::uint64_t next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+};
+
+enum opcode : std::uint8_t { op_cont = 0, op_text = 1, op_binary = 2, op_close = 8, op_ping = 9, op_pong = 10 };
+
+std::size_t client_header_size(std::size_t n) { return (n < 126 ? 2 : n < 65536 ? 4 : 10) + 4; }
+
+// Writes a client frame header for N payload bytes with KEY into OUT; returns its size.
+std::size_t write_client_header(char* out, opcode op, std::size_t n, std::uint32_t key) {
+  auto* p = reinterpret_cast<unsigned char*>(out);
+  p[0] = static_cast<unsigned char>(0x80 | op);
+  std::size_t h;
+  if (n < 126) {
+    p[1] = static_cast<unsigned char>(0x80 | n);
+    h = 2;
+  } else if (n < 65536) {
+    p[1] = 0x80 | 126;
+    p[2] = static_cast<unsigned char>(n >> 8);
+    p[3] = static_cast<unsigned char>(n);
+    h = 4;
+  } else {
+    p[1] = 0x80 | 127;
+    for (int i = 0; i < 8; ++i) p[2 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(n) >> (56 - 8 * i));
+    h = 10;
+  }
+  std::memcpy(p + h, &key, 4);
+  return h + 4;
+}
+
+// OUT[i] = IN[i] ^ KEY[i % 4], eight bytes at a time.
+void mask_copy(char* out, const char* in, std::size_t n, std::uint32_t key) {
+  std::uint64_t k8 = (static_cast<std::uint64_t>(key) << 32) | key;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, in + i, 8);
+    v ^= k8;
+    std::memcpy(out + i, &v, 8);
+  }
+  const auto* kb = reinterpret_cast<const unsigned char*>(&key);
+  for (; i < n; ++i) out[i] = static_cast<char>(in[i] ^ kb[i & 3]);
+}
+
+// A complete client frame with a fresh key: for control frames and occasional messages.
+std::string client_frame(opcode op, std::string_view payload, rng& r) {
+  std::string f(client_header_size(payload.size()) + payload.size(), '\0');
+  auto key = static_cast<std::uint32_t>(r.next());
+  auto h = write_client_header(f.data(), op, payload.size(), key);
+  mask_copy(f.data() + h, payload.data(), payload.size(), key);
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections and worker threads
+
+class worker;
+struct run_context;
+
+enum class state { idle, connecting, handshaking, open, closing, wait_eof, done };
+
+struct connection {
+  std::size_t index = 0;
+  worker* owner = nullptr;
+  int fd = -1;
+  state st = state::idle;
+  std::uint32_t generation = 0;  // one more for every connect()
+  rng random{0};
+
+  // Received bytes not yet consumed; grows only for a frame larger than it.
+  std::unique_ptr<char[]> in;
+  std::size_t in_cap = 0, in_len = 0;
+  // Bytes that send() did not take; reserved once, so appending does not allocate.
+  std::string out;
+  std::string accept;  // the Sec-WebSocket-Accept expected
+
+  // The message being received: how much of it matched EXPECT so far.
+  std::string_view expect;
+  bool in_message = false, message_text = false, message_matched = true;
+  std::size_t message_offset = 0;
+
+  // Scenario state.
+  std::string plain;   // echo: the payload being sent (and expected back)
+  std::string frame;   // echo: its client frame
+  std::size_t digits_at = 0, digits_len = 0;  // echo: where the sequence number is in PLAIN
+  std::int64_t sent_ns = 0;
+  std::uint64_t sent = 0, matched = 0;
+  bool opened = false;  // the handshake completed (this time round)
+};
+
+// Work the main thread (or another worker) asks of a worker.
+enum command : unsigned { cmd_ping = 1, cmd_close = 2, cmd_open = 4, cmd_send = 8 };
+
+class scenario_base {
+ public:
+  virtual ~scenario_base() = default;
+  virtual void on_open(connection& c) = 0;
+  virtual void on_message(connection& c, bool matched, std::string_view last, bool text) = 0;
+  virtual void on_pong(connection&) {}
+  virtual void on_closed(connection& c, bool ok) = 0;
+  // cmd_open: connects every connection of the worker; scenarios may pace it.
+  virtual void on_command(worker& w, unsigned cmd);
+};
+
+struct run_context {
+  run_context(const options& o, target t) : opts(o), where(std::move(t)) {}
+
+  const options& opts;
+  target where;
+  scenario_base* scenario = nullptr;
+  std::vector<std::unique_ptr<worker>> workers;
+  std::vector<std::unique_ptr<connection>> connections;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::int64_t> window_begin{INT64_MAX}, window_end{INT64_MAX};
+
+  void fail(const std::string& what) {
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    if (messages_.size() < 5) messages_.push_back(what);
+  }
+  std::uint64_t failures() const { return failures_.load(); }
+  std::vector<std::string> failure_messages() {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+
+  void start_workers();
+  void stop_workers();
+  void command_all(unsigned cmd);
+
+  // Waits until DONE() or DEADLINE; true when DONE() held.
+  template <class Pred>
+  bool wait_until(Pred done, clock_type::time_point deadline) {
+    while (!done()) {
+      if (clock_type::now() >= deadline) return false;
+      std::this_thread::sleep_for(2ms);
+    }
+    return true;
+  }
+
+ private:
+  std::atomic<std::uint64_t> failures_{0};
+  std::mutex mutex_;
+  std::vector<std::string> messages_;
+};
+
+std::string describe(const char* what, const connection& c, int error) {
+  return std::string(what) + " (connection " + std::to_string(c.index) + "): " + std::strerror(error);
+}
+std::string describe(const char* what, const connection& c, const std::string& detail) {
+  return std::string(what) + " (connection " + std::to_string(c.index) + "): " + detail;
+}
+
+class worker {
+ public:
+  worker(run_context& ctx, std::size_t id) : ctx_(ctx), id_(id) {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll_ < 0 || wake_ < 0) {
+      std::perror("apigw_load_generator: epoll/eventfd");
+      std::exit(1);
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = nullptr;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+  }
+  ~worker() {
+    close(epoll_);
+    close(wake_);
+  }
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  std::size_t id() const { return id_; }
+  run_context& ctx() { return ctx_; }
+  std::vector<connection*>& mine() { return mine_; }
+
+  // Counters read by the main thread while the worker runs (one writer: this worker).
+  std::atomic<std::uint64_t> units{0};
+  histogram latency;            // echo: read after the thread stopped
+  std::uint64_t mismatches = 0;  // read after the thread stopped
+
+  void bump_units() { units.store(units.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+
+  void start() { thread_ = std::thread([this] { loop(); }); }
+  void stop() {
+    quit_ = true;
+    wake(0);
+    if (thread_.joinable()) thread_.join();
+  }
+  void wake(unsigned cmd) {
+    commands_.fetch_or(cmd);
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(wake_, &one, sizeof one);
+  }
+
+  // On this worker's thread from here on.
+  void connect(connection& c);
+  void send(connection& c, const char* data, std::size_t n);
+  void send_close(connection& c);
+  void finish(connection& c, bool ok, const std::string& error);
+
+ private:
+  void loop();
+  void on_writable(connection& c, bool error);
+  void on_readable(connection& c, bool peer_closed);
+  bool on_handshake_bytes(connection& c);
+  void on_frames(connection& c);
+  bool flush(connection& c);
+
+  run_context& ctx_;
+  std::size_t id_;
+  int epoll_ = -1, wake_ = -1;
+  std::thread thread_;
+  std::atomic<bool> quit_{false};
+  std::atomic<unsigned> commands_{0};
+  std::vector<connection*> mine_;
+};
+
+void run_context::start_workers() {
+  for (auto& w : workers) w->start();
+}
+void run_context::stop_workers() {
+  for (auto& w : workers) w->stop();
+}
+void run_context::command_all(unsigned cmd) {
+  for (auto& w : workers) w->wake(cmd);
+}
+
+void scenario_base::on_command(worker& w, unsigned cmd) {
+  if (cmd & cmd_open)
+    for (auto* c : w.mine()) w.connect(*c);
+}
+
+void worker::loop() {
+  std::array<epoll_event, 256> events{};
+  while (!quit_.load(std::memory_order_relaxed)) {
+    int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 50);
+    if (n < 0 && errno != EINTR) {
+      ctx_.fail(std::string("epoll_wait: ") + std::strerror(errno));
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      auto* c = static_cast<connection*>(events[static_cast<std::size_t>(i)].data.ptr);
+      if (!c) {
+        std::uint64_t value;
+        [[maybe_unused]] auto r = read(wake_, &value, sizeof value);
+        if (auto cmd = commands_.exchange(0)) ctx_.scenario->on_command(*this, cmd);
+        continue;
+      }
+      if (c->fd < 0) continue;
+      auto e = events[static_cast<std::size_t>(i)].events;
+      auto generation = c->generation;
+      if (e & EPOLLOUT) on_writable(*c, e & EPOLLERR);
+      if (c->fd >= 0 && c->generation == generation && (e & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+        on_readable(*c, e & (EPOLLRDHUP | EPOLLHUP));
+    }
+  }
+}
+
+void worker::connect(connection& c) {
+  c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd < 0) return finish(c, false, describe("socket", c, errno));
+  ++c.generation;
+  c.in_len = 0;
+  c.out.clear();
+  c.in_message = false;
+  c.opened = false;
+  c.st = state::connecting;
+  const auto& a = ctx_.where.address;
+  if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS)
+    return finish(c, false, describe("connect", c, errno));
+  // Edge-triggered, registered once: no epoll_ctl per message, none to unregister (close() does).
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = &c;
+  if (epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev) != 0) return finish(c, false, describe("epoll_ctl", c, errno));
+}
+
+void worker::on_writable(connection& c, bool error) {
+  if (c.st == state::connecting) {
+    if (error) {
+      int code = 0;
+      socklen_t len = sizeof code;
+      getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &code, &len);
+      return finish(c, false, describe("connect", c, code ? code : ECONNREFUSED));
+    }
+    // The opening handshake, with a fresh key.
+    unsigned char raw[16];
+    for (int i = 0; i < 16; i += 8) {
+      auto v = c.random.next();
+      std::memcpy(raw + i, &v, 8);
+    }
+    auto key = base64(raw, sizeof raw);
+    c.accept = accept_for(key);
+    c.st = state::handshaking;
+    std::string request = "GET " + ctx_.where.path + " HTTP/1.1\r\nHost: " + ctx_.where.host +
+                          "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+                          "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: apigw-load-generator\r\n\r\n";
+    return send(c, request.data(), request.size());
+  }
+  flush(c);
+}
+
+// Sends what is queued; true when nothing is left.
+bool worker::flush(connection& c) {
+  while (!c.out.empty()) {
+    auto n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return false;
+      finish(c, false, describe("send", c, errno));
+      return false;
+    }
+    c.out.erase(0, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void worker::send(connection& c, const char* data, std::size_t n) {
+  if (c.out.empty()) {
+    auto sent = ::send(c.fd, data, n, MSG_NOSIGNAL);
+    if (sent == static_cast<ssize_t>(n)) return;
+    if (sent < 0) {
+      if (errno != EAGAIN && errno != EINTR) return finish(c, false, describe("send", c, errno));
+      sent = 0;
+    }
+    data += sent;
+    n -= static_cast<std::size_t>(sent);
+  }
+  c.out.append(data, n);  // the next EPOLLOUT edge sends it
+}
+
+void worker::send_close(connection& c) {
+  if (c.st != state::open) return;
+  static constexpr char code[2] = {0x03, static_cast<char>(0xe8)};  // 1000: normal closure
+  auto f = client_frame(op_close, std::string_view(code, 2), c.random);
+  c.st = state::closing;
+  send(c, f.data(), f.size());
+}
+
+void worker::finish(connection& c, bool ok, const std::string& error) {
+  if (c.fd >= 0) {
+    close(c.fd);
+    c.fd = -1;
+  }
+  c.st = state::done;
+  if (!ok) ctx_.fail(error);
+  ctx_.scenario->on_closed(c, ok);
+}
+
+// Edge-triggered: reads until a read comes back short (the socket is then empty) or the peer
+// has closed. PEER_CLOSED: the event said the peer shut down its side.
+void worker::on_readable(connection& c, bool peer_closed) {
+  auto generation = c.generation;
+  for (;;) {
+    if (c.in_len == c.in_cap) {
+      // A frame larger than the buffer (not in these scenarios' replies): make room.
+      auto bigger = std::make_unique<char[]>(c.in_cap * 2);
+      std::memcpy(bigger.get(), c.in.get(), c.in_len);
+      c.in = std::move(bigger);
+      c.in_cap *= 2;
+    }
+    auto space = c.in_cap - c.in_len;
+    auto n = recv(c.fd, c.in.get() + c.in_len, space, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return;
+      return finish(c, false, describe(c.st == state::open ? "connection dropped" : "read", c, errno));
+    }
+    if (n == 0) {
+      if (c.st == state::wait_eof) return finish(c, true, {});
+      return finish(c, false, describe(c.st == state::handshaking ? "handshake" : "connection dropped", c,
+                                       "the server closed the TCP connection"));
+    }
+    c.in_len += static_cast<std::size_t>(n);
+    if (c.st == state::handshaking && !on_handshake_bytes(c)) {
+      if (c.fd < 0 || c.generation != generation) return;
+      if (static_cast<std::size_t>(n) < space) return;
+      continue;
+    }
+    if (c.st == state::open || c.st == state::closing) on_frames(c);
+    if (c.fd < 0 || c.generation != generation) return;
+    // The close handshake is done and the peer has closed too: no read needed to see the end.
+    if (c.st == state::wait_eof && peer_closed && c.in_len == 0) return finish(c, true, {});
+    if (static_cast<std::size_t>(n) < space && !peer_closed) return;
+  }
+}
+
+bool worker::on_handshake_bytes(connection& c) {
+  std::string_view text(c.in.get(), c.in_len);
+  auto end = text.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    if (c.in_len == c.in_cap) finish(c, false, describe("handshake", c, "response headers too large"));
+    return false;
+  }
+  auto head = text.substr(0, end + 2);
+  auto status = head.substr(0, head.find("\r\n"));
+  if (!status.starts_with("HTTP/1.1 101")) {
+    finish(c, false, describe("handshake", c, "the server answered " + shorten(status)));
+    return false;
+  }
+  bool accepted = false;
+  for (std::size_t at = head.find("\r\n") + 2; at < head.size();) {
+    auto eol = head.find("\r\n", at);
+    auto line = head.substr(at, eol - at);
+    at = eol + 2;
+    constexpr std::string_view name = "sec-websocket-accept:";
+    if (line.size() < name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < name.size() && same; ++i)
+      same = std::tolower(static_cast<unsigned char>(line[i])) == name[i];
+    if (!same) continue;
+    auto value = line.substr(name.size());
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    accepted = value == c.accept;
+  }
+  if (!accepted) {
+    finish(c, false, describe("handshake", c, "no valid Sec-WebSocket-Accept"));
+    return false;
+  }
+  auto consumed = end + 4;
+  std::memmove(c.in.get(), c.in.get() + consumed, c.in_len - consumed);
+  c.in_len -= consumed;
+  c.st = state::open;
+  c.opened = true;
+  ctx_.scenario->on_open(c);
+  return c.fd >= 0;
+}
+
+// Every complete frame in the buffer; data frames are compared with EXPECT as they come.
+void worker::on_frames(connection& c) {
+  std::size_t at = 0;
+  auto generation = c.generation;
+  auto same = [&] { return c.fd >= 0 && c.generation == generation; };
+  while (same()) {
+    const auto* p = reinterpret_cast<const unsigned char*>(c.in.get() + at);
+    std::size_t have = c.in_len - at;
+    if (have < 2) break;
+    bool fin = p[0] & 0x80;
+    auto op = static_cast<opcode>(p[0] & 0x0f);
+    if ((p[0] & 0x70) || (p[1] & 0x80)) {
+      return finish(c, false, describe("protocol", c, "a server frame with RSV bits or a mask"));
+    }
+    std::uint64_t len = p[1] & 0x7f;
+    std::size_t h = 2;
+    if (len == 126) {
+      if (have < 4) break;
+      len = (std::uint64_t{p[2]} << 8) | p[3];
+      h = 4;
+    } else if (len == 127) {
+      if (have < 10) break;
+      len = 0;
+      for (int i = 0; i < 8; ++i) len = (len << 8) | p[2 + i];
+      h = 10;
+    }
+    if (len > (64u << 20)) return finish(c, false, describe("protocol", c, "a frame over 64 MiB"));
+    if (have < h + len) {
+      if (at == 0 && h + len > c.in_cap) {
+        // Grow to hold the whole frame.
+        auto cap = c.in_cap;
+        while (cap < h + len) cap *= 2;
+        auto bigger = std::make_unique<char[]>(cap);
+        std::memcpy(bigger.get(), c.in.get(), c.in_len);
+        c.in = std::move(bigger);
+        c.in_cap = cap;
+      }
+      break;
+    }
+    std::string_view payload(c.in.get() + at + h, static_cast<std::size_t>(len));
+    at += h + static_cast<std::size_t>(len);
+    if (op == op_text || op == op_binary || op == op_cont) {
+      if ((op == op_cont) != c.in_message)
+        return finish(c, false, describe("protocol", c, "a fragment out of order"));
+      if (op != op_cont) {
+        c.in_message = true;
+        c.message_text = op == op_text;
+        c.message_matched = true;
+        c.message_offset = 0;
+      }
+      if (c.message_matched)
+        c.message_matched = c.message_offset + payload.size() <= c.expect.size() &&
+                            std::memcmp(payload.data(), c.expect.data() + c.message_offset, payload.size()) == 0;
+      c.message_offset += payload.size();
+      if (fin) {
+        c.in_message = false;
+        bool matched = c.message_matched && c.message_offset == c.expect.size() && c.message_text;
+        ctx_.scenario->on_message(c, matched, payload, c.message_text);
+      }
+    } else if (op == op_ping) {
+      if (c.st == state::open) {
+        auto f = client_frame(op_pong, payload, c.random);
+        send(c, f.data(), f.size());
+      }
+    } else if (op == op_pong) {
+      ctx_.scenario->on_pong(c);
+    } else if (op == op_close) {
+      if (c.st == state::closing) {
+        c.st = state::wait_eof;
+      } else {
+        std::string detail = "the server closed the connection";
+        if (payload.size() >= 2)
+          detail += " (code " + std::to_string((static_cast<unsigned char>(payload[0]) << 8) |
+                                               static_cast<unsigned char>(payload[1])) + ")";
+        return finish(c, false, describe("connection dropped", c, detail));
+      }
+    } else {
+      return finish(c, false, describe("protocol", c, "an unknown opcode"));
+    }
+  }
+  if (!same()) return;
+  if (at) {
+    std::memmove(c.in.get(), c.in.get() + at, c.in_len - at);
+    c.in_len -= at;
+  }
+}
+
+// Creates N connections spread over the workers (connection i on worker i % threads).
+void make_connections(run_context& ctx, std::size_t n, std::size_t in_cap, std::size_t out_reserve) {
+  std::random_device seed;
+  for (unsigned t = 0; t < ctx.opts.threads; ++t) ctx.workers.push_back(std::make_unique<worker>(ctx, t));
+  ctx.connections.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto c = std::make_unique<connection>();
+    c->index = i;
+    c->owner = ctx.workers[i % ctx.workers.size()].get();
+    c->random.state = (static_cast<std::uint64_t>(seed()) << 32 | seed()) | 1;
+    c->in_cap = in_cap;
+    c->in = std::make_unique<char[]>(in_cap);
+    c->out.reserve(out_reserve);
+    c->owner->mine().push_back(c.get());
+    ctx.connections.push_back(std::move(c));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+// The work done in the measured window, and the CPU time both sides spent on it.
+struct window_sample {
+  std::int64_t ns = 0;
+  double client_cpu = 0, server_cpu = -1;
+  std::uint64_t units = 0;
+};
+
+window_sample sample(run_context& ctx, std::uint64_t units) {
+  window_sample s;
+  s.ns = now_ns();
+  s.client_cpu = process_cpu_seconds();
+  s.server_cpu = server_cpu_seconds(ctx.opts.server_pid);
+  s.units = units;
+  return s;
+}
+
+std::uint64_t total_units(run_context& ctx) {
+  std::uint64_t n = 0;
+  for (auto& w : ctx.workers) n += w->units.load(std::memory_order_relaxed);
+  return n;
+}
+
+// Adds the rate and the CPU cost of both sides over [A, B]; returns the rate.
+double add_cost_fields(json_line& line, const char* unit, const window_sample& a, const window_sample& b,
+                       std::string& summary) {
+  double seconds = static_cast<double>(b.ns - a.ns) / 1e9;
+  auto units = b.units - a.units;
+  double rate = seconds > 0 ? static_cast<double>(units) / seconds : 0;
+  double client = b.client_cpu - a.client_cpu;
+  double ceiling = client > 0 ? static_cast<double>(units) / client : 0;
+  line.add("window_seconds", seconds)
+      .add("window_units", units)
+      .add("client_cpu_seconds", client)
+      .add("client_busy", seconds > 0 ? client / seconds : 0.0)
+      .add("client_cpu_us_per_unit", units ? client * 1e6 / static_cast<double>(units) : 0.0)
+      .add("client_ceiling_per_s", ceiling);
+  char text[256];
+  std::snprintf(text, sizeof text, "; client: %.2f us CPU per %s (%.0f%% of a core), ceiling %.0f/s",
+                units ? client * 1e6 / static_cast<double>(units) : 0.0, unit,
+                seconds > 0 ? 100 * client / seconds : 0.0, ceiling);
+  summary += text;
+  if (a.server_cpu >= 0 && b.server_cpu >= 0) {
+    double server = b.server_cpu - a.server_cpu;
+    line.add("server_cpu_seconds", server)
+        .add("server_busy", seconds > 0 ? server / seconds : 0.0)
+        .add("server_cpu_us_per_unit", units ? server * 1e6 / static_cast<double>(units) : 0.0);
+    std::snprintf(text, sizeof text, "; server: %.2f us CPU per %s (%.0f%% of a core)",
+                  units ? server * 1e6 / static_cast<double>(units) : 0.0, unit,
+                  seconds > 0 ? 100 * server / seconds : 0.0);
+    summary += text;
+  }
+  return rate;
+}
+
+// Adds the fields every scenario reports, prints both lines, and returns the exit status.
+int report(run_context& ctx, json_line& line, const std::string& summary, bool ok) {
+  auto failures = ctx.failure_messages();
+  ok = ok && ctx.failures() == 0;
+  line.add("client_threads", static_cast<std::uint64_t>(ctx.opts.threads));
+  line.add("errors", static_cast<std::uint64_t>(ctx.failures()));
+  line.add("first_error", failures.empty() ? std::string() : failures.front());
+  line.add("ok", ok);
+  std::printf("%s\n", line.str().c_str());
+  std::printf("%s %s: %s%s\n", ctx.opts.scenario.c_str(),
+              ctx.opts.label.empty() ? ctx.opts.url.c_str() : ctx.opts.label.c_str(), summary.c_str(),
+              ok ? "" : " -- FAILED");
+  for (const auto& f : failures) std::printf("  error: %s\n", f.c_str());
+  std::fflush(stdout);
+  return ok ? 0 : 1;
+}
+
+json_line common_fields(const options& o) {
+  json_line line;
+  line.add("scenario", o.scenario).add("label", o.label).add("url", o.url);
+  return line;
 }
 
 // ---------------------------------------------------------------------------------------------
 // echo: closed loop, one message in flight per connection
 
-class echo_client : public std::enable_shared_from_this<echo_client> {
+class echo_scenario : public scenario_base {
  public:
-  echo_client(run_context& ctx, std::size_t index, std::atomic<std::size_t>& connected,
-              std::atomic<std::size_t>& finished)
-      : ctx_(ctx), ws_(net::make_strand(ctx.ioc())), index_(index), connected_(connected),
-        finished_(finished) {}
+  explicit echo_scenario(run_context& ctx) : ctx_(ctx) {}
 
-  echo_client(const echo_client&) = delete;
-  echo_client& operator=(const echo_client&) = delete;
+  std::atomic<std::size_t> connected{0}, finished{0};
 
-  void run() {
-    net::dispatch(ws_.get_executor(),
-                  beast::bind_front_handler(&echo_client::on_run, shared_from_this()));
+  // The payload names the connection and carries a fixed-width sequence number, so a reply sent
+  // to the wrong connection or a stale one is caught: {"action":"echo","data":"c<i>-<seq>-xxx"}.
+  void prepare(connection& c) {
+    constexpr std::string_view prefix = R"({"action":"echo","data":")";
+    c.plain.assign(prefix);
+    c.plain += 'c';
+    c.plain += std::to_string(c.index);
+    c.plain += '-';
+    c.digits_at = c.plain.size();
+    c.digits_len = 12;
+    c.plain.append(c.digits_len, '0');
+    c.plain += '-';
+    auto data_so_far = c.plain.size() - prefix.size();
+    auto want = ctx_.opts.payload_bytes;
+    if (want > data_so_far) c.plain.append(want - data_so_far, 'x');
+    c.plain += R"("})";
+    c.frame.assign(client_header_size(c.plain.size()) + c.plain.size(), '\0');
+    c.expect = c.plain;
   }
 
-  // Read by the main thread once every client has finished (or the threads are stopped).
-  const std::vector<std::uint32_t>& latencies_us() const { return latencies_us_; }
-  std::uint64_t mismatches() const { return mismatches_; }
+  void on_open(connection& c) override {
+    connected.fetch_add(1);
+    send_next(c);
+  }
+
+  void on_message(connection& c, bool matched, std::string_view last, bool text) override {
+    auto received = now_ns();
+    auto& w = *c.owner;
+    if (!matched) {
+      if (w.mismatches++ == 0)
+        ctx_.fail("connection " + std::to_string(c.index) + " sent " + shorten(c.plain) + " got " +
+                  (text ? "" : "(binary) ") + shorten(last));
+    } else {
+      ++c.matched;
+      w.bump_units();
+      if (c.sent_ns >= ctx_.window_begin.load(std::memory_order_relaxed) &&
+          received <= ctx_.window_end.load(std::memory_order_relaxed))
+        w.latency.add((received - c.sent_ns) / 1000);
+    }
+    c.sent_ns = received;
+    send_next(c);
+  }
+
+  void on_closed(connection& c, bool) override {
+    finished.fetch_add(1);
+    (void)c;
+  }
 
  private:
-  void on_run() {
-    beast::get_lowest_layer(ws_).expires_after(10s);
-    beast::get_lowest_layer(ws_).async_connect(
-        ctx_.where().endpoint, beast::bind_front_handler(&echo_client::on_connect, shared_from_this()));
-  }
-
-  void on_connect(beast::error_code ec) {
-    if (ec) return finish(describe("connect", index_, ec));
-    beast::get_lowest_layer(ws_).expires_never();
-    decorate(ws_);
-    ws_.async_handshake(ctx_.where().host, ctx_.where().path,
-                        beast::bind_front_handler(&echo_client::on_handshake, shared_from_this()));
-  }
-
-  void on_handshake(beast::error_code ec) {
-    if (ec) return finish(describe("handshake", index_, ec));
-    connected_.fetch_add(1);
-    ws_.text(true);
-    do_send();
-  }
-
-  void do_send() {
-    if (ctx_.stopping.load(std::memory_order_relaxed)) return do_close();
-    // The data names the connection and the sequence number, so a reply sent to the wrong
-    // connection or out of order is caught.
-    constexpr std::string_view prefix = R"({"action":"echo","data":")";
-    out_.assign(prefix);
-    out_ += 'c';
-    out_ += std::to_string(index_);
-    out_ += '-';
-    out_ += std::to_string(seq_++);
-    out_ += '-';
-    auto data_so_far = out_.size() - prefix.size();
-    auto want = ctx_.opts().payload_bytes;
-    if (want > data_so_far) out_.append(want - data_so_far, 'x');
-    out_ += R"("})";
-    sent_ns_ = now_ns();
-    ws_.async_write(net::buffer(out_), beast::bind_front_handler(&echo_client::on_write, shared_from_this()));
-  }
-
-  void on_write(beast::error_code ec, std::size_t) {
-    if (ec) return finish(describe("write", index_, ec));
-    ws_.async_read(in_, beast::bind_front_handler(&echo_client::on_read, shared_from_this()));
-  }
-
-  void on_read(beast::error_code ec, std::size_t) {
-    auto received_ns = now_ns();
-    if (ec) return finish(describe("read", index_, ec));
-    bool same = ws_.got_text() && in_.size() == out_.size() &&
-                std::memcmp(in_.data().data(), out_.data(), out_.size()) == 0;
-    if (!same) {
-      if (mismatches_++ == 0)
-        ctx_.fail("connection " + std::to_string(index_) + " sent " + shorten(out_) + " got " +
-                  (ws_.got_text() ? "" : "(binary) ") + shorten(frame_text(in_)));
-    } else if (sent_ns_ >= ctx_.window_begin.load(std::memory_order_relaxed) &&
-               received_ns <= ctx_.window_end.load(std::memory_order_relaxed)) {
-      latencies_us_.push_back(static_cast<std::uint32_t>((received_ns - sent_ns_) / 1000));
+  void send_next(connection& c) {
+    if (ctx_.opts.count ? c.sent >= ctx_.opts.count : ctx_.stopping.load(std::memory_order_relaxed))
+      return c.owner->send_close(c);
+    // Next sequence number, in place; then a fresh key over the whole payload.
+    ++c.sent;
+    for (auto i = c.digits_at + c.digits_len; i-- > c.digits_at;) {
+      if (c.plain[i] != '9') {
+        ++c.plain[i];
+        break;
+      }
+      c.plain[i] = '0';
     }
-    in_.consume(in_.size());
-    do_send();
-  }
-
-  void do_close() {
-    ws_.async_close(websocket::close_code::normal,
-                    beast::bind_front_handler(&echo_client::on_close, shared_from_this()));
-  }
-
-  void on_close(beast::error_code ec) {
-    if (ec) return finish(describe("close", index_, ec));
-    finish({});
-  }
-
-  void finish(const std::string& error) {
-    if (!error.empty()) ctx_.fail(error);
-    finished_.fetch_add(1);
+    auto key = static_cast<std::uint32_t>(c.random.next());
+    auto h = write_client_header(c.frame.data(), op_text, c.plain.size(), key);
+    mask_copy(c.frame.data() + h, c.plain.data(), c.plain.size(), key);
+    if (!c.sent_ns) c.sent_ns = now_ns();
+    c.owner->send(c, c.frame.data(), c.frame.size());
   }
 
   run_context& ctx_;
-  websocket::stream<beast::tcp_stream> ws_;
-  std::size_t index_;
-  std::atomic<std::size_t>& connected_;
-  std::atomic<std::size_t>& finished_;
-  std::string out_;
-  beast::flat_buffer in_;
-  std::uint64_t seq_ = 0;
-  std::int64_t sent_ns_ = 0;
-  std::uint64_t mismatches_ = 0;
-  std::vector<std::uint32_t> latencies_us_;
 };
 
 int run_echo(run_context& ctx) {
-  const auto& o = ctx.opts();
-  std::atomic<std::size_t> connected{0}, finished{0};
-  std::vector<std::shared_ptr<echo_client>> clients;
-  for (std::size_t i = 0; i < o.connections; ++i)
-    clients.push_back(std::make_shared<echo_client>(ctx, i, connected, finished));
-  ctx.start_threads();
-  for (auto& c : clients) c->run();
+  const auto& o = ctx.opts;
+  echo_scenario s(ctx);
+  ctx.scenario = &s;
+  make_connections(ctx, o.connections, std::max<std::size_t>(4096, 2 * o.payload_bytes + 256), 256);
+  for (auto& c : ctx.connections) s.prepare(*c);
+  ctx.start_workers();
+  ctx.command_all(cmd_open);
 
-  bool all_up = ctx.wait_until(
-      [&] { return connected.load() + finished.load() >= o.connections; },
-      clock_type::now() + 15s);
-  if (!all_up || connected.load() < o.connections) {
-    ctx.fail(std::to_string(connected.load()) + " of " + std::to_string(o.connections) +
+  bool all_up = ctx.wait_until([&] { return s.connected.load() + s.finished.load() >= o.connections; },
+                               clock_type::now() + 15s);
+  if (!all_up || s.connected.load() < o.connections) {
+    ctx.fail(std::to_string(s.connected.load()) + " of " + std::to_string(o.connections) +
              " connections came up");
     ctx.stopping = true;  // a failed run need not last
   }
 
-  auto begin = now_ns() + static_cast<std::int64_t>(o.warmup * 1e9);
-  auto end = ctx.stopping ? begin : begin + static_cast<std::int64_t>(o.seconds * 1e9);
-  ctx.window_begin = begin;
-  ctx.window_end = end;
-  std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(0, end - now_ns())));
-  ctx.stopping = true;
-  if (!ctx.wait_until([&] { return finished.load() >= o.connections; }, clock_type::now() + 10s))
-    ctx.fail(std::to_string(o.connections - finished.load()) + " connections did not close in 10 s");
-  ctx.stop_threads();
-
-  std::vector<std::uint32_t> all;
-  std::uint64_t mismatches = 0;
-  for (auto& c : clients) {
-    all.insert(all.end(), c->latencies_us().begin(), c->latencies_us().end());
-    mismatches += c->mismatches();
+  window_sample a, b;
+  std::int64_t begin = 0, end = 0;
+  if (o.count) {
+    // Exact work: every connection sends COUNT messages and closes; no window.
+    a = sample(ctx, 0);
+    ctx.wait_until([&] { return s.finished.load() >= o.connections; }, clock_type::now() + 600s);
+    b = sample(ctx, total_units(ctx));
+    begin = a.ns;
+    end = b.ns;
+  } else {
+    begin = now_ns() + static_cast<std::int64_t>(o.warmup * 1e9);
+    end = ctx.stopping ? begin : begin + static_cast<std::int64_t>(o.seconds * 1e9);
+    ctx.window_begin = begin;
+    ctx.window_end = end;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(0, begin - now_ns())));
+    a = sample(ctx, total_units(ctx));
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(0, end - now_ns())));
+    b = sample(ctx, total_units(ctx));
+    ctx.stopping = true;
   }
-  std::sort(all.begin(), all.end());
-  double window = static_cast<double>(end - begin) / 1e9;
-  double rate = window > 0 ? static_cast<double>(all.size()) / window : 0;
-  auto p50 = percentile(all, 0.50), p99 = percentile(all, 0.99);
-  auto max = all.empty() ? 0u : all.back();
+  if (!ctx.wait_until([&] { return s.finished.load() >= o.connections; }, clock_type::now() + 10s))
+    ctx.fail(std::to_string(o.connections - s.finished.load()) + " connections did not close in 10 s");
+  ctx.stop_workers();
+
+  histogram all;
+  std::uint64_t mismatches = 0;
+  for (auto& w : ctx.workers) {
+    all.merge(w->latency);
+    mismatches += w->mismatches;
+  }
+  std::uint64_t matched = 0, short_connections = 0;
+  for (auto& c : ctx.connections) {
+    matched += c->matched;
+    if (o.count && c->matched != o.count) ++short_connections;
+  }
+  if (o.count && short_connections)
+    ctx.fail(std::to_string(short_connections) + " connections did not get " + std::to_string(o.count) +
+             " matching replies");
 
   auto line = common_fields(o);
+  std::string costs;
+  double rate = add_cost_fields(line, "message", a, b, costs);
+  auto p50 = all.percentile(0.50), p99 = all.percentile(0.99);
   line.add("connections", static_cast<std::uint64_t>(o.connections))
-      .add("seconds", window)
+      .add("seconds", static_cast<double>(end - begin) / 1e9)
       .add("payload_bytes", static_cast<std::uint64_t>(o.payload_bytes))
-      .add("messages", static_cast<std::uint64_t>(all.size()))
+      .add("messages", o.count ? matched : all.total)
       .add("messages_per_s", rate)
       .add("p50_us", static_cast<std::uint64_t>(p50))
       .add("p99_us", static_cast<std::uint64_t>(p99))
-      .add("max_us", static_cast<std::uint64_t>(max))
+      .add("max_us", static_cast<std::uint64_t>(all.max))
       .add("mismatches", mismatches);
   char summary[256];
-  std::snprintf(summary, sizeof summary,
-                "%zu connections, %.1f s: %.0f messages/s, p50 %u us, p99 %u us, max %u us, "
-                "%" PRIu64 " mismatched replies",
-                o.connections, window, rate, p50, p99, max, mismatches);
-  return report(ctx, line, summary, !all.empty() && mismatches == 0);
+  if (o.count)
+    std::snprintf(summary, sizeof summary, "%zu connections x %" PRIu64 " messages: %" PRIu64
+                  " matched replies, %" PRIu64 " mismatched",
+                  o.connections, o.count, matched, mismatches);
+  else
+    std::snprintf(summary, sizeof summary,
+                  "%zu connections, %.1f s: %.0f messages/s, p50 %u us, p99 %u us, max %u us, "
+                  "%" PRIu64 " mismatched replies",
+                  o.connections, static_cast<double>(end - begin) / 1e9, rate, p50, p99, all.max, mismatches);
+  bool ok = mismatches == 0 && (o.count ? short_connections == 0 : all.total > 0);
+  return report(ctx, line, summary + costs, ok);
 }
 
 // ---------------------------------------------------------------------------------------------
 // churn: connect, handshake, close, again
 
-class churn_worker : public std::enable_shared_from_this<churn_worker> {
+class churn_scenario : public scenario_base {
  public:
-  churn_worker(run_context& ctx, std::size_t index, std::atomic<std::uint64_t>& handshakes,
-               std::atomic<std::uint64_t>& cycles, std::atomic<std::size_t>& finished)
-      : ctx_(ctx), strand_(net::make_strand(ctx.ioc())), index_(index), handshakes_(handshakes),
-        cycles_(cycles), finished_(finished) {}
+  explicit churn_scenario(run_context& ctx) : ctx_(ctx) {}
 
-  churn_worker(const churn_worker&) = delete;
-  churn_worker& operator=(const churn_worker&) = delete;
+  std::atomic<std::size_t> finished{0};
+  std::atomic<std::uint64_t> cycles{0};
 
-  void run() {
-    net::dispatch(strand_, beast::bind_front_handler(&churn_worker::do_connect, shared_from_this()));
+  void on_open(connection& c) override {
+    auto t = now_ns();
+    if (ctx_.opts.count ||
+        (t >= ctx_.window_begin.load(std::memory_order_relaxed) && t <= ctx_.window_end.load(std::memory_order_relaxed)))
+      c.owner->bump_units();
+    c.owner->send_close(c);
+  }
+  void on_message(connection& c, bool, std::string_view got, bool) override {
+    ctx_.fail("connection " + std::to_string(c.index) + " got an unexpected frame: " + shorten(got));
+  }
+  void on_closed(connection& c, bool ok) override {
+    if (!ok) {
+      finished.fetch_add(1);
+      return;
+    }
+    cycles.fetch_add(1, std::memory_order_relaxed);
+    ++c.sent;
+    if (ctx_.opts.count ? c.sent >= ctx_.opts.count : ctx_.stopping.load(std::memory_order_relaxed)) {
+      finished.fetch_add(1);
+      return;
+    }
+    c.owner->connect(c);
   }
 
  private:
-  void do_connect() {
-    if (ctx_.stopping.load(std::memory_order_relaxed)) return finish({});
-    ws_.emplace(strand_);
-    beast::get_lowest_layer(*ws_).expires_after(10s);
-    beast::get_lowest_layer(*ws_).async_connect(
-        ctx_.where().endpoint, beast::bind_front_handler(&churn_worker::on_connect, shared_from_this()));
-  }
-
-  void on_connect(beast::error_code ec) {
-    if (ec) return finish(describe("connect", index_, ec));
-    beast::get_lowest_layer(*ws_).expires_never();
-    decorate(*ws_);
-    ws_->async_handshake(ctx_.where().host, ctx_.where().path,
-                         beast::bind_front_handler(&churn_worker::on_handshake, shared_from_this()));
-  }
-
-  void on_handshake(beast::error_code ec) {
-    if (ec) return finish(describe("handshake", index_, ec));
-    auto t = now_ns();
-    if (t >= ctx_.window_begin.load(std::memory_order_relaxed) &&
-        t <= ctx_.window_end.load(std::memory_order_relaxed))
-      handshakes_.fetch_add(1, std::memory_order_relaxed);
-    ws_->async_close(websocket::close_code::normal,
-                     beast::bind_front_handler(&churn_worker::on_close, shared_from_this()));
-  }
-
-  void on_close(beast::error_code ec) {
-    if (ec) return finish(describe("close", index_, ec));
-    cycles_.fetch_add(1, std::memory_order_relaxed);
-    // The next stream replaces this one: do it outside this stream's completion handler.
-    net::post(strand_, beast::bind_front_handler(&churn_worker::do_connect, shared_from_this()));
-  }
-
-  void finish(const std::string& error) {
-    if (!error.empty()) ctx_.fail(error);
-    finished_.fetch_add(1);
-  }
-
   run_context& ctx_;
-  net::strand<net::io_context::executor_type> strand_;
-  std::optional<websocket::stream<beast::tcp_stream>> ws_;
-  std::size_t index_;
-  std::atomic<std::uint64_t>& handshakes_;
-  std::atomic<std::uint64_t>& cycles_;
-  std::atomic<std::size_t>& finished_;
 };
 
 int run_churn(run_context& ctx) {
-  const auto& o = ctx.opts();
-  std::atomic<std::uint64_t> handshakes{0}, cycles{0};
-  std::atomic<std::size_t> finished{0};
-  auto begin = now_ns() + static_cast<std::int64_t>(o.warmup * 1e9);
-  auto end = begin + static_cast<std::int64_t>(o.seconds * 1e9);
-  ctx.window_begin = begin;
-  ctx.window_end = end;
-  ctx.start_threads();
-  std::vector<std::shared_ptr<churn_worker>> workers;
-  for (std::size_t i = 0; i < o.connections; ++i) {
-    workers.push_back(std::make_shared<churn_worker>(ctx, i, handshakes, cycles, finished));
-    workers.back()->run();
+  const auto& o = ctx.opts;
+  churn_scenario s(ctx);
+  ctx.scenario = &s;
+  make_connections(ctx, o.connections, 4096, 512);
+  std::int64_t begin = 0, end = 0;
+  window_sample a, b;
+  if (o.count) {
+    ctx.window_begin = 0;
+    ctx.window_end = INT64_MAX;
+    ctx.start_workers();
+    a = sample(ctx, 0);
+    ctx.command_all(cmd_open);
+    ctx.wait_until([&] { return s.finished.load() >= o.connections; }, clock_type::now() + 600s);
+    b = sample(ctx, total_units(ctx));
+    begin = a.ns;
+    end = b.ns;
+  } else {
+    begin = now_ns() + static_cast<std::int64_t>(o.warmup * 1e9);
+    end = begin + static_cast<std::int64_t>(o.seconds * 1e9);
+    ctx.window_begin = begin;
+    ctx.window_end = end;
+    ctx.start_workers();
+    ctx.command_all(cmd_open);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(0, begin - now_ns())));
+    a = sample(ctx, total_units(ctx));
+    ctx.wait_until([&] { return s.finished.load() >= o.connections; },
+                   clock_type::now() + std::chrono::nanoseconds(std::max<std::int64_t>(0, end - now_ns())));
+    b = sample(ctx, total_units(ctx));
+    ctx.stopping = true;
   }
-  ctx.wait_until([&] { return finished.load() >= o.connections; },
-                 clock_type::now() + std::chrono::nanoseconds(end - now_ns()));
-  ctx.stopping = true;
-  if (!ctx.wait_until([&] { return finished.load() >= o.connections; }, clock_type::now() + 15s))
-    ctx.fail(std::to_string(o.connections - finished.load()) + " workers did not finish in 15 s");
-  ctx.stop_threads();
+  if (!ctx.wait_until([&] { return s.finished.load() >= o.connections; }, clock_type::now() + 15s))
+    ctx.fail(std::to_string(o.connections - s.finished.load()) + " workers did not finish in 15 s");
+  ctx.stop_workers();
 
-  double window = static_cast<double>(end - begin) / 1e9;
-  double rate = window > 0 ? static_cast<double>(handshakes.load()) / window : 0;
   auto line = common_fields(o);
+  std::string costs;
+  double rate = add_cost_fields(line, "handshake", a, b, costs);
   line.add("workers", static_cast<std::uint64_t>(o.connections))
-      .add("seconds", window)
-      .add("handshakes", handshakes.load())
+      .add("seconds", static_cast<double>(end - begin) / 1e9)
+      .add("handshakes", b.units)
       .add("handshakes_per_s", rate)
-      .add("cycles", cycles.load());
+      .add("cycles", s.cycles.load());
   char summary[256];
   std::snprintf(summary, sizeof summary,
                 "%zu workers, %.1f s: %.0f handshakes/s (%" PRIu64 " connect-close cycles in all)",
-                o.connections, window, rate, cycles.load());
-  return report(ctx, line, summary, handshakes.load() > 0);
+                o.connections, static_cast<double>(end - begin) / 1e9, rate, s.cycles.load());
+  bool ok = b.units > 0 && (!o.count || s.cycles.load() == o.count * o.connections);
+  return report(ctx, line, summary + costs, ok);
 }
 
 // ---------------------------------------------------------------------------------------------
 // hold and fanout: many open connections, each reading
 
-class connection_set;
-
-class held_connection : public std::enable_shared_from_this<held_connection> {
+class held_scenario : public scenario_base {
  public:
-  held_connection(connection_set& set, net::io_context& ioc, std::size_t index)
-      : set_(set), ws_(net::make_strand(ioc)), index_(index) {}
-
-  held_connection(const held_connection&) = delete;
-  held_connection& operator=(const held_connection&) = delete;
-
-  void open();
-  void ping();
-  void send(std::shared_ptr<const std::string> text);
-  void close();
-
-  // Frames that matched / did not match the expected text; read after the threads stopped.
-  std::uint64_t matched() const { return matched_; }
-
- private:
-  void on_connect(beast::error_code ec);
-  void on_handshake(beast::error_code ec);
-  void do_read();
-  void on_read(beast::error_code ec, std::size_t);
-  void do_write();
-
-  connection_set& set_;
-  websocket::stream<beast::tcp_stream> ws_;
-  std::size_t index_;
-  beast::flat_buffer in_;
-  bool closing_ = false;
-  std::uint64_t matched_ = 0;
-  std::deque<std::shared_ptr<const std::string>> out_;  // one write in flight, the rest wait
-};
-
-// Opens N connections with a bounded number of handshakes in flight and keeps the counts.
-class connection_set {
- public:
-  connection_set(run_context& ctx, std::size_t n) : ctx_(ctx) {
-    connections_.reserve(n);
-    for (std::size_t i = 0; i < n; ++i)
-      connections_.push_back(std::make_shared<held_connection>(*this, ctx.ioc(), i));
-  }
-
-  run_context& ctx() { return ctx_; }
-  std::size_t size() const { return connections_.size(); }
-  held_connection& at(std::size_t i) { return *connections_[i]; }
-
-  void open_all(std::size_t parallel) {
-    for (std::size_t i = 0; i < std::min(parallel, size()); ++i) open_next();
-  }
-
-  // Called by the connections, on their strands.
-  void on_opened(bool ok) {
-    (ok ? opened : open_failed).fetch_add(1);
-    open_next();
-  }
-  void on_frame(std::size_t index, bool matched) {
-    if (matched && on_delivery) on_delivery(index);
-  }
+  held_scenario(run_context& ctx, std::size_t workers)
+      : ctx_(ctx), next_(workers, 0), in_progress_(workers, 0) {}
 
   std::atomic<std::size_t> opened{0}, open_failed{0}, dropped{0}, pongs{0}, closed{0};
-  std::string expected_frame;                    // fanout: what every frame must be
-  std::function<void(std::size_t)> on_delivery;  // fanout: a matching frame arrived
+  std::atomic<std::uint64_t> delivered{0};
+  std::uint64_t k = 0;                    // fanout: deliveries per request (the clients)
+  std::function<void(worker&, std::uint64_t)> on_round;  // fanout: after every K deliveries
+  std::string request;                    // fanout: the request's payload
+
+  void on_command(worker& w, unsigned cmd) override {
+    if (cmd & cmd_open) open_some(w);
+    if (cmd & cmd_ping) {
+      for (auto* c : w.mine()) {
+        if (c->st != state::open) continue;
+        auto f = client_frame(op_ping, {}, c->random);
+        w.send(*c, f.data(), f.size());
+      }
+    }
+    if (cmd & cmd_close)
+      for (auto* c : w.mine()) w.send_close(*c);
+    if (cmd & cmd_send) send_requests(w);
+  }
+
+  void on_open(connection& c) override {
+    opened.fetch_add(1);
+    --in_progress_[c.owner->id()];
+    open_some(*c.owner);
+  }
+
+  void on_message(connection& c, bool matched, std::string_view got, bool text) override {
+    if (!matched || k == 0) {  // hold expects no message at all
+      ctx_.fail("connection " + std::to_string(c.index) + " got an unexpected frame: " +
+                (text ? "" : "(binary) ") + shorten(got));
+      return;
+    }
+    ++c.matched;
+    c.owner->bump_units();
+    auto n = delivered.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (k && n % k == 0 && on_round) on_round(*c.owner, n / k);
+  }
+
+  void on_pong(connection&) override { pongs.fetch_add(1); }
+
+  void on_closed(connection& c, bool ok) override {
+    if (ok) {
+      closed.fetch_add(1);
+    } else if (c.opened) {
+      dropped.fetch_add(1);
+    } else {
+      open_failed.fetch_add(1);
+      --in_progress_[c.owner->id()];
+      open_some(*c.owner);
+    }
+  }
+
+  // Fanout: has connection 0's worker send one more request (from any worker's thread).
+  void request_send(worker* from) {
+    to_send_.fetch_add(1);
+    auto& owner = *ctx_.connections[0]->owner;
+    if (&owner == from) send_requests(owner);
+    else owner.wake(cmd_send);
+  }
 
  private:
-  void open_next() {
-    auto i = next_.fetch_add(1);
-    if (i < size()) connections_[i]->open();
+  // Opens this worker's connections, about PARALLEL handshakes in flight over all workers.
+  void open_some(worker& w) {
+    auto& list = w.mine();
+    auto id = w.id();
+    auto per_worker = std::max<std::size_t>(1, ctx_.opts.parallel / ctx_.workers.size());
+    while (next_[id] < list.size() && in_progress_[id] < per_worker) {
+      ++in_progress_[id];
+      w.connect(*list[next_[id]++]);
+    }
+  }
+
+  // On connection 0's worker.
+  void send_requests(worker& w) {
+    auto& c0 = *ctx_.connections[0];
+    for (auto n = to_send_.exchange(0); n > 0; --n) {
+      if (c0.st != state::open) return;
+      auto f = client_frame(op_text, request, c0.random);
+      w.send(c0, f.data(), f.size());
+    }
   }
 
   run_context& ctx_;
-  std::vector<std::shared_ptr<held_connection>> connections_;
-  std::atomic<std::size_t> next_{0};
+  std::vector<std::size_t> next_, in_progress_;  // per worker, touched by that worker only
+  std::atomic<std::uint64_t> to_send_{0};
 };
 
-void held_connection::open() {
-  net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
-    beast::get_lowest_layer(self->ws_).expires_after(10s);
-    beast::get_lowest_layer(self->ws_).async_connect(
-        self->set_.ctx().where().endpoint,
-        beast::bind_front_handler(&held_connection::on_connect, self));
-  });
-}
-
-void held_connection::on_connect(beast::error_code ec) {
-  if (ec) {
-    set_.ctx().fail(describe("connect", index_, ec));
-    return set_.on_opened(false);
-  }
-  beast::get_lowest_layer(ws_).expires_never();
-  decorate(ws_);
-  ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-    if (kind == websocket::frame_type::pong) set_.pongs.fetch_add(1);
-  });
-  ws_.async_handshake(set_.ctx().where().host, set_.ctx().where().path,
-                      beast::bind_front_handler(&held_connection::on_handshake, shared_from_this()));
-}
-
-void held_connection::on_handshake(beast::error_code ec) {
-  if (ec) {
-    set_.ctx().fail(describe("handshake", index_, ec));
-    return set_.on_opened(false);
-  }
-  do_read();
-  set_.on_opened(true);
-}
-
-void held_connection::do_read() {
-  ws_.async_read(in_, beast::bind_front_handler(&held_connection::on_read, shared_from_this()));
-}
-
-void held_connection::on_read(beast::error_code ec, std::size_t) {
-  if (ec) {
-    if (closing_ && is_normal_end(ec)) return;
-    set_.dropped.fetch_add(1);
-    set_.ctx().fail(describe(closing_ ? "close" : "connection dropped", index_, ec));
-    return;
-  }
-  auto text = frame_text(in_);
-  in_.consume(in_.size());
-  bool matched = ws_.got_text() && text == set_.expected_frame;
-  if (matched)
-    ++matched_;
-  else
-    set_.ctx().fail("connection " + std::to_string(index_) + " got an unexpected frame: " +
-                    (ws_.got_text() ? "" : "(binary) ") + shorten(text));
-  set_.on_frame(index_, matched);
-  do_read();
-}
-
-void held_connection::ping() {
-  net::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->ws_.async_ping({}, [self](beast::error_code ec) {
-      if (ec) self->set_.ctx().fail(describe("ping", self->index_, ec));
-    });
-  });
-}
-
-void held_connection::send(std::shared_ptr<const std::string> text) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), text] {
-    self->out_.push_back(text);
-    if (self->out_.size() == 1) self->do_write();
-  });
-}
-
-void held_connection::do_write() {
-  ws_.text(true);
-  ws_.async_write(net::buffer(*out_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    if (ec) return self->set_.ctx().fail(describe("write", self->index_, ec));
-    self->out_.pop_front();
-    if (!self->out_.empty()) self->do_write();
-  });
-}
-
-void held_connection::close() {
-  net::post(ws_.get_executor(), [self = shared_from_this()] {
-    if (!self->ws_.is_open()) return;
-    self->closing_ = true;
-    self->ws_.async_close(websocket::close_code::normal, [self](beast::error_code ec) {
-      if (ec) self->set_.ctx().fail(describe("close", self->index_, ec));
-      else self->set_.closed.fetch_add(1);
-    });
-  });
-}
-
 // Opens every connection; false (with the failure recorded) unless all came up in time.
-bool open_connections(run_context& ctx, connection_set& set, double& open_seconds) {
+bool open_connections(run_context& ctx, held_scenario& s, double& open_seconds) {
   auto started = clock_type::now();
-  set.open_all(ctx.opts().parallel);
-  auto deadline = started + 30s + std::chrono::milliseconds(set.size());  // ~1,000 handshakes/s at worst
-  bool done = ctx.wait_until([&] { return set.opened.load() + set.open_failed.load() >= set.size(); },
-                             deadline);
+  auto n = ctx.connections.size();
+  ctx.command_all(cmd_open);
+  auto deadline = started + 30s + std::chrono::milliseconds(n);  // ~1,000 handshakes/s at worst
+  bool done = ctx.wait_until([&] { return s.opened.load() + s.open_failed.load() >= n; }, deadline);
   open_seconds = std::chrono::duration<double>(clock_type::now() - started).count();
-  if (!done || set.opened.load() < set.size()) {
-    ctx.fail(std::to_string(set.opened.load()) + " of " + std::to_string(set.size()) +
-             " connections came up in " + std::to_string(static_cast<int>(open_seconds)) + " s");
+  if (!done || s.opened.load() < n) {
+    ctx.fail(std::to_string(s.opened.load()) + " of " + std::to_string(n) + " connections came up in " +
+             std::to_string(static_cast<int>(open_seconds)) + " s");
     return false;
   }
   return true;
 }
 
 // Closes every open connection; waits a bounded time.
-void close_connections(run_context& ctx, connection_set& set) {
-  for (std::size_t i = 0; i < set.size(); ++i) set.at(i).close();
-  auto expected = set.opened.load() - set.dropped.load();
-  if (!ctx.wait_until([&] { return set.closed.load() + set.dropped.load() >= set.opened.load(); },
+void close_connections(run_context& ctx, held_scenario& s) {
+  ctx.command_all(cmd_close);
+  if (!ctx.wait_until([&] { return s.closed.load() + s.dropped.load() >= s.opened.load(); },
                       clock_type::now() + 20s))
-    ctx.fail(std::to_string(expected - set.closed.load()) + " connections did not close in 20 s");
+    ctx.fail(std::to_string(s.opened.load() - s.dropped.load() - s.closed.load()) +
+             " connections did not close in 20 s");
 }
 
 int run_hold(run_context& ctx) {
-  const auto& o = ctx.opts();
+  const auto& o = ctx.opts;
   std::string error;
   if (!raise_descriptor_limit(o.connections + 64, error)) {
     ctx.fail(error);
@@ -843,10 +1363,12 @@ int run_hold(run_context& ctx) {
   long rss_before = o.server_pid ? read_vm_rss_kib(o.server_pid) : -1;
   if (o.server_pid && rss_before < 0) ctx.fail("cannot read /proc/" + std::to_string(o.server_pid) + "/status");
 
-  connection_set set(ctx, o.connections);
-  ctx.start_threads();
+  make_connections(ctx, o.connections, 512, 64);
+  held_scenario s(ctx, ctx.workers.size());
+  ctx.scenario = &s;
+  ctx.start_workers();
   double open_seconds = 0;
-  bool up = open_connections(ctx, set, open_seconds);
+  bool up = open_connections(ctx, s, open_seconds);
   long rss_after = -1;
   std::size_t pongs = 0;
   if (up) {
@@ -854,24 +1376,24 @@ int run_hold(run_context& ctx) {
     if (o.server_pid) rss_after = read_vm_rss_kib(o.server_pid);
     std::this_thread::sleep_for(std::chrono::duration<double>(std::max(0.0, o.seconds - o.settle)));
     // Every connection must still answer: a ping each, a pong each.
-    for (std::size_t i = 0; i < set.size(); ++i) set.at(i).ping();
-    if (!ctx.wait_until([&] { return set.pongs.load() + set.dropped.load() >= set.size(); },
+    ctx.command_all(cmd_ping);
+    if (!ctx.wait_until([&] { return s.pongs.load() + s.dropped.load() >= o.connections; },
                         clock_type::now() + 20s))
-      ctx.fail(std::to_string(set.size() - set.pongs.load()) + " connections did not answer a ping");
-    pongs = set.pongs.load();
+      ctx.fail(std::to_string(o.connections - s.pongs.load()) + " connections did not answer a ping");
+    pongs = s.pongs.load();
   }
-  close_connections(ctx, set);
-  ctx.stop_threads();
+  close_connections(ctx, s);
+  ctx.stop_workers();
 
   double per_connection = -1;
   if (rss_before >= 0 && rss_after >= 0)
     per_connection = static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(o.connections);
   auto line = common_fields(o);
   line.add("connections", static_cast<std::uint64_t>(o.connections))
-      .add("opened", static_cast<std::uint64_t>(set.opened.load()))
+      .add("opened", static_cast<std::uint64_t>(s.opened.load()))
       .add("open_seconds", open_seconds)
       .add("pongs", static_cast<std::uint64_t>(pongs))
-      .add("dropped", static_cast<std::uint64_t>(set.dropped.load()))
+      .add("dropped", static_cast<std::uint64_t>(s.dropped.load()))
       .add("server_pid", o.server_pid)
       .add("rss_before_kib", rss_before)
       .add("rss_after_kib", rss_after)
@@ -881,100 +1403,108 @@ int run_hold(run_context& ctx) {
     std::snprintf(summary, sizeof summary,
                   "%zu of %zu connections up in %.1f s, %zu answered a ping; server VmRSS %ld -> %ld KiB: "
                   "%.0f bytes per connection",
-                  set.opened.load(), o.connections, open_seconds, pongs, rss_before, rss_after, per_connection);
+                  s.opened.load(), o.connections, open_seconds, pongs, rss_before, rss_after, per_connection);
   else
     std::snprintf(summary, sizeof summary,
                   "%zu of %zu connections up in %.1f s, %zu answered a ping (no --server-pid: memory not read)",
-                  set.opened.load(), o.connections, open_seconds, pongs);
-  return report(ctx, line, summary, up && pongs == o.connections && set.dropped.load() == 0);
+                  s.opened.load(), o.connections, open_seconds, pongs);
+  return report(ctx, line, summary, up && pongs == o.connections && s.dropped.load() == 0);
 }
 
 // ---------------------------------------------------------------------------------------------
 // fanout: one sendmessage, every client receives it; closed-loop rounds
 
 int run_fanout(run_context& ctx) {
-  const auto& o = ctx.opts();
+  const auto& o = ctx.opts;
   std::string error;
   if (!raise_descriptor_limit(o.connections + 64, error)) {
     ctx.fail(error);
     auto line = common_fields(o);
     return report(ctx, line, error, false);
   }
-  connection_set set(ctx, o.connections);
-  set.expected_frame = "hi";
-  auto request = std::make_shared<const std::string>(R"({"action":"sendmessage","data":"hi"})");
+  make_connections(ctx, o.connections, 4096, 256);
+  held_scenario s(ctx, ctx.workers.size());
+  ctx.scenario = &s;
+  static constexpr std::string_view expected = "hi";
+  for (auto& c : ctx.connections) c->expect = expected;
+  s.request = R"({"action":"sendmessage","data":"hi"})";
 
   // With one request in flight, round r is complete when r * K matching frames have arrived in
   // all; round 1 warms up. With N in flight, every K deliveries start the next request.
   const std::uint64_t k = o.connections;
+  s.k = k;
   const auto in_flight = o.in_flight;
-  std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> rounds_started{0};
   std::atomic<bool> finished{false};
   std::atomic<std::int64_t> round_sent_ns{0}, measure_begin_ns{0}, measure_end_ns{0};
   std::atomic<std::int64_t> stop_after_ns{INT64_MAX};
+  std::atomic<std::uint64_t> begin_units{0};
   std::mutex round_mutex;
-  std::vector<std::uint32_t> round_us;  // guarded by round_mutex (written by the last receiver)
+  histogram round_us;  // guarded by round_mutex (written by the worker completing a round)
 
-  auto start_round = [&] {
+  auto start_round = [&](worker* from) {
     rounds_started.fetch_add(1);
     round_sent_ns = now_ns();
-    set.at(0).send(request);
+    s.request_send(from);
   };
-  set.on_delivery = [&](std::size_t) {
-    auto n = delivered.fetch_add(1) + 1;
-    if (n % k != 0) return;
-    // K more deliveries: time them, then start the next request or stop.
+  s.on_round = [&](worker& w, std::uint64_t round) {
     auto t = now_ns();
-    auto round = n / k;
     if (round == 1) {
       measure_begin_ns = t;
-      stop_after_ns = t + static_cast<std::int64_t>(o.seconds * 1e9);
+      begin_units = s.delivered.load();
+      stop_after_ns = o.count ? INT64_MAX : t + static_cast<std::int64_t>(o.seconds * 1e9);
     } else if (in_flight == 1) {
       std::lock_guard lock(round_mutex);
-      round_us.push_back(static_cast<std::uint32_t>((t - round_sent_ns.load()) / 1000));
+      round_us.add((t - round_sent_ns.load()) / 1000);
     }
     measure_end_ns = t;
-    if (t < stop_after_ns && !ctx.stopping.load())
-      start_round();
+    bool more = o.count ? rounds_started.load() < o.count + 1 : t < stop_after_ns.load();
+    if (more && !ctx.stopping.load())
+      start_round(&w);
     else if (round >= rounds_started.load())
       finished = true;
   };
 
-  ctx.start_threads();
+  ctx.start_workers();
   double open_seconds = 0;
-  bool up = open_connections(ctx, set, open_seconds);
+  bool up = open_connections(ctx, s, open_seconds);
+  window_sample a, b;
   if (up) {
-    for (std::size_t i = 0; i < in_flight; ++i) start_round();
+    for (std::size_t i = 0; i < in_flight; ++i) start_round(nullptr);
+    // The CPU window: from the end of the first round to the end of the last, as seen from here.
+    ctx.wait_until([&] { return measure_begin_ns.load() != 0 || finished.load(); }, clock_type::now() + 10s);
+    a = sample(ctx, s.delivered.load());
     // Bounded: stop when a round makes no progress for 5 s or the whole run overstays.
     auto hard_deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
-                                                  std::chrono::duration<double>(o.seconds + 30));
-    auto last = delivered.load();
+                                                 std::chrono::duration<double>(o.seconds + 30));
+    if (o.count) hard_deadline = clock_type::now() + 600s;
+    auto last = s.delivered.load();
     auto last_progress = clock_type::now();
     while (!finished.load()) {
       std::this_thread::sleep_for(5ms);
       auto now = clock_type::now();
-      if (auto d = delivered.load(); d != last) {
+      if (auto d = s.delivered.load(); d != last) {
         last = d;
         last_progress = now;
       }
       if (now - last_progress > 5s || now > hard_deadline) {
-        ctx.fail(std::to_string(delivered.load()) + " of " + std::to_string(rounds_started.load() * k) +
+        ctx.fail(std::to_string(s.delivered.load()) + " of " + std::to_string(rounds_started.load() * k) +
                  " deliveries arrived (" + std::to_string(k) + " clients, " +
                  std::to_string(rounds_started.load()) + " messages sent); none for 5 s");
         break;
       }
     }
+    b = sample(ctx, s.delivered.load());
     ctx.stopping = true;
   }
-  close_connections(ctx, set);
-  ctx.stop_threads();
+  close_connections(ctx, s);
+  ctx.stop_workers();
 
   // Every client must have received exactly one frame per round.
   auto rounds = rounds_started.load();
   std::size_t short_clients = 0;
-  for (std::size_t i = 0; i < set.size(); ++i)
-    if (set.at(i).matched() != rounds) ++short_clients;
+  for (auto& c : ctx.connections)
+    if (c->matched != rounds) ++short_clients;
   if (up && short_clients)
     ctx.fail(std::to_string(short_clients) + " clients did not receive exactly one \"hi\" per round (" +
              std::to_string(rounds) + " rounds)");
@@ -982,28 +1512,29 @@ int run_fanout(run_context& ctx) {
   auto measured = rounds > 1 ? rounds - 1 : 0;
   double window = static_cast<double>(measure_end_ns.load() - measure_begin_ns.load()) / 1e9;
   double rate = measured && window > 0 ? static_cast<double>(measured * k) / window : 0;
-  std::sort(round_us.begin(), round_us.end());
   auto line = common_fields(o);
+  std::string costs;
+  add_cost_fields(line, "delivery", a, b, costs);
   line.add("connections", k)
       .add("in_flight", static_cast<std::uint64_t>(in_flight))
       .add("open_seconds", open_seconds)
       .add("rounds", rounds)
       .add("seconds", window)
-      .add("deliveries", delivered.load())
+      .add("deliveries", s.delivered.load())
       .add("deliveries_per_s", rate)
-      .add("round_p50_us", static_cast<std::uint64_t>(percentile(round_us, 0.50)))
-      .add("round_p99_us", static_cast<std::uint64_t>(percentile(round_us, 0.99)));
+      .add("round_p50_us", static_cast<std::uint64_t>(round_us.percentile(0.50)))
+      .add("round_p99_us", static_cast<std::uint64_t>(round_us.percentile(0.99)));
   char summary[256];
   if (in_flight == 1)
     std::snprintf(summary, sizeof summary,
                   "%" PRIu64 " clients, %" PRIu64 " rounds in %.1f s: %.0f deliveries/s, round p50 %u us, "
                   "p99 %u us",
-                  k, rounds, window, rate, percentile(round_us, 0.50), percentile(round_us, 0.99));
+                  k, rounds, window, rate, round_us.percentile(0.50), round_us.percentile(0.99));
   else
     std::snprintf(summary, sizeof summary,
                   "%" PRIu64 " clients, %" PRIu64 " messages (%zu in flight) in %.1f s: %.0f deliveries/s",
                   k, rounds, in_flight, window, rate);
-  return report(ctx, line, summary, up && rounds > 0 && short_clients == 0);
+  return report(ctx, line, summary + costs, up && rounds > 0 && short_clients == 0);
 }
 
 }  // namespace
@@ -1013,6 +1544,7 @@ int main(int argc, char* argv[]) {
   std::string error;
   auto where = parse_url(o.url, error);
   if (!where) usage(error);
+  signal(SIGPIPE, SIG_IGN);
   run_context ctx(o, *where);
   if (o.scenario == "echo") return run_echo(ctx);
   if (o.scenario == "churn") return run_churn(ctx);
