@@ -30,6 +30,7 @@ void connect_flow::complete_info(Change change) {
 }
 
 void connect_flow::finish(connect_result r) {
+  r.info = info_;
   auto done = std::move(done_);
   done(std::move(r));
 }

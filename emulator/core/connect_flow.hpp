@@ -32,6 +32,8 @@ struct handshake {
 struct connect_result {
   int status = 101;                        // 101: accept; else refuse with this HTTP status
   std::optional<std::string> subprotocol;  // 101: the integration's Sec-WebSocket-Protocol
+  // The connection as authorization completed it (authorizer grant, IAM caller, API key).
+  std::shared_ptr<const connection_info> info;
   // The CONNECT record: traced before a refusal is written, after an accepted connection opened
   // (so whoever reads the trace finds it listed).
   trace_record record;
@@ -44,7 +46,8 @@ class connect_flow : public std::enable_shared_from_this<connect_flow> {
                handshake request);
 
   // Runs the checks and $connect's integration; DONE gets the result once, possibly before
-  // start() returns (when nothing blocks). The runner and DONE's captures keep what they need.
+  // start() returns (when nothing blocks). The calls in flight keep the flow alive; DONE must not
+  // hold it (it would never be freed if the server stopped before the flow ended).
   void start(std::function<void(connect_result)> done);
 
   // The connection as authorization completed it (authorizer grant, IAM caller, API key).

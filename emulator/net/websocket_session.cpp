@@ -201,13 +201,11 @@ void websocket_session::start(http::request<http::string_body> req) {
     }
   }
   auto flow = std::make_shared<connect_flow>(ctx_.flows, *this, info_, std::move(request));
-  flow->start([self = shared_from_this(), flow](connect_result r) {
-    self->info_ = flow->info();
-    self->on_connect_result(std::move(r));
-  });
+  flow->start([self = shared_from_this()](connect_result r) { self->on_connect_result(std::move(r)); });
 }
 
 void websocket_session::on_connect_result(connect_result r) {
+  info_ = std::move(r.info);
   if (r.status != 101) {
     ctx_.trace.record(r.record);
     refuse(r.status);

@@ -150,6 +150,7 @@ TEST(ConnectFlowTest, AnAcceptedHandshakeCarriesTheSubprotocolAndTheCompletedCon
   EXPECT_EQ(r.result->record.status, 101);
   EXPECT_EQ(r.result->record.integration, "connect");
   EXPECT_EQ(r.result->record.connection, r.info);
+  EXPECT_EQ(r.result->info, r.info);
 }
 
 TEST(ConnectFlowTest, TheIntegrationsStatusFailureAndTimeoutBecomeTheHandshakesStatus) {
