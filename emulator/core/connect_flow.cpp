@@ -84,11 +84,7 @@ void connect_flow::authorize_with_authorizer() {
     return refuse(401, "identity source missing or empty: " + missing->text);
   }
   // The authorizer's event in an invocation of its own: a timed-out authorizer may still read it.
-  struct call_state {
-    invocation call;
-    authorization_outcome answer;
-  };
-  auto state = std::make_shared<call_state>();
+  auto state = std::make_shared<invocation_with<authorization_outcome>>();
   state->call.connection = info_;
   state->call.ids = ids_;
   state->call.headers = request_.headers;
@@ -96,12 +92,12 @@ void connect_flow::authorize_with_authorizer() {
   runner_.run(
       auth.authorizer()->may_block(),
       [&auth, state](integration_runner::completion complete) {
-        state->answer = auth.authorize(state->call.event, state->call.ids.request_id);
+        state->result = auth.authorize(state->call.event, state->call.ids.request_id);
         complete();
       },
       [self = shared_from_this(), state](bool timed_out) {
         // After a timeout the authorizer may still be writing its answer: it is not read.
-        self->on_authorizer(timed_out ? authorization_outcome{} : state->answer, timed_out);
+        self->on_authorizer(timed_out ? authorization_outcome{} : state->result, timed_out);
       });
 }
 
@@ -125,11 +121,7 @@ void connect_flow::check_api_key() {
 }
 
 void connect_flow::run_connect() {
-  struct call_state {
-    invocation call;
-    outcome result;
-  };
-  auto state = std::make_shared<call_state>();
+  auto state = std::make_shared<invocation_with<outcome>>();
   state->call.connection = info_;
   state->call.ids = ids_;
   state->call.headers = std::move(request_.headers);

@@ -35,6 +35,14 @@ struct invocation {
   rapidjson::Document event;
 };
 
+// An invocation and the result its work writes: shared by the work and its completion, so that
+// both live as long as either may still use them.
+template <class Result>
+struct invocation_with {
+  invocation call;
+  Result result;
+};
+
 class integration_runner {
  public:
   virtual ~integration_runner() = default;

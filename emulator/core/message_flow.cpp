@@ -37,12 +37,6 @@ void complete(trace_record& r, const gateway::route* route, const outcome* o, bo
   }
 }
 
-// One integration call and its outcome, kept while a worker may still be writing it.
-struct call_state {
-  invocation call;
-  outcome result;
-};
-
 }  // namespace
 
 void message_flow::on_message(const std::shared_ptr<const connection_info>& info, std::string body) {
@@ -75,7 +69,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
     return;
   }
   record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
-  auto state = std::make_shared<call_state>();
+  auto state = std::make_shared<invocation_with<outcome>>();
   state->call.connection = info;
   state->call.ids = std::move(ids);
   state->call.text = std::move(body);
@@ -102,7 +96,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
 void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& info, int code, std::string reason,
                                  std::function<void()> done) {
   const gateway::route* r = ctx_.gw.disconnect_route();
-  auto state = std::make_shared<call_state>();
+  auto state = std::make_shared<invocation_with<outcome>>();
   state->call.connection = info;
   state->call.ids = gateway::new_request(false);
   state->call.text = reason.empty() ? std::string(gateway::standard_close_reason(code)) : std::move(reason);
