@@ -753,6 +753,45 @@ TEST(FeedTest, NoAdminServesNoFeedAndNoTrace) {
   EXPECT_EQ(emulator.stop().status, 0);
 }
 
+// /@emulator/health: the API, the open connections and, on glibc, the heap in use, a live figure:
+// 64 open connections that each echoed a 30 KiB message hold more of it than none did.
+TEST(HealthTest, CountsTheConnectionsAndTheHeapTheyHold) {
+  temp_dir dir;
+  const auto config = write_file(dir, "api.json", echo_only_api());
+  emulator_process emulator({"--config", config, "--port", "0", "--quiet"});
+  ASSERT_NE(emulator.port(), 0) << emulator.startup_error();
+  const auto health = [&] {
+    const auto r = http_call(emulator.port(), "GET", "/@emulator/health");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Content-Type"), "application/json");
+    return json_doc(r.body);
+  };
+
+  const json_doc before = health();
+  EXPECT_EQ(before.str("status"), "ok");
+  EXPECT_EQ(before.str("stage"), "dev");
+  EXPECT_EQ(before.int64("connections"), 0);
+#if defined(__GLIBC__)
+  ASSERT_TRUE(before.int64("heapBytesInUse").has_value()) << before.text();
+  const std::string big = R"({"action":"echo","pad":")" + std::string(30 * 1024, 'x') + R"("})";
+  std::vector<std::unique_ptr<ws_client>> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.push_back(std::make_unique<ws_client>());
+    ASSERT_TRUE(clients.back()->connect(emulator.options()).upgraded);
+    ASSERT_TRUE(clients.back()->send_text(big));
+    ASSERT_TRUE(clients.back()->read().data == big) << "client " << i;
+  }
+  const json_doc during = health();
+  EXPECT_EQ(during.int64("connections"), 64);
+  EXPECT_GT(during.int64("heapBytesInUse").value_or(0), *before.int64("heapBytesInUse") + 64 * 1024)
+      << before.text() << "\n" << during.text();
+  for (auto& c : clients) c->close(1000);
+#else
+  EXPECT_FALSE(before.has("heapBytesInUse"));
+#endif
+  EXPECT_EQ(emulator.stop().status, 0);
+}
+
 }  // namespace
 }  // namespace apigw::e2e
 
