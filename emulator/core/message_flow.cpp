@@ -49,7 +49,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
     record.why = "throttled";
     record.status = 429;
     record.error = "Too Many Requests";
-    ctx_.trace.record(record);
+    ctx_.trace.record(std::move(record));
     sink_.deliver(gateway::error_frame("Too Many Requests", info->id, ids.request_id), false);
     return;
   }
@@ -64,7 +64,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
     record.why = "no route";
     record.status = 403;
     record.error = "Forbidden";
-    ctx_.trace.record(record);
+    ctx_.trace.record(std::move(record));
     sink_.deliver(gateway::error_frame("Forbidden", info->id, ids.request_id), false);
     return;
   }
@@ -82,7 +82,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
       },
       [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
         complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
-        ctx_.trace.record(record);
+        ctx_.trace.record(std::move(record));
         if (timed_out) {
           sink_.deliver(gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id),
                         false);
@@ -104,7 +104,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
   record.close_code = code;
   record.close_reason = state->call.text;
   if (r == nullptr) {
-    ctx_.trace.record(record);
+    ctx_.trace.record(std::move(record));
     done();
     return;
   }
@@ -117,7 +117,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
       },
       [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
         complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
-        ctx_.trace.record(record);
+        ctx_.trace.record(std::move(record));
         done();
       });
 }

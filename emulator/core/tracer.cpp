@@ -20,43 +20,55 @@ tracer::tracer(options o) : options_(std::move(o)) {
 namespace {
 
 // Masks secrets in the record's free-text fields (an error message that quotes a header, a
-// client's close reason, a selection taken from a message); nullopt when none names a secret,
-// which is the rule: then the record is printed as it is, without a copy.
-std::optional<trace_record> redacted(const trace_record& r) {
-  const auto secret = [](const std::optional<std::string>& v) { return v && may_hold_secret(*v); };
-  if (!secret(r.error) && !secret(r.close_reason) && !secret(r.selection)) return std::nullopt;
-  trace_record copy = r;
-  for (auto* field : {&copy.error, &copy.close_reason, &copy.selection}) {
-    if (*field) *field = redact_secrets(**field);
+// client's close reason, a selection taken from a message), in place. The rule is that none names
+// a secret, and then nothing is copied.
+void redact(trace_record& r) {
+  for (auto* field : {&r.error, &r.close_reason, &r.selection}) {
+    if (*field && may_hold_secret(**field)) *field = redact_secrets(**field);
   }
-  return copy;
 }
 
 }  // namespace
 
-void tracer::record(const trace_record& original) {
-  const auto masked = redacted(original);
-  const trace_record& r = masked ? *masked : original;
-  std::string json = to_json(r);
+void tracer::record(trace_record r) {
+  redact(r);
   if (trace_writer_) {
-    trace_writer_->append((options_.trace_format == format::json ? json : to_text(r)) + "\n");
+    trace_writer_->append((options_.trace_format == format::json ? to_json(r) : to_text(r)) + "\n");
   }
   if (access_writer_) access_writer_->append(options_.access_format->render(r, options_.api) + "\n");
   std::vector<subscriber> listeners;
+  std::string json;
   {
     std::lock_guard lock(mutex_);
-    kept_.push_back(json);
-    if (kept_.size() > options_.keep) kept_.pop_front();
-    listeners.reserve(subscribers_.size());
-    for (const auto& [id, s] : subscribers_) listeners.push_back(s);
+    if (!subscribers_.empty()) {
+      listeners.reserve(subscribers_.size());
+      for (const auto& [id, s] : subscribers_) listeners.push_back(s);
+      json = to_json(r);
+    }
+    if (options_.keep > 0) {
+      if (kept_.size() < options_.keep) {
+        kept_.push_back(std::move(r));
+      } else {
+        kept_[next_ % options_.keep] = std::move(r);
+      }
+      ++next_;
+    }
   }
   for (const auto& s : listeners) s(json);
 }
 
 std::vector<std::string> tracer::last(std::size_t n) const {
-  std::lock_guard lock(mutex_);
-  const std::size_t count = std::min(n, kept_.size());
-  return {kept_.end() - static_cast<std::ptrdiff_t>(count), kept_.end()};
+  std::vector<trace_record> records;
+  {
+    std::lock_guard lock(mutex_);
+    const std::size_t count = std::min(n, kept_.size());
+    records.reserve(count);
+    for (std::uint64_t i = next_ - count; i < next_; ++i) records.push_back(kept_[i % kept_.size()]);
+  }
+  std::vector<std::string> out;
+  out.reserve(records.size());
+  for (const auto& r : records) out.push_back(to_json(r));
+  return out;
 }
 
 std::uint64_t tracer::subscribe(subscriber s) {

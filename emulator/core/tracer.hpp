@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,7 +38,10 @@ class tracer {
 
   explicit tracer(options o);
 
-  void record(const trace_record& r);
+  // Takes R: prints it when the trace or an access log is printed, keeps it (the last
+  // options.keep) and hands it, as JSON, to the subscribers, if any. Nothing is serialized that
+  // nobody reads: the kept records become JSON when last() asks for them.
+  void record(trace_record r);
 
   // The last N records as JSON, oldest first.
   std::vector<std::string> last(std::size_t n) const;
@@ -56,7 +58,9 @@ class tracer {
   std::unique_ptr<batched_writer> trace_writer_;
   std::unique_ptr<batched_writer> access_writer_;
   mutable std::mutex mutex_;
-  std::deque<std::string> kept_;                    // guarded by mutex_
+  // The last options_.keep records, a ring: kept_[next_ % keep] is the oldest once it is full.
+  std::vector<trace_record> kept_;                  // guarded by mutex_
+  std::uint64_t next_ = 0;                          // guarded by mutex_: records taken so far
   std::map<std::uint64_t, subscriber> subscribers_;  // guarded by mutex_
   std::uint64_t next_subscriber_ = 1;               // guarded by mutex_
 };

@@ -207,13 +207,13 @@ void websocket_session::start(http::request<http::string_body> req) {
 void websocket_session::on_connect_result(connect_result r) {
   info_ = std::move(r.info);
   if (r.status != 101) {
-    ctx_.trace.record(r.record);
+    ctx_.trace.record(std::move(r.record));
     refuse(r.status);
     return;
   }
   // Recorded once the connection is open, so that whoever reads the trace finds it listed.
   accept(std::move(r.subprotocol));
-  ctx_.trace.record(r.record);
+  ctx_.trace.record(std::move(r.record));
 }
 
 // One integration call of a session: settled once, on the session's strand, by its completion
