@@ -32,7 +32,7 @@ constexpr std::uint64_t kBodyLimit = 1024 * 1024;
 // for the dashboard. The client's end of the socket is watched only to notice that it left.
 class feed_session : public std::enable_shared_from_this<feed_session> {
  public:
-  feed_session(beast::tcp_stream&& stream, server_context& ctx) : stream_(std::move(stream)), ctx_(ctx) {}
+  feed_session(connection_stream&& stream, server_context& ctx) : stream_(std::move(stream)), ctx_(ctx) {}
 
   void run(unsigned version) {
     header_.version(version);
@@ -98,7 +98,7 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
     stream_.socket().close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  connection_stream stream_;
   server_context& ctx_;
   http::response<http::empty_body> header_;
   std::optional<http::response_serializer<http::empty_body>> serializer_;
@@ -110,13 +110,13 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
   bool closed_ = false;
 };
 
-void start_feed_session(beast::tcp_stream stream, unsigned version, server_context& ctx) {
+void start_feed_session(connection_stream stream, unsigned version, server_context& ctx) {
   std::make_shared<feed_session>(std::move(stream), ctx)->run(version);
 }
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(net::ip::tcp::socket&& socket, server_context& ctx)
+  http_session(connection_socket&& socket, server_context& ctx)
       : stream_(std::move(socket)), ctx_(ctx) {}
 
   void run() {
@@ -225,7 +225,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   }
 
-  beast::tcp_stream stream_;
+  connection_stream stream_;
   server_context& ctx_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -233,7 +233,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
 }  // namespace
 
-void start_http_session(net::ip::tcp::socket socket, server_context& ctx) {
+void start_http_session(connection_socket socket, server_context& ctx) {
   std::make_shared<http_session>(std::move(socket), ctx)->run();
 }
 

@@ -3,13 +3,13 @@
 // Thread-safety: lives on its own strand.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
+#include "emulator/net/connection_stream.hpp"
 
 namespace apigw::emulator {
 
 struct server_context;
 
 // REQUIRES: SOCKET was accepted on a strand of its own.
-void start_http_session(boost::asio::ip::tcp::socket socket, server_context& ctx);
+void start_http_session(connection_socket socket, server_context& ctx);
 
 }  // namespace apigw::emulator

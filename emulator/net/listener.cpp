@@ -66,12 +66,12 @@ void listener::stop() {
 void listener::do_accept() {
   acceptor_.async_accept(net::make_strand(ctx_.ioc), [self = shared_from_this()](
                                                          boost::system::error_code ec,
-                                                         net::ip::tcp::socket socket) {
+                                                         connection_socket socket) {
     self->on_accept(ec, std::move(socket));
   });
 }
 
-void listener::on_accept(boost::system::error_code ec, net::ip::tcp::socket socket) {
+void listener::on_accept(boost::system::error_code ec, connection_socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // Out of descriptors or memory: wait a little rather than spin, then go on accepting. Said

@@ -12,6 +12,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "common/result.hpp"
+#include "emulator/net/connection_stream.hpp"
 
 namespace apigw::emulator {
 
@@ -33,7 +34,7 @@ class listener : public std::enable_shared_from_this<listener> {
 
  private:
   void do_accept();
-  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(boost::system::error_code ec, connection_socket socket);
 
   server_context& ctx_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;

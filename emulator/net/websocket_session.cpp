@@ -40,6 +40,7 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using steady = std::chrono::steady_clock;
+using connection_timer = net::basic_waitable_timer<steady, net::wait_traits<steady>, connection_executor>;
 
 // Close handshakes and refused handshakes that the peer does not complete in this time are cut.
 constexpr auto kCloseTimeout = std::chrono::seconds(10);
@@ -54,7 +55,7 @@ class websocket_session final : public connection,
                                 public reply_sink,
                                 public std::enable_shared_from_this<websocket_session> {
  public:
-  websocket_session(beast::tcp_stream&& stream, server_context& ctx)
+  websocket_session(connection_stream&& stream, server_context& ctx)
       : ws_(std::move(stream)), ctx_(ctx), messages_(ctx.flows, *this, *this), deadline_(ws_.get_executor()) {
     ctx_.session_started();
   }
@@ -126,7 +127,7 @@ class websocket_session final : public connection,
     return steady::time_point(steady::duration(last_activity_.load(std::memory_order_relaxed)));
   }
 
-  websocket::stream<frame_guard<beast::tcp_stream>> ws_;
+  websocket::stream<frame_guard<connection_stream>> ws_;
   server_context& ctx_;
   std::shared_ptr<const connection_info> info_;
   http::request<http::string_body> req_;
@@ -136,7 +137,7 @@ class websocket_session final : public connection,
   // Frames waiting to go out, with the 16 MiB cap.
   write_queue queue_;
   std::uint64_t delivered_ = 0;  // payload bytes of the messages read so far
-  net::steady_timer deadline_;
+  connection_timer deadline_;
   steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
   steady::time_point opened_at_;
   // Written on the strand, read by GetConnection from any thread.
@@ -219,12 +220,12 @@ void websocket_session::on_connect_result(connect_result r) {
 // One integration call of a session: settled once, on the session's strand, by its completion
 // or by its timeout.
 struct pending_call {
-  pending_call(net::any_io_executor s, std::shared_ptr<websocket_session> o, integration_runner::done_fn d)
+  pending_call(connection_executor s, std::shared_ptr<websocket_session> o, integration_runner::done_fn d)
       : strand(std::move(s)), owner(std::move(o)), done(std::move(d)) {}
-  const net::any_io_executor strand;
+  const connection_executor strand;
   std::shared_ptr<websocket_session> owner;  // kept alive until the call is settled
   integration_runner::done_fn done;
-  std::optional<net::steady_timer> timer;  // armed only when the call does not end at once
+  std::optional<connection_timer> timer;  // armed only when the call does not end at once
   bool settled = false;
 
   // REQUIRES: on the strand.
@@ -490,7 +491,7 @@ void websocket_session::call_settled() {
 
 }  // namespace
 
-void start_websocket_session(beast::tcp_stream stream, http::request<http::string_body> req,
+void start_websocket_session(connection_stream stream, http::request<http::string_body> req,
                              server_context& ctx) {
   std::make_shared<websocket_session>(std::move(stream), ctx)->start(std::move(req));
 }

@@ -3,9 +3,10 @@
 // Thread-safety: a session lives on its own strand; others reach it through emulator::connection.
 #pragma once
 
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include "emulator/net/connection_stream.hpp"
 
 namespace apigw::emulator {
 
@@ -13,7 +14,7 @@ struct server_context;
 
 // Takes over STREAM once the upgrade request REQ arrived on the WebSocket path.
 // REQUIRES: called on STREAM's strand.
-void start_websocket_session(boost::beast::tcp_stream stream,
+void start_websocket_session(connection_stream stream,
                              boost::beast::http::request<boost::beast::http::string_body> req,
                              server_context& ctx);
 
