@@ -1,6 +1,7 @@
 // The types of a client connection's socket and stream: bound to a strand of the I/O context by
 // its concrete type, not the type-erased any_io_executor, so that the composed operations of
-// every read and write copy and move a strand (one pointer) instead of a polymorphic executor.
+// every read and write copy and move a strand (an executor and a shared pointer to its state)
+// instead of a polymorphic executor.
 #pragma once
 
 #include <boost/asio/basic_stream_socket.hpp>
