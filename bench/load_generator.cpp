@@ -45,6 +45,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using clock_type = std::chrono::steady_clock;
@@ -925,6 +926,33 @@ std::uint64_t total_units(run_context& ctx) {
   return n;
 }
 
+// A run of exact work (--messages, --cycles): the sample before, START (which sets the work going
+// when it is not going yet), the wait for all COUNT connections to have FINISHED (at most 10
+// minutes), the sample after.
+template <class Start>
+std::pair<window_sample, window_sample> measure_exact_work(run_context& ctx, const std::atomic<std::size_t>& finished,
+                                                           std::size_t count, Start start) {
+  const window_sample a = sample(ctx, 0);
+  start();
+  ctx.wait_until([&] { return finished.load() >= count; }, clock_type::now() + 600s);
+  return {a, sample(ctx, total_units(ctx))};
+}
+
+// The measured window of a timed run, [begin, end): it opens after --warmup and lasts --seconds,
+// or is empty when EMPTY (a run that has already failed need not last). What the workers measure
+// only inside it: echo's latencies, churn's cycles.
+std::pair<std::int64_t, std::int64_t> open_window(run_context& ctx, bool empty) {
+  const std::int64_t begin = now_ns() + static_cast<std::int64_t>(ctx.opts.warmup * 1e9);
+  const std::int64_t end = empty ? begin : begin + static_cast<std::int64_t>(ctx.opts.seconds * 1e9);
+  ctx.window_begin = begin;
+  ctx.window_end = end;
+  return {begin, end};
+}
+
+void sleep_until_ns(std::int64_t t) {
+  std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(0, t - now_ns())));
+}
+
 // Adds the rate and the CPU cost of both sides over [A, B]; returns the rate.
 double add_cost_fields(json_line& line, const char* unit, const window_sample& a, const window_sample& b,
                        std::string& summary) {
@@ -1080,20 +1108,15 @@ int run_echo(run_context& ctx) {
   window_sample a, b;
   std::int64_t begin = 0, end = 0;
   if (o.count) {
-    // Exact work: every connection sends COUNT messages and closes; no window.
-    a = sample(ctx, 0);
-    ctx.wait_until([&] { return s.finished.load() >= o.connections; }, clock_type::now() + 600s);
-    b = sample(ctx, total_units(ctx));
+    // Exact work: every connection, already going, sends COUNT messages and closes.
+    std::tie(a, b) = measure_exact_work(ctx, s.finished, o.connections, [] {});
     begin = a.ns;
     end = b.ns;
   } else {
-    begin = now_ns() + static_cast<std::int64_t>(o.warmup * 1e9);
-    end = ctx.stopping ? begin : begin + static_cast<std::int64_t>(o.seconds * 1e9);
-    ctx.window_begin = begin;
-    ctx.window_end = end;
-    std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(0, begin - now_ns())));
+    std::tie(begin, end) = open_window(ctx, ctx.stopping);
+    sleep_until_ns(begin);
     a = sample(ctx, total_units(ctx));
-    std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(0, end - now_ns())));
+    sleep_until_ns(end);
     b = sample(ctx, total_units(ctx));
     ctx.stopping = true;
   }
@@ -1189,23 +1212,17 @@ int run_churn(run_context& ctx) {
   std::int64_t begin = 0, end = 0;
   window_sample a, b;
   if (o.count) {
-    ctx.window_begin = 0;
+    ctx.window_begin = 0;  // every cycle counts
     ctx.window_end = INT64_MAX;
     ctx.start_workers();
-    a = sample(ctx, 0);
-    ctx.command_all(cmd_open);
-    ctx.wait_until([&] { return s.finished.load() >= o.connections; }, clock_type::now() + 600s);
-    b = sample(ctx, total_units(ctx));
+    std::tie(a, b) = measure_exact_work(ctx, s.finished, o.connections, [&] { ctx.command_all(cmd_open); });
     begin = a.ns;
     end = b.ns;
   } else {
-    begin = now_ns() + static_cast<std::int64_t>(o.warmup * 1e9);
-    end = begin + static_cast<std::int64_t>(o.seconds * 1e9);
-    ctx.window_begin = begin;
-    ctx.window_end = end;
+    std::tie(begin, end) = open_window(ctx, false);
     ctx.start_workers();
     ctx.command_all(cmd_open);
-    std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(0, begin - now_ns())));
+    sleep_until_ns(begin);
     a = sample(ctx, total_units(ctx));
     ctx.wait_until([&] { return s.finished.load() >= o.connections; },
                    clock_type::now() + std::chrono::nanoseconds(std::max<std::int64_t>(0, end - now_ns())));
