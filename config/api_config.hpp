@@ -42,14 +42,26 @@ struct server_settings {
   std::uint16_t port = 8080;
 };
 
+// A Lambda function run from its code on disk ("type": "lambda"), as Lambda runs it.
+struct function_spec {
+  std::string runtime;          // "nodejs20.x", "python3.12", "provided.al2023", ...
+  std::string handler;          // "app.handler", "lambda_function.lambda_handler"; "provided": free
+  std::string code_dir;         // "codeUri", resolved against the config's folder
+  std::vector<std::pair<std::string, std::string>> environment;  // in the order of the file
+  double timeout_seconds = 3;   // SAM's default
+  unsigned memory_mb = 128;     // SAM's default
+  unsigned reserved_concurrency = 10;  // processes at most; more invocations wait their turn
+};
+
 struct integration_spec {
   std::string name;             // its key in "integrations"
-  std::string type = "builtin";  // "builtin" or "plugin"
+  std::string type = "builtin";  // "builtin", "plugin" or "lambda"
   std::string library;          // "plugin": the shared library, resolved against the config's folder
   std::string handler;          // a name in the handler registry (or in the plugin)
   std::string options_json = "{}";  // compact JSON text of "options"
   std::string policy_json;      // compact JSON of the IAM policy document; empty: no policy
   std::string json_path;        // e.g. "integrations.echo", for error messages
+  std::optional<function_spec> function;  // "lambda" only
 };
 
 // A DynamoDB table, declared with CreateTable's shape (checked by the store).

@@ -46,6 +46,19 @@ constexpr std::array<std::string_view, 6> route_keys = {
     "authorizationType", "authorizerId", "apiKeyRequired"};
 constexpr std::array<std::string_view, 5> integration_keys = {"type", "handler", "options", "policy",
                                                              "library"};
+constexpr std::array<std::string_view, 9> function_keys = {
+    "type", "runtime", "handler", "codeUri", "environment", "timeout", "memorySize",
+    "reservedConcurrency", "policy"};
+constexpr std::array<std::string_view, 11> function_runtimes = {
+    "nodejs18.x", "nodejs20.x", "nodejs22.x", "python3.9", "python3.10", "python3.11",
+    "python3.12", "python3.13", "provided.al2023", "provided.al2", "provided"};
+// Variables Lambda sets itself and refuses in a function's configuration.
+constexpr std::array<std::string_view, 18> reserved_function_variables = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
 constexpr std::array<std::string_view, 4> authorizer_keys = {"type", "handler", "identitySource",
                                                              "options"};
 constexpr std::array<std::string_view, 4> credential_keys = {"accessKeyId", "secretAccessKey", "arn",
@@ -652,15 +665,16 @@ class loader {
   bool read_integration(const rj::Value& v, integration_spec& spec) {
     const std::string& path = spec.json_path;
     if (!v.IsObject()) return fail_type(path, "an object with type, handler and options", v);
-    if (!check_keys(v, path, integration_keys, "in an integration")) return false;
-
     if (!read_string(v, "type", path, spec.type)) return false;
-    if (spec.type != "builtin" && spec.type != "plugin") {
+    if (spec.type != "lambda" && !check_keys(v, path, integration_keys, "in an integration")) return false;
+    if (spec.type != "builtin" && spec.type != "plugin" && spec.type != "lambda") {
       return fail(member_path(path, "type"),
                   "unknown integration type " + quote(spec.type) +
-                      "; the types are \"builtin\" (a handler of the emulator) and \"plugin\" "
-                      "(a handler from a shared library named by \"library\")");
+                      "; the types are \"builtin\" (a handler of the emulator), \"plugin\" "
+                      "(a handler from a shared library named by \"library\") and \"lambda\" "
+                      "(a Lambda function's code: runtime, handler, codeUri)");
     }
+    if (spec.type == "lambda") return read_function(v, spec);
     const rj::Value* library = find(v, "library");
     if (spec.type == "plugin") {
       if (library == nullptr || !library->IsString() || library->GetStringLength() == 0) {
@@ -697,6 +711,109 @@ class loader {
       }
       spec.policy_json = compact_json(*policy);
     }
+    return true;
+  }
+
+  // "type": "lambda": a function run from its code as Lambda runs it (docs/functions.md).
+  bool read_function(const rj::Value& v, integration_spec& spec) {
+    const std::string& path = spec.json_path;
+    if (!check_keys(v, path, function_keys, "in a \"lambda\" integration")) return false;
+    function_spec f;
+    if (!require_string(v, "runtime", path,
+                        "name the function's runtime, one of " + join(function_runtimes), f.runtime)) {
+      return false;
+    }
+    if (std::find(function_runtimes.begin(), function_runtimes.end(), f.runtime) == function_runtimes.end()) {
+      return fail(member_path(path, "runtime"),
+                  "unknown runtime " + quote(f.runtime) + "; the runtimes are " + join(function_runtimes));
+    }
+    const bool provided = f.runtime.rfind("provided", 0) == 0;
+    if (!provided) {
+      const std::string example = f.runtime.rfind("python", 0) == 0 ? "\"lambda_function.lambda_handler\""
+                                                                      : "\"app.handler\"";
+      if (!require_string(v, "handler", path,
+                          "name the file and the function it exports, e.g. " + example, f.handler)) {
+        return false;
+      }
+      const auto dot = f.handler.rfind('.');
+      if (dot == std::string::npos || dot == 0 || dot + 1 == f.handler.size()) {
+        return fail(member_path(path, "handler"),
+                    quote(f.handler) + " is not FILE.FUNCTION; e.g. " + example);
+      }
+    } else if (!read_string(v, "handler", path, f.handler)) {
+      return false;
+    }
+
+    std::string code;
+    if (!require_string(v, "codeUri", path,
+                        "the folder that holds the function's code, relative to this file, e.g. "
+                        "\"functions/sendmessage/\"",
+                        code)) {
+      return false;
+    }
+    f.code_dir = resolve_relative(code.empty() ? std::string(".") : code);
+    std::error_code ec;
+    if (!std::filesystem::is_directory(f.code_dir, ec)) {
+      return fail(member_path(path, "codeUri"),
+                  quote(code) + ": no such folder (" + f.code_dir + "); codeUri names the folder that "
+                  "holds the function's code, relative to this file");
+    }
+
+    if (const rj::Value* env = find(v, "environment")) {
+      const std::string env_path = member_path(path, "environment");
+      if (!env->IsObject()) return fail_type(env_path, "an object of variable names to string values", *env);
+      if (!check_unique_keys(*env, env_path)) return false;
+      for (auto m = env->MemberBegin(); m != env->MemberEnd(); ++m) {
+        const std::string name(view(m->name));
+        const std::string var_path = member_path(env_path, name);
+        const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+        const bool well_formed =
+            name.size() >= 2 && letter(name[0]) && std::all_of(name.begin(), name.end(), [&](char c) {
+              return letter(c) || (c >= '0' && c <= '9') || c == '_';
+            });
+        if (!well_formed) {
+          return fail(var_path, "Lambda's variable names are a letter followed by at least one letter, "
+                                "digit or underscore");
+        }
+        if (std::find(reserved_function_variables.begin(), reserved_function_variables.end(), name) !=
+            reserved_function_variables.end()) {
+          return fail(var_path, "reserved: Lambda sets " + name + " itself; choose another name");
+        }
+        if (!m->value.IsString()) {
+          return fail_type(var_path, "a string (write \"8080\", not 8080)", m->value);
+        }
+        f.environment.emplace_back(name, std::string(view(m->value)));
+      }
+    }
+    if (const rj::Value* t = find(v, "timeout")) {
+      if (!t->IsNumber() || t->GetDouble() < 0.05 || t->GetDouble() > 900) {
+        return fail_type(member_path(path, "timeout"),
+                         "a number of seconds from 0.05 to 900 (Lambda's maximum; fractions allowed)", *t);
+      }
+      f.timeout_seconds = t->GetDouble();
+    }
+    if (const rj::Value* m = find(v, "memorySize")) {
+      if (!m->IsUint() || m->GetUint() < 128 || m->GetUint() > 10240) {
+        return fail_type(member_path(path, "memorySize"), "an integer from 128 to 10240 (MB, Lambda's range)", *m);
+      }
+      f.memory_mb = m->GetUint();
+    }
+    if (const rj::Value* c = find(v, "reservedConcurrency")) {
+      if (!c->IsUint() || c->GetUint() < 1 || c->GetUint() > 1000) {
+        return fail_type(member_path(path, "reservedConcurrency"),
+                         "an integer from 1 to 1000: how many invocations run at once", *c);
+      }
+      f.reserved_concurrency = c->GetUint();
+    }
+    if (const rj::Value* policy = find(v, "policy")) {
+      if (!policy->IsObject()) {
+        return fail_type(member_path(path, "policy"),
+                         "an IAM policy document: {\"Version\": \"2012-10-17\", \"Statement\": [...]}", *policy);
+      }
+      spec.policy_json = compact_json(*policy);
+    }
+    spec.handler = f.handler;
+    spec.function = std::move(f);
     return true;
   }
 

@@ -52,12 +52,21 @@ result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
              spec.integration + "\"");
     }
     const config::integration_spec& integration = it->second;
+    std::unique_ptr<apigw::handler> function;
+    if (integration.function) {
+      if (s.make_function) function = s.make_function(spec.integration);
+      if (!function) {
+        return fail(api.source + ": " + integration.json_path + ".type: \"lambda\" integrations run only in the "
+                    "emulator's server (apigw-ws-emulator), not here");
+      }
+    }
     rapidjson::Document options;
     options.Parse(integration.options_json.c_str());
     if (options.HasParseError()) {
       return fail(api.source + ": " + integration.json_path + ".options: not valid JSON");
     }
-    auto made = registry.create(integration.handler, options);
+    auto made = function ? decltype(registry.create(integration.handler, options))(std::move(function))
+                         : registry.create(integration.handler, options);
     if (auto* message = std::get_if<std::string>(&made)) {
       const bool unknown = !registry.contains(integration.handler);
       return fail(api.source + ": " + integration.json_path + (unknown ? ".handler: " : ": ") + *message);
@@ -77,6 +86,7 @@ result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
     r->key = spec.route_key;
     r->integration = spec.integration;
     r->two_way = spec.two_way();
+    r->logs_itself = integration.function.has_value();
     r->handler = std::move(std::get<std::unique_ptr<apigw::handler>>(made));
     const std::string key = r->key;
     if (!gw->table_.add(std::move(r))) {

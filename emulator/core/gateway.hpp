@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <map>
@@ -46,6 +47,8 @@ class gateway {
     apigw::connections_api* connections = nullptr;
     store::session_store* store = nullptr;
     apigw::invocation_log* log = nullptr;
+    // Makes the handler of a "lambda" integration (by its name); unset: such an API is refused.
+    std::function<std::unique_ptr<apigw::handler>(const std::string& integration)> make_function;
   };
 
   // Builds the route table: every handler is created with its options, every policy parsed, the

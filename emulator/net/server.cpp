@@ -20,7 +20,9 @@
 #include "emulator/integrations/plugin_loader.hpp"
 #include "store/session_store.hpp"
 #include "store/table_schema.hpp"
+#include "emulator/functions/function_host.hpp"
 #include "emulator/net/listener.hpp"
+#include "emulator/net/runtime_api_server.hpp"
 #include "emulator/net/server_context.hpp"
 #include "emulator/core/tracer.hpp"
 
@@ -53,6 +55,10 @@ class server::impl {
     } else if (options_.log_invocations) {
       services.log = &stderr_log_;
     }
+    auto functions = functions::function_host::create(api_, runtime_api_opener(ioc_), services.log ? services.log : &stderr_log_);
+    if (!functions) return functions.status();
+    functions_ = std::move(*functions);
+    services.make_function = [this](const std::string& name) { return functions_->make_handler(name); };
     auto made = gateway::create(api_, handlers_, services);
     if (!made) return made.status();
     gw_ = std::move(*made);
@@ -98,6 +104,13 @@ class server::impl {
     listener_ = std::make_shared<listener>(*ctx_);
     if (auto listening = listener_->listen(endpoint); !listening) return listening;
     port_ = listener_->local_endpoint().port();
+    // Function code reaches the emulator on the address it listens on (loopback when it listens
+    // on every interface).
+    const auto bound = listener_->local_endpoint().address();
+    const std::string reach = bound.is_unspecified() ? (bound.is_v6() ? "[::1]" : "127.0.0.1")
+                              : bound.is_v6()        ? "[" + bound.to_string() + "]"
+                                                     : bound.to_string();
+    functions_->start("http://" + reach + ":" + std::to_string(port_));
     listener_->run();
     threads_.reserve(threads_count_);
     for (unsigned i = 0; i < threads_count_; ++i) threads_.emplace_back([this] { ioc_.run(); });
@@ -114,6 +127,8 @@ class server::impl {
     const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
                            ctx_->limits.integration_timeout) + std::chrono::seconds(12);
     ctx_->wait_for_sessions(grace);
+    // The $disconnects ran through the functions; now their processes go.
+    functions_->stop();
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
@@ -168,6 +183,7 @@ class server::impl {
   management_api management_;
   console_log stderr_log_;
   std::ofstream access_file_;
+  std::unique_ptr<functions::function_host> functions_;
   std::unique_ptr<gateway> gw_;
   std::unique_ptr<tracer> trace_;
   std::unique_ptr<server_context> ctx_;
