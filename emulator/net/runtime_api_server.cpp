@@ -84,6 +84,7 @@ class runtime_session : public std::enable_shared_from_this<runtime_session> {
     }
     if (ec) return;
     auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
     const std::string target(req.target());
     if (req.method() == http::verb::get && target == std::string(kPrefix) + "invocation/next") {
       // The backend keeps the session while the long poll waits (and drops it when the
@@ -135,9 +136,9 @@ class runtime_session : public std::enable_shared_from_this<runtime_session> {
 
   void answer(const runtime_answer& a) {
     if (a.status == 202) {
-      send(http::status::accepted, "{\"status\":\"OK\"}", true);
+      send(http::status::accepted, "{\"status\":\"OK\"}", keep_alive_);
     } else {
-      send(static_cast<http::status>(a.status), error_json(a.error_type, a.message), true);
+      send(static_cast<http::status>(a.status), error_json(a.error_type, a.message), keep_alive_);
     }
   }
 
@@ -149,7 +150,7 @@ class runtime_session : public std::enable_shared_from_this<runtime_session> {
     res->set("Lambda-Runtime-Invoked-Function-Arn", inv.function_arn);
     res->set("Lambda-Runtime-Trace-Id", inv.trace_id);
     res->body() = std::move(inv.event);
-    res->keep_alive(true);
+    res->keep_alive(keep_alive_);
     write(std::move(res));
   }
 
@@ -177,6 +178,7 @@ class runtime_session : public std::enable_shared_from_this<runtime_session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<runtime_api_backend> backend_;
+  bool keep_alive_ = true;  // the current request's
 };
 
 // The acceptor and the sessions of one endpoint, shared with the handlers still in flight.

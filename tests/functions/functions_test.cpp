@@ -1,0 +1,379 @@
+// Lambda functions run from their code ("type": "lambda"): real Node.js and Python processes
+// through the Runtime API, against an in-process server over loopback with a real client. Each
+// test writes its function's code into a folder of its own.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/json_doc.hpp"
+#include "tests/support/log_sink.hpp"
+#include "tests/support/test_server.hpp"
+#include "tests/support/ws_client.hpp"
+
+namespace apigw::functions_test {
+namespace {
+
+using namespace apigw::test_support;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// A folder of function code that goes away with the test.
+class code_dir {
+ public:
+  code_dir() {
+    char tmpl[] = "/tmp/apigw-functions-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~code_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  // Writes FILE (relative) with TEXT; returns its path.
+  std::string write(const std::string& file, const std::string& text, bool executable = false) const {
+    const fs::path p = path_ / file;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    if (executable) fs::permissions(p, fs::perms::owner_all, fs::perm_options::add);
+    return p.string();
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+// An API whose route "run" (two-way) and $default run FUNCTION, a "lambda" integration given as
+// JSON; $connect is a mock unless CONNECT names an integration JSON too.
+std::string api_with(const std::string& function, const std::string& connect = "") {
+  std::string api = R"({"routeSelectionExpression":"$request.body.action","routes":[)";
+  api += connect.empty() ? R"({"routeKey":"$connect","integration":"Accept"},)"
+                         : R"({"routeKey":"$connect","integration":"ConnectFn"},)";
+  api += R"({"routeKey":"run","integration":"Fn","routeResponseSelectionExpression":"$default"}],)";
+  api += R"("integrations":{"Accept":{"type":"builtin","handler":"mock","options":{"statusCode":200}},)";
+  if (!connect.empty()) api += R"("ConnectFn":)" + connect + ",";
+  api += R"("Fn":)" + function + "}}";
+  return api;
+}
+
+std::string lambda(const std::string& runtime, const std::string& handler, const std::string& dir,
+                   const std::string& extra = "") {
+  return R"({"type":"lambda","runtime":")" + runtime + R"(","handler":")" + handler + R"(","codeUri":")" + dir +
+         "\"" + extra + "}";
+}
+
+// A connected client of SERVER.
+ws_client connected(test_server& server) {
+  ws_client c(10s);
+  auto hs = c.connect(server.options());
+  EXPECT_TRUE(hs.upgraded) << hs.error;
+  return c;
+}
+
+std::string reply(ws_client& c, const std::string& message, std::chrono::milliseconds timeout = 10s) {
+  EXPECT_TRUE(c.send_text(message));
+  auto f = c.read(timeout);
+  EXPECT_EQ(f.type, apigw::frame::kind::text) << f;
+  return f.data;
+}
+
+bool is_internal_error(const std::string& frame) {
+  return frame.find("\"message\": \"Internal server error\"") != std::string::npos;
+}
+
+constexpr const char* kNodeCounter = R"(
+let count = 0;
+exports.handler = async (event, context) => {
+  count++;
+  console.log("message", event.body);
+  const body = JSON.parse(event.body);
+  if (body.fail) throw new TypeError("it failed: " + body.fail);
+  if (body.sleep) await new Promise((r) => setTimeout(r, body.sleep));
+  if (body.exit) process.exit(body.exit);
+  return {
+    statusCode: 200,
+    body: JSON.stringify({ count, pid: process.pid, id: context.awsRequestId, route: event.requestContext.routeKey,
+                           remaining: context.getRemainingTimeInMillis(), fn: context.functionName,
+                           region: process.env.AWS_REGION, table: process.env.TABLE_NAME }),
+  };
+};
+)";
+
+TEST(NodeFunction, RunsWarmKeepsModuleStateAndLogsAsLambda) {
+  code_dir code;
+  code.write("app.js", kNodeCounter);
+  log_sink log;
+  test_server server(api_with(lambda("nodejs20.x", "app.handler", code.path(),
+                                     R"(,"environment":{"TABLE_NAME":"chat"},"timeout":5)")),
+                     {}, test_server_options{2, "", &log});
+  auto c = connected(server);
+  json_doc first(reply(c, R"({"action":"run"})"));
+  json_doc second(reply(c, R"({"action":"run"})"));
+  EXPECT_EQ(first.int64("count").value_or(-1), 1);
+  EXPECT_EQ(second.int64("count").value_or(-1), 2);  // the same warm process
+  EXPECT_EQ(first.int64("pid").value_or(-1), second.int64("pid").value_or(-1));
+  EXPECT_EQ(first.str("route").value_or(""), "run");
+  EXPECT_EQ(first.str("fn").value_or(""), "Fn");
+  EXPECT_EQ(first.str("region").value_or(""), "us-east-1");
+  EXPECT_EQ(first.str("table").value_or(""), "chat");
+  EXPECT_GT(first.int64("remaining").value_or(-1), 3000);
+  EXPECT_LE(first.int64("remaining").value_or(-1), 5000);
+
+  const std::string id = first.str("id").value_or("");
+  ASSERT_TRUE(log.wait_for(2, 5s, "Fn", "", "REPORT RequestId:")) << log.dump();
+  // START, the console line in Lambda's format, END and REPORT, in that order.
+  std::vector<std::string> mine;
+  for (const auto& l : log.lines()) {
+    if (l.function == "Fn" && l.message.find(id) != std::string::npos) mine.push_back(l.message);
+  }
+  ASSERT_EQ(mine.size(), 4u) << log.dump();
+  EXPECT_EQ(mine[0], "START RequestId: " + id + " Version: $LATEST");
+  EXPECT_TRUE(std::regex_match(mine[1], std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t)" + std::string("[^\t]+") +
+                                                   R"(\tINFO\tmessage \{"action":"run"\})")))
+      << mine[1];
+  EXPECT_NE(mine[1].find("\t" + id + "\t"), std::string::npos);
+  EXPECT_EQ(mine[2], "END RequestId: " + id);
+  EXPECT_TRUE(std::regex_match(mine[3], std::regex("REPORT RequestId: " + std::regex_replace(id, std::regex(R"([-=_])"), R"(\$&)") +
+                                                   R"(\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms)")))
+      << mine[3];
+  // The warm invocation has no Init Duration.
+  const auto reports = log.find("Fn", "", "REPORT RequestId: " + second.str("id").value_or(""));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].message.find("Init Duration"), std::string::npos) << reports[0].message;
+}
+
+TEST(NodeFunction, ErrorTimeoutAndCrashFailOnlyTheirInvocation) {
+  code_dir code;
+  code.write("app.js", kNodeCounter);
+  log_sink log;
+  test_server server(api_with(lambda("nodejs20.x", "app.handler", code.path(), R"(,"timeout":0.5)")), {},
+                     test_server_options{2, "", &log});
+  auto c = connected(server);
+  EXPECT_EQ(json_doc(reply(c, R"({"action":"run"})")).int64("count").value_or(-1), 1);
+
+  // A thrown error: the client gets AWS's frame, the log the runtime's Invoke Error line.
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"run","fail":"x"})")));
+  EXPECT_TRUE(log.wait_for(1, 5s, "Fn", "", "ERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"it failed: x\"")) << log.dump();
+  EXPECT_EQ(json_doc(reply(c, R"({"action":"run"})")).int64("count").value_or(-1), 3);  // still warm
+
+  // A timeout: killed and replaced; the next invocation starts cold.
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"run","sleep":3000})")));
+  EXPECT_TRUE(log.wait_for(1, 5s, "Fn", "", "Task timed out after 0.50 seconds")) << log.dump();
+  EXPECT_EQ(json_doc(reply(c, R"({"action":"run"})")).int64("count").value_or(-1), 1);
+
+  // A crash: that invocation fails with Runtime.ExitError, the next one runs.
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"run","exit":3})")));
+  EXPECT_TRUE(log.wait_for(1, 5s, "Fn", "", "Error: Runtime exited with error: exit status 3")) << log.dump();
+  EXPECT_EQ(json_doc(reply(c, R"({"action":"run"})")).int64("count").value_or(-1), 1);
+}
+
+TEST(NodeFunction, LoadsEsModulesByExtensionAndPackageType) {
+  code_dir code;
+  code.write("esm/index.mjs", "export const handler = async (e) => ({ statusCode: 200, body: 'mjs ' + typeof require });\n");
+  code.write("typed/package.json", R"({"type":"module"})");
+  code.write("typed/app.js", "export async function handler(e) { return { body: 'module ' + typeof require }; }\n");
+  code.write("cb/app.js", "exports.handler = (e, ctx, callback) => { setTimeout(() => callback(null, { body: 'callback' }), 10); };\n");
+  const std::string api =
+      R"({"routeSelectionExpression":"$request.body.action","routes":[)"
+      R"({"routeKey":"a","integration":"A","routeResponseSelectionExpression":"$default"},)"
+      R"({"routeKey":"b","integration":"B","routeResponseSelectionExpression":"$default"},)"
+      R"({"routeKey":"c","integration":"C","routeResponseSelectionExpression":"$default"}],"integrations":{)"
+      R"("A":)" + lambda("nodejs20.x", "index.handler", code.path() + "/esm") + "," +
+      R"("B":)" + lambda("nodejs20.x", "app.handler", code.path() + "/typed") + "," +
+      R"("C":)" + lambda("nodejs20.x", "app.handler", code.path() + "/cb") + "}}";
+  test_server server(api);
+  auto c = connected(server);
+  EXPECT_EQ(reply(c, R"({"action":"a"})"), "mjs undefined");
+  EXPECT_EQ(reply(c, R"({"action":"b"})"), "module undefined");
+  EXPECT_EQ(reply(c, R"({"action":"c"})"), "callback");
+}
+
+TEST(NodeFunction, InitErrorsAreReportedAsLambdaReportsThem) {
+  code_dir code;
+  code.write("missing-export/app.js", "exports.other = async () => ({});\n");
+  code.write("syntax/app.js", "exports.handler = async () => { return {;\n");
+  code.write("empty/README", "no code here\n");
+  const std::string api =
+      R"({"routeSelectionExpression":"$request.body.action","routes":[)"
+      R"({"routeKey":"a","integration":"A","routeResponseSelectionExpression":"$default"},)"
+      R"({"routeKey":"b","integration":"B","routeResponseSelectionExpression":"$default"},)"
+      R"({"routeKey":"c","integration":"C","routeResponseSelectionExpression":"$default"}],"integrations":{)"
+      R"("A":)" + lambda("nodejs20.x", "app.handler", code.path() + "/missing-export") + "," +
+      R"("B":)" + lambda("nodejs20.x", "app.handler", code.path() + "/syntax") + "," +
+      R"("C":)" + lambda("nodejs20.x", "app.handler", code.path() + "/empty") + "}}";
+  log_sink log;
+  test_server server(api, {}, test_server_options{2, "", &log});
+  auto c = connected(server);
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"a"})")));
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"b"})")));
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"c"})")));
+  EXPECT_TRUE(log.wait_for(1, 5s, "A", "", "Runtime.HandlerNotFound")) << log.dump();
+  EXPECT_TRUE(log.wait_for(1, 5s, "B", "", "Runtime.UserCodeSyntaxError")) << log.dump();
+  EXPECT_TRUE(log.wait_for(1, 5s, "C", "", "Runtime.ImportModuleError")) << log.dump();
+  EXPECT_TRUE(log.wait_for(1, 5s, "C", "", "INIT_REPORT Init Duration: ")) << log.dump();
+}
+
+TEST(PythonFunction, RunsWarmWithContextAndPrintLines) {
+  code_dir code;
+  code.write("lambda_function.py", R"(import json, os
+count = 0
+def lambda_handler(event, context):
+    global count
+    count += 1
+    print("message", event["body"])
+    if "fail" in event["body"]:
+        raise ValueError("bad value")
+    return {"statusCode": 200, "body": json.dumps({"count": count, "pid": os.getpid(),
+            "id": context.aws_request_id, "remaining": context.get_remaining_time_in_millis(),
+            "memory": context.memory_limit_in_mb, "tz": os.environ.get("TZ")})}
+)");
+  log_sink log;
+  test_server server(api_with(lambda("python3.11", "lambda_function.lambda_handler", code.path(),
+                                     R"(,"memorySize":256)")),
+                     {}, test_server_options{2, "", &log});
+  auto c = connected(server);
+  json_doc first(reply(c, R"({"action":"run"})"));
+  json_doc second(reply(c, R"({"action":"run"})"));
+  EXPECT_EQ(first.int64("count").value_or(-1), 1);
+  EXPECT_EQ(second.int64("count").value_or(-1), 2);
+  EXPECT_EQ(first.int64("pid").value_or(-1), second.int64("pid").value_or(-1));
+  EXPECT_EQ(first.str("tz").value_or(""), "UTC");
+  EXPECT_GT(first.int64("remaining").value_or(-1), 1000);
+  EXPECT_TRUE(log.wait_for(1, 5s, "Fn", "", "message {\"action\":\"run\"}")) << log.dump();
+  EXPECT_TRUE(log.wait_for(1, 5s, "Fn", "", "Memory Size: 256 MB")) << log.dump();
+
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"run","fail":1})")));
+  EXPECT_TRUE(log.wait_for(1, 5s, "Fn", "", "[ERROR] ValueError: bad value")) << log.dump();
+}
+
+TEST(ProvidedFunction, RunsAnyExecutableBootstrapThroughTheRuntimeApi) {
+  code_dir code;
+  fs::copy_file(APIGW_PROVIDED_BOOTSTRAP, code.path() + "/bootstrap");
+  log_sink log;
+  test_server server(api_with(lambda("provided.al2023", "ignored", code.path())), {}, test_server_options{2, "", &log});
+  auto c = connected(server);
+  json_doc event(reply(c, R"({"action":"run"})"));  // the bootstrap answers with the event it got
+  EXPECT_EQ(event.str("body").value_or(""), R"({"action":"run"})");
+  EXPECT_EQ(event.str("requestContext.routeKey").value_or(""), "run");
+}
+
+TEST(FunctionPool, ConcurrentInvocationsStartProcessesUpToTheLimitAndQueueBeyond) {
+  code_dir code;
+  code.write("app.js", kNodeCounter);
+  test_server server(api_with(lambda("nodejs20.x", "app.handler", code.path(), R"(,"reservedConcurrency":2)")),
+                     {}, test_server_options{4, "", nullptr});
+  std::vector<ws_client> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(connected(server));
+  for (auto& c : clients) ASSERT_TRUE(c.send_text(R"({"action":"run","sleep":300})"));
+  std::set<long long> pids;
+  for (auto& c : clients) {
+    auto f = c.read(10s);
+    ASSERT_EQ(f.type, apigw::frame::kind::text) << f;
+    pids.insert(json_doc(f.data).int64("pid").value_or(-1));
+  }
+  EXPECT_EQ(pids.size(), 2u);  // five invocations, two processes: the others waited their turn
+}
+
+TEST(FunctionPool, ReplacesWarmProcessesWhenTheCodeChanges) {
+  code_dir code;
+  code.write("app.js", "exports.handler = async () => ({ body: 'first ' + process.pid });\n");
+  test_server server(api_with(lambda("nodejs20.x", "app.handler", code.path())));
+  auto c = connected(server);
+  const std::string before = reply(c, R"({"action":"run"})");
+  EXPECT_EQ(before.rfind("first ", 0), 0u) << before;
+  std::this_thread::sleep_for(20ms);  // a distinct modification time
+  code.write("app.js", "exports.handler = async () => ({ body: 'second ' + process.pid });\n");
+  const std::string after = reply(c, R"({"action":"run"})");
+  EXPECT_EQ(after.rfind("second ", 0), 0u) << after;  // the same connection, the new code
+  EXPECT_NE(before.substr(6), after.substr(7));        // in a new process
+}
+
+TEST(ConnectFunction, ItsStatusAndSubprotocolDecideTheHandshake) {
+  code_dir code;
+  code.write("app.js", R"(
+exports.handler = async (event) => {
+  const q = event.queryStringParameters || {};
+  if (q.deny) return { statusCode: 403 };
+  return { statusCode: 200, headers: { "Sec-WebSocket-Protocol": "chat" } };
+};
+)");
+  test_server server(api_with(R"({"type":"builtin","handler":"echo"})",
+                              lambda("nodejs20.x", "app.handler", code.path())));
+  ws_client denied(10s);
+  auto o = server.options();
+  o.target += "?deny=1";
+  EXPECT_EQ(denied.connect(o).status, 403);
+  ws_client accepted(10s);
+  auto o2 = server.options();
+  o2.subprotocols = {"chat", "other"};
+  auto hs = accepted.connect(o2);
+  EXPECT_TRUE(hs.upgraded) << hs.error;
+  EXPECT_EQ(hs.subprotocol.value_or(""), "chat");
+}
+
+// The executable, killed with SIGKILL: its function processes must not outlive it.
+TEST(FunctionProcesses, DoNotOutliveTheEmulator) {
+  code_dir code;
+  code.write("app.js", kNodeCounter);
+  const std::string config = code.write("api.json", api_with(lambda("nodejs20.x", "app.handler", ".")));
+  child_process emulator(APIGW_EMULATOR_BINARY, {"--config", config, "--port", "0", "--quiet"});
+  const std::string line = emulator.read_stdout_line(20s);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(line, m, std::regex(R"(ws://127\.0\.0\.1:(\d+)/dev)"))) << line;
+  ws_client c(10s);
+  connect_options o;
+  o.port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  o.target = "/dev";
+  ASSERT_TRUE(c.connect(o).upgraded);
+  const long long pid = json_doc(reply(c, R"({"action":"run"})")).int64("pid").value_or(-1);
+  ASSERT_EQ(::kill(static_cast<pid_t>(pid), 0), 0);  // alive while the emulator is
+  emulator.signal(SIGKILL);
+  emulator.wait(5s);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    // Reaped by init, or a zombie about to be: either way no longer running.
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    std::getline(stat, text);
+    gone = text.empty() || text.find(") Z ") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(gone) << "function process " << pid << " outlived the emulator";
+}
+
+TEST(FunctionConfig, BadDefinitionsAreRefusedWithTheirPath) {
+  const auto error_of = [](const std::string& api) {
+    try {
+      test_server s(api);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_NE(error_of(api_with(lambda("nodejs20.x", "app.handler", "/no/such/folder")))
+                .find("integrations.Fn.codeUri: \"/no/such/folder\": no such folder"),
+            std::string::npos);
+  EXPECT_NE(error_of(api_with(lambda("ruby3.3", "app.handler", "/tmp"))).find("integrations.Fn.runtime: unknown runtime \"ruby3.3\""),
+            std::string::npos);
+  EXPECT_NE(error_of(api_with(lambda("nodejs20.x", "handler", "/tmp"))).find("integrations.Fn.handler: \"handler\" is not FILE.FUNCTION"),
+            std::string::npos);
+  EXPECT_NE(error_of(api_with(lambda("python3.12", "a.b", "/tmp", R"(,"environment":{"AWS_REGION":"x"})")))
+                .find("integrations.Fn.environment.AWS_REGION: reserved"),
+            std::string::npos);
+  EXPECT_NE(error_of(api_with(lambda("provided.al2023", "x", "/tmp"))).find("needs an executable file named bootstrap"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace apigw::functions_test
