@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/ascii.hpp"
 #include "emulator/core/identifiers.hpp"
 #include "emulator/auth/percent_decoding.hpp"
 #include "emulator/auth/permissions.hpp"
@@ -68,6 +69,29 @@ management_api::management_api(connection_registry& registry, const config::api_
   // A policy that does not parse leaves the key without any: it may do nothing, as an IAM user
   // without policies (the server refuses such a configuration before it serves).
   if (auto policies = parse_credential_policies(api)) policies_ = std::move(*policies);
+  policies_.resize(credentials_.size(), emulator::iam_policy{});
+  first_function_signer_ = credentials_.size();
+}
+
+void management_api::add_function_signer(config::credential_spec key, const emulator::iam_policy* policy) {
+  credentials_.push_back(std::move(key));
+  if (policy != nullptr) {
+    policies_.push_back(*policy);
+  } else {
+    rapidjson::Document everything;
+    everything.Parse(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})");
+    policies_.push_back(*emulator::iam_policy::parse(everything));
+  }
+}
+
+bool management_api::signed_by_function(const sigv4::request_view& request) const {
+  for (const auto& [name, value] : request.headers) {
+    if (!iequals(name, "Authorization")) continue;
+    for (std::size_t i = first_function_signer_; i < credentials_.size(); ++i) {
+      if (value.find("Credential=" + credentials_[i].access_key_id + "/") != std::string_view::npos) return true;
+    }
+  }
+  return false;
 }
 
 apigw::management_result management_api::post_to_connection(std::string_view connection_id,
@@ -137,7 +161,7 @@ http_answer management_api::handle_http(const sigv4::request_view& request,
   };
   // Who calls, first: an unsigned or badly signed call learns nothing else.
   const config::credential_spec* signer = nullptr;
-  if (require_signed_) {
+  if (require_signed_ || signed_by_function(request)) {
     sigv4::verdict verdict = sigv4::verify(request, credentials_, region_, now);
     if (!verdict.ok()) return fail(403, verdict.error_type, verdict.error);
     signer = verdict.signer;

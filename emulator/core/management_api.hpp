@@ -42,6 +42,11 @@ class management_api final : public apigw::connections_api {
   // The same without headers, at the current time. REQUIRES: is_management_target(target).
   http_answer handle_http(std::string_view method, std::string_view target, std::string_view body);
 
+  // A key a Lambda function's processes sign their calls with: a call signed with it is judged by
+  // POLICY (the function's execution role; null: it may do everything), whether or not the API
+  // requires signed calls. REQUIRES: before the first call.
+  void add_function_signer(config::credential_spec key, const emulator::iam_policy* policy);
+
  private:
   // Empty when the verified SIGNER's policy allows METHOD on connection ID; else AWS's 403.
   std::optional<http_answer> denied(const config::credential_spec& signer, std::string_view method,
@@ -53,9 +58,14 @@ class management_api final : public apigw::connections_api {
   const bool require_signed_;
   const std::string region_;
   const std::string arn_prefix_;  // arn:aws:execute-api:REGION:ACCOUNT:APIID/STAGE/
-  const std::vector<config::credential_spec> credentials_;
+  // The API's credentials, then the functions' keys from first_function_signer_ on.
+  std::vector<config::credential_spec> credentials_;
+  std::size_t first_function_signer_ = 0;
   // The parsed policy of each credential, in the same order (parse_credential_policies).
   std::vector<emulator::iam_policy> policies_;
+
+  // True when REQUEST is signed (Authorization header) with one of the functions' keys.
+  bool signed_by_function(const sigv4::request_view& request) const;
 };
 
 }  // namespace apigw::emulator

@@ -168,7 +168,8 @@ result<std::unique_ptr<function_host>> function_host::create(const config::api_s
     f.credentials.access_key_id = key_id_for(name);
     f.credentials.secret_access_key = random_text(40);
     f.credentials.session_token = random_text(64);
-    f.credentials.role_arn = "arn:aws:sts::" + std::string(kAccount) + ":assumed-role/" + name + "-role/" + name;
+    // The role the in-process handlers are judged as too (emulator/auth/permissions.hpp).
+    f.credentials.role_arn = "arn:aws:sts::" + std::string(kAccount) + ":assumed-role/" + name + "Role/" + name;
 
     // The environment Lambda defines, and nothing of the user's own AWS configuration.
     const char* path = std::getenv("PATH");

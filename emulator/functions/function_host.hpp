@@ -25,7 +25,7 @@ struct function_credentials {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;
-  std::string role_arn;  // arn:aws:sts::ACCOUNT:assumed-role/NAME-role/NAME
+  std::string role_arn;  // arn:aws:sts::ACCOUNT:assumed-role/NAMERole/NAME
 };
 
 class function_host {

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -16,6 +17,7 @@
 
 #include "emulator/core/console_log.hpp"
 #include "emulator/core/gateway.hpp"
+#include "emulator/auth/iam_policy.hpp"
 #include "emulator/core/management_api.hpp"
 #include "emulator/integrations/plugin_loader.hpp"
 #include "store/session_store.hpp"
@@ -58,6 +60,25 @@ class server::impl {
     auto functions = functions::function_host::create(api_, runtime_api_opener(ioc_), services.log ? services.log : &stderr_log_);
     if (!functions) return functions.status();
     functions_ = std::move(*functions);
+    // What a function's code calls is judged by its integration's policy, as its role would be.
+    for (const auto& [name, integration] : api_.integrations) {
+      const auto* keys = functions_->credentials(name);
+      if (keys == nullptr) continue;
+      std::optional<iam_policy> policy;
+      if (!integration.policy_json.empty()) {
+        rapidjson::Document document;
+        document.Parse(integration.policy_json.c_str());
+        auto parsed = iam_policy::parse(document);
+        if (!parsed) return fail(api_.source + ": " + integration.json_path + ".policy." + parsed.error());
+        policy = std::move(*parsed);
+      }
+      config::credential_spec key;
+      key.access_key_id = keys->access_key_id;
+      key.secret_access_key = keys->secret_access_key;
+      key.arn = keys->role_arn;
+      key.json_path = integration.json_path;
+      management_.add_function_signer(std::move(key), policy ? &*policy : nullptr);
+    }
     services.make_function = [this](const std::string& name) { return functions_->make_handler(name); };
     auto made = gateway::create(api_, handlers_, services);
     if (!made) return made.status();

@@ -77,7 +77,7 @@ class FakeRuntimeApi {
     res.writeHead(404).end();
   }
 
-  send(res, { requestId, event, headers }) {
+  send(res, { event, headers }) {
     res.writeHead(200, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(event));
   }
@@ -309,7 +309,7 @@ test('.cjs module beside a "type": "module" package.json', options, async (t) =>
   assert.deepEqual((await fn.api.invoke({})).json, { format: 'function' });
 });
 
-test('callback, context.succeed, plain return and undefined results', options, async (t) => {
+test('callback handlers: callback, context.succeed, first outcome wins, never called back', options, async (t) => {
   const fn = await startFunction(t, {
     handler: 'app.handler',
     files: {
@@ -322,10 +322,7 @@ test('callback, context.succeed, plain return and undefined results', options, a
             case 'twice': callback(null, 'first'); callback(null, 'second'); return;
             case 'never': return; // never calls back: null once the event loop is empty
           }
-        };
-        exports.plain = (event) => ({ via: 'return', n: event.n });
-        exports.nothing = async () => {};
-        exports.oldStyle = function (event, context) { setTimeout(() => context.done(null, 'done'), 10); };`,
+        };`,
     },
   });
   assert.deepEqual((await fn.api.invoke({ kind: 'callback' })).json, { via: 'callback' });
@@ -585,6 +582,13 @@ const initErrors = [
     files: { 'app.mjs': `throw new TypeError('no config');\nexport const handler = () => {};` },
     errorType: 'TypeError',
     errorMessage: 'no config',
+  },
+  {
+    name: 'a top-level await that can never settle',
+    handler: 'app.handler',
+    files: { 'app.mjs': `await new Promise(() => {});\nexport const handler = () => {};` },
+    errorType: 'Runtime.NodeJsExit',
+    errorMessage: /Promise that was never settled/,
   },
 ];
 
