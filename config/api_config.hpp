@@ -74,6 +74,7 @@ struct table_spec {
 struct authorizer_spec {
   std::string name;             // its key in "authorizers"
   std::string handler;          // a name among the registry's authorizers ("token" is built in)
+  std::string function;         // or: a "lambda" integration that decides (then handler is empty)
   // "route.request.header.NAME", "route.request.querystring.NAME", "stageVariables.NAME",
   // "context.NAME", in the order of the file.
   std::vector<std::string> identity_source;

@@ -59,7 +59,7 @@ constexpr std::array<std::string_view, 18> reserved_function_variables = {
     "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
     "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
-constexpr std::array<std::string_view, 4> authorizer_keys = {"type", "handler", "identitySource",
+constexpr std::array<std::string_view, 5> authorizer_keys = {"type", "handler", "function", "identitySource",
                                                              "options"};
 constexpr std::array<std::string_view, 4> credential_keys = {"accessKeyId", "secretAccessKey", "arn",
                                                              "policy"};
@@ -826,13 +826,13 @@ class loader {
       spec.name.assign(view(m->name));
       spec.json_path = member_path(path, spec.name);
       if (spec.name.empty()) return fail(spec.json_path, "authorizer names must not be empty");
-      if (!read_authorizer(m->value, spec)) return false;
+      if (!read_authorizer(m->value, spec, api)) return false;
       api.authorizers.emplace(spec.name, std::move(spec));
     }
     return true;
   }
 
-  bool read_authorizer(const rj::Value& v, authorizer_spec& spec) {
+  bool read_authorizer(const rj::Value& v, authorizer_spec& spec, const api_spec& api) {
     const std::string& path = spec.json_path;
     if (!v.IsObject()) return fail_type(path, "an object with type, handler, identitySource and options", v);
     if (!check_keys(v, path, authorizer_keys, "in an authorizer")) return false;
@@ -846,12 +846,35 @@ class loader {
                       "authorizers do not exist for them)");
     }
 
-    if (!require_string(v, "handler", path,
-                        "name the authorizer that decides, e.g. \"token\"", spec.handler)) {
-      return false;
-    }
-    if (spec.handler.empty()) {
-      return fail(member_path(path, "handler"), "must not be empty; name an authorizer, e.g. \"token\"");
+    if (!read_string(v, "function", path, spec.function)) return false;
+    if (find(v, "function") != nullptr) {
+      // A Lambda function decides: it must be one of the API's "lambda" integrations.
+      auto it = api.integrations.find(spec.function);
+      if (it == api.integrations.end() || !it->second.function) {
+        std::string known;
+        for (const auto& [name, integration] : api.integrations) {
+          if (integration.function) known += (known.empty() ? "" : ", ") + quote(name);
+        }
+        return fail(member_path(path, "function"),
+                    "no \"lambda\" integration named " + quote(spec.function) +
+                        (known.empty() ? std::string("; \"integrations\" defines none")
+                                       : "; the lambda integrations are " + known));
+      }
+      if (find(v, "handler") != nullptr) {
+        return fail(member_path(path, "handler"),
+                    "an authorizer is either a handler of the emulator (\"handler\") or a Lambda "
+                    "function (\"function\"), not both");
+      }
+    } else {
+      if (!require_string(v, "handler", path,
+                          "name the authorizer that decides, e.g. \"token\", or a \"lambda\" integration "
+                          "as \"function\"",
+                          spec.handler)) {
+        return false;
+      }
+      if (spec.handler.empty()) {
+        return fail(member_path(path, "handler"), "must not be empty; name an authorizer, e.g. \"token\"");
+      }
     }
 
     if (const rj::Value* sources = find(v, "identitySource")) {

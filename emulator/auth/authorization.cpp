@@ -106,7 +106,8 @@ authorization::authorization(const config::api_spec& api, apigw::invocation_log*
 
 result<std::unique_ptr<authorization>> authorization::create(const config::api_spec& api,
                                                              const apigw::handler_registry& registry,
-                                                             apigw::invocation_log* log) {
+                                                             apigw::invocation_log* log,
+                                                             const function_authorizer_maker& make_function) {
   std::unique_ptr<authorization> auth(new authorization(api, log));
 
   auto policies = parse_credential_policies(api);
@@ -127,6 +128,16 @@ result<std::unique_ptr<authorization>> authorization::create(const config::api_s
                     "]: unknown context variable \"" + std::string(variable) +
                     "\"; the context variables of a $connect are " + known);
       }
+    }
+    if (!spec.function.empty()) {
+      std::unique_ptr<apigw::authorizer> function;
+      if (make_function) function = make_function(spec.function);
+      if (!function) {
+        return fail(api.source + ": " + spec.json_path + ".function: Lambda authorizers run only in the emulator's "
+                    "server (apigw-ws-emulator), not here");
+      }
+      auth->authorizers_.emplace(name, std::move(function));
+      continue;
     }
     // The factory gets the authorizer's options plus its identitySource (the loader keeps users
     // from setting that option themselves).
@@ -160,6 +171,7 @@ result<std::unique_ptr<authorization>> authorization::create(const config::api_s
     auth->type_ = authorization_type::custom;
     auth->authorizer_name_ = spec.authorizer_id;
     auth->authorizer_ = it->second.get();
+    auth->authorizer_logs_itself_ = !api.authorizers.at(spec.authorizer_id).function.empty();
     for (const std::string& text : api.authorizers.at(spec.authorizer_id).identity_source) {
       identity_source source;
       source.text = text;
@@ -215,9 +227,15 @@ const identity_source* authorization::missing_identity_source(const connection_i
 authorization_outcome authorization::authorize(const rapidjson::Value& event, std::string_view request_id) const {
   apigw::invocation_context context(nullptr, nullptr, log_, authorizer_name_, request_id);
   apigw::authorizer_result answer;
-  const outcome called = run_logged(log_, authorizer_name_, request_id, [&] {
-    return guarded([&](outcome&) { answer = authorizer_->authorize(event, context); });
-  });
+  const auto call = [&] { return guarded([&](outcome&) { answer = authorizer_->authorize(event, context); }); };
+  outcome called;
+  if (authorizer_logs_itself_) {
+    const auto began = std::chrono::steady_clock::now();
+    called = call();
+    called.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+  } else {
+    called = run_logged(log_, authorizer_name_, request_id, call);
+  }
   authorization_outcome out;
   if (called.failed) {
     // A Lambda authorizer refuses with 401 by failing with exactly "Unauthorized".

@@ -6,6 +6,7 @@
 // is called concurrently, as handlers are).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,9 +49,13 @@ class authorization {
  public:
   // Builds the authorizers, parses the credentials' policies and settles $connect's
   // authorization. The error names the file and JSON path.
+  // MAKE_FUNCTION makes the authorizer of an authorizer that names a "lambda" integration (it
+  // writes its own log lines); unset, such an API is refused.
+  using function_authorizer_maker = std::function<std::unique_ptr<apigw::authorizer>(const std::string& integration)>;
   static result<std::unique_ptr<authorization>> create(const config::api_spec& api,
                                                        const apigw::handler_registry& registry,
-                                                       apigw::invocation_log* log);
+                                                       apigw::invocation_log* log,
+                                                       const function_authorizer_maker& make_function = {});
 
   authorization_type type() const { return type_; }
   bool api_key_required() const { return api_key_required_; }
@@ -89,6 +94,7 @@ class authorization {
   bool api_key_required_ = false;
   std::string authorizer_name_;
   apigw::authorizer* authorizer_ = nullptr;
+  bool authorizer_logs_itself_ = false;  // a Lambda function's pool writes START, END, REPORT
   std::vector<identity_source> identity_sources_;
   std::string connect_arn_;
   std::vector<iam_policy> credential_policies_;

@@ -93,7 +93,7 @@ result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
       return fail(api.source + ": " + spec.json_path + ".routeKey: duplicate route key \"" + key + "\"");
     }
   }
-  auto auth = emulator::authorization::create(gw->api_, registry, s.log);
+  auto auth = emulator::authorization::create(gw->api_, registry, s.log, s.make_function_authorizer);
   if (!auth) return fail(std::move(auth).error());
   gw->authorization_ = std::move(*auth);
   return gw;

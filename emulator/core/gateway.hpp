@@ -49,6 +49,8 @@ class gateway {
     apigw::invocation_log* log = nullptr;
     // Makes the handler of a "lambda" integration (by its name); unset: such an API is refused.
     std::function<std::unique_ptr<apigw::handler>(const std::string& integration)> make_function;
+    // The same for an authorizer that names a "lambda" integration as its "function".
+    emulator::authorization::function_authorizer_maker make_function_authorizer;
   };
 
   // Builds the route table: every handler is created with its options, every policy parsed, the

@@ -99,6 +99,49 @@ class lambda_handler final : public apigw::handler {
   std::string name_;
 };
 
+// A REQUEST authorizer that is a Lambda function: its answer (principalId, policyDocument,
+// context) goes to the same judgment as the in-process authorizers'; failing with exactly
+// "Unauthorized" refuses with 401, as on AWS.
+class lambda_authorizer final : public apigw::authorizer {
+ public:
+  lambda_authorizer(const function_host& host, std::string name) : host_(host), name_(std::move(name)) {}
+
+  apigw::authorizer_result authorize(const rapidjson::Value& event, apigw::invocation_context& context) override {
+    auto it = host_.pools().find(name_);
+    if (it == host_.pools().end()) throw std::runtime_error("the function " + name_ + " is not started");
+    rapidjson::StringBuffer json;
+    rapidjson::Writer<rapidjson::StringBuffer> w(json);
+    event.Accept(w);
+    invocation_result r = it->second->invoke(context.request_id(), std::string(json.GetString(), json.GetSize()));
+    if (r.how != invocation_result::kind::ok) {
+      if (r.error_message == "Unauthorized") throw apigw::unauthorized();
+      throw std::runtime_error(r.error_type + ": " + r.error_message);
+    }
+    rapidjson::Document d;
+    d.Parse(r.payload.c_str(), r.payload.size());
+    if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("the authorizer's answer is not a JSON object");
+    const auto text_of = [](const rapidjson::Value& v) {
+      rapidjson::StringBuffer b;
+      rapidjson::Writer<rapidjson::StringBuffer> out(b);
+      v.Accept(out);
+      return std::string(b.GetString(), b.GetSize());
+    };
+    apigw::authorizer_result answer;
+    if (auto m = d.FindMember("principalId"); m != d.MemberEnd() && m->value.IsString()) {
+      answer.principal_id = m->value.GetString();
+    }
+    if (auto m = d.FindMember("policyDocument"); m != d.MemberEnd()) answer.policy_json = text_of(m->value);
+    if (auto m = d.FindMember("context"); m != d.MemberEnd() && !m->value.IsNull()) answer.context_json = text_of(m->value);
+    return answer;
+  }
+
+  bool may_block() const override { return true; }
+
+ private:
+  const function_host& host_;
+  std::string name_;
+};
+
 }  // namespace
 
 std::string function_host::runtimes_dir() {
@@ -222,6 +265,11 @@ void function_host::start(const std::string& emulator_url) {
 std::unique_ptr<apigw::handler> function_host::make_handler(const std::string& name) const {
   if (functions_.find(name) == functions_.end()) return nullptr;
   return std::make_unique<lambda_handler>(*this, name);
+}
+
+std::unique_ptr<apigw::authorizer> function_host::make_authorizer(const std::string& name) const {
+  if (functions_.find(name) == functions_.end()) return nullptr;
+  return std::make_unique<lambda_authorizer>(*this, name);
 }
 
 const function_credentials* function_host::credentials(const std::string& name) const {

@@ -44,6 +44,9 @@ class function_host {
   // The handler that runs integration NAME; null when it is not a lambda integration.
   std::unique_ptr<apigw::handler> make_handler(const std::string& name) const;
 
+  // A REQUEST authorizer run by integration NAME; null when it is not a lambda integration.
+  std::unique_ptr<apigw::authorizer> make_authorizer(const std::string& name) const;
+
   // The credentials of integration NAME's processes; null when it is not a lambda integration.
   const function_credentials* credentials(const std::string& name) const;
 

@@ -80,6 +80,7 @@ class server::impl {
       management_.add_function_signer(std::move(key), policy ? &*policy : nullptr);
     }
     services.make_function = [this](const std::string& name) { return functions_->make_handler(name); };
+    services.make_function_authorizer = [this](const std::string& name) { return functions_->make_authorizer(name); };
     auto made = gateway::create(api_, handlers_, services);
     if (!made) return made.status();
     gw_ = std::move(*made);

@@ -377,3 +377,59 @@ TEST(FunctionConfig, BadDefinitionsAreRefusedWithTheirPath) {
 
 }  // namespace
 }  // namespace apigw::functions_test
+
+namespace apigw::functions_test {
+namespace {
+
+TEST(AuthorizerFunction, ItsAnswerIsJudgedAsAws) {
+  code_dir code;
+  code.write("auth.js", R"(
+exports.handler = async (event) => {
+  const token = event.queryStringParameters.token;
+  if (event.type !== "REQUEST" || !event.methodArn.endsWith("/dev/$connect")) throw new Error("not a REQUEST event");
+  if (token === "nobody") throw new Error("Unauthorized");
+  if (token === "broken") throw new Error("something else");
+  const effect = token === "denied" ? "Deny" : "Allow";
+  return {
+    principalId: "user-" + token,
+    policyDocument: { Version: "2012-10-17",
+                      Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: event.methodArn }] },
+    context: { name: token, admin: false },
+  };
+};
+)");
+  const std::string api =
+      R"({"routeSelectionExpression":"$request.body.action","routes":[)"
+      R"({"routeKey":"$connect","integration":"Accept","authorizationType":"CUSTOM","authorizerId":"users"},)"
+      R"({"routeKey":"whoami","integration":"Inspect","routeResponseSelectionExpression":"$default"}],)"
+      R"("authorizers":{"users":{"function":"AuthFn","identitySource":["route.request.querystring.token"]}},)"
+      R"("integrations":{"Accept":{"type":"builtin","handler":"mock","options":{"statusCode":200}},)"
+      R"("Inspect":{"type":"builtin","handler":"inspect"},)"
+      R"("AuthFn":)" + lambda("nodejs20.x", "auth.handler", code.path()) + "}}";
+  log_sink log;
+  test_server server(api, {}, test_server_options{2, "", &log});
+  const auto status_for = [&](const std::string& query) {
+    ws_client c(10s);
+    auto o = server.options();
+    o.target += query;
+    return c.connect(o).status;
+  };
+  EXPECT_EQ(status_for(""), 401);                  // no identity source: the function is not called
+  EXPECT_EQ(status_for("?token=nobody"), 401);     // "Unauthorized"
+  EXPECT_EQ(status_for("?token=denied"), 403);     // a Deny policy
+  EXPECT_EQ(status_for("?token=broken"), 500);     // any other failure
+  ws_client c(10s);
+  auto o = server.options();
+  o.target += "?token=alice";
+  ASSERT_TRUE(c.connect(o).upgraded);
+  json_doc event(reply(c, R"({"action":"whoami"})"));
+  EXPECT_EQ(event.str("requestContext.authorizer.principalId").value_or(""), "user-alice");
+  EXPECT_EQ(event.str("requestContext.authorizer.name").value_or(""), "alice");
+  EXPECT_EQ(event.str("requestContext.authorizer.admin").value_or(""), "false");  // as the C++ authorizers'
+  EXPECT_TRUE(log.wait_for(4, 5s, "AuthFn", "", "START RequestId:")) << log.dump();  // not for the first
+  EXPECT_EQ(log.find("AuthFn", "", "START RequestId:").size(), 4u);
+  EXPECT_EQ(log.find("users", "", "START RequestId:").size(), 0u);  // the pool logs, under the function's name
+}
+
+}  // namespace
+}  // namespace apigw::functions_test
