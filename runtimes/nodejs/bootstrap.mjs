@@ -196,6 +196,9 @@ const runtimeApi = (() => {
   }
 
   async function post(urlPath, body, headers = {}) {
+    // The invocation's log lines come before its END line: let what the function wrote reach the
+    // emulator's pipes first (writes to a full pipe are queued, not blocking).
+    await Promise.all([process.stdout, process.stderr].map(flushed));
     const res = await call('POST', urlPath, body, headers);
     if (res.status >= 300) {
       process.stderr.write(`Runtime API refused POST ${base}${urlPath}: ${res.status} ${res.body}\n`);
@@ -212,6 +215,10 @@ const runtimeApi = (() => {
     postError: (id, error) => postErrorTo(`/invocation/${encodeURIComponent(id)}/error`, error),
     postInitError: (error) => postErrorTo('/init/error', error),
   };
+
+  function flushed(stream) {
+    return stream.writableLength > 0 ? new Promise((resolve) => stream.write('', resolve)) : undefined;
+  }
 
   function postErrorTo(urlPath, error) {
     const response = toRuntimeResponse(error);

@@ -433,3 +433,130 @@ exports.handler = async (event) => {
 
 }  // namespace
 }  // namespace apigw::functions_test
+
+namespace apigw::functions_test {
+namespace {
+
+// Functions that misbehave: each gets AWS's error on the wire (or its result), the log says what
+// happened, and a connection to a well-behaved function next to it is served all along.
+TEST(BadFunctions, FailAloneAndLeaveNothingRunning) {
+  code_dir code;
+  code.write("node/app.js", R"(
+const { spawn } = require("child_process");
+exports.handler = async (event) => {
+  const what = JSON.parse(event.body).what;
+  if (what === "loud") {  // 8 MB of log lines
+    const line = "x".repeat(1023);
+    for (let i = 0; i < 8192; i++) console.log(line);
+    return { body: "said a lot" };
+  }
+  if (what === "huge") return { body: "y".repeat(7 * 1024 * 1024) };  // above Lambda's 6 MB
+  if (what === "fork") {
+    const child = spawn("sleep", ["60"], { stdio: "ignore" });
+    return { body: String(child.pid) };
+  }
+  return { body: "fine" };
+};
+)");
+  fs::create_directories(code.path() + "/provided");
+  fs::copy_file(APIGW_PROVIDED_BOOTSTRAP, code.path() + "/provided/bootstrap");
+  const std::string api =
+      R"({"routeSelectionExpression":"$request.body.action","routes":[)"
+      R"({"routeKey":"node","integration":"NodeFn","routeResponseSelectionExpression":"$default"},)"
+      R"({"routeKey":"text","integration":"TextFn","routeResponseSelectionExpression":"$default"}],"integrations":{)"
+      R"("NodeFn":)" + lambda("nodejs20.x", "app.handler", code.path() + "/node", R"(,"timeout":10)") + "," +
+      R"("TextFn":)" + lambda("provided.al2023", "x", code.path() + "/provided",
+                              R"(,"environment":{"BOOTSTRAP_ANSWER":"this is not JSON"})") + "}}";
+  log_sink log;
+  auto server = std::make_unique<test_server>(api, named_handlers{}, test_server_options{4, "", &log});
+  auto bystander = connected(*server);
+  auto c = connected(*server);
+  const auto still_served = [&] { return reply(bystander, R"({"action":"node","what":"ok"})") == "fine"; };
+
+  EXPECT_EQ(reply(c, R"({"action":"node","what":"loud"})", 30s), "said a lot");
+  EXPECT_EQ(log.find("NodeFn", "", "xxxxxxxxxx").size(), 8192u);
+  EXPECT_TRUE(still_served());
+
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"node","what":"huge"})", 30s)));
+  EXPECT_TRUE(still_served());
+
+  EXPECT_TRUE(is_internal_error(reply(c, R"({"action":"text"})")));
+  EXPECT_TRUE(still_served());
+
+  const std::string forked = reply(c, R"({"action":"node","what":"fork"})");
+  const pid_t grandchild = static_cast<pid_t>(std::stol(forked));
+  EXPECT_EQ(::kill(grandchild, 0), 0);
+  c.close(1000);
+  bystander.close(1000);
+  server.reset();  // stops every function process, and what they forked
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+    std::string text;
+    std::getline(stat, text);
+    gone = text.empty() || text.find(") Z ") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(gone) << "a process forked by a function outlived the emulator";
+}
+
+// SIGTERM runs the pending $disconnects through the functions, then stops their processes.
+TEST(FunctionProcesses, ShutdownRunsDisconnectThroughTheFunctionFirst) {
+  code_dir code;
+  const std::string out = code.path() + "/disconnects.txt";
+  code.write("app.js", R"(
+const fs = require("fs");
+exports.handler = async (event) => {
+  const rc = event.requestContext;
+  if (rc.eventType === "DISCONNECT") {
+    fs.appendFileSync(process.env.OUT, `${rc.connectionId} ${rc.disconnectStatusCode} ${rc.disconnectReason}\n`);
+  }
+  return { statusCode: 200, body: String(process.pid) };
+};
+)");
+  const std::string fn = lambda("nodejs20.x", "app.handler", ".", R"(,"environment":{"OUT":")" + out + "\"}");
+  const std::string config = code.write(
+      "api.json", R"({"routeSelectionExpression":"$request.body.action","routes":[)"
+                  R"({"routeKey":"$disconnect","integration":"Fn"},)"
+                  R"({"routeKey":"pid","integration":"Fn","routeResponseSelectionExpression":"$default"}],)"
+                  R"("integrations":{"Fn":)" + fn + "}}");
+  child_process emulator(APIGW_EMULATOR_BINARY, {"--config", config, "--port", "0", "--quiet"});
+  const std::string line = emulator.read_stdout_line(20s);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(line, m, std::regex(R"(ws://127\.0\.0\.1:(\d+)/dev)"))) << line;
+  ws_client c(10s);
+  connect_options o;
+  o.port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  o.target = "/dev";
+  ASSERT_TRUE(c.connect(o).upgraded);
+  const pid_t pid = static_cast<pid_t>(std::stol(reply(c, R"({"action":"pid"})")));
+  emulator.signal(SIGTERM);
+  EXPECT_TRUE(c.read(10s).is_close(1001, "Going away"));  // reading answers the close
+  EXPECT_EQ(emulator.wait(20s), std::optional<int>(0));
+  std::ifstream written(out);
+  std::string text((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(" 1001 Going away\n"), std::string::npos) << text;
+  EXPECT_NE(::kill(pid, 0), 0) << "the function process outlived the emulator";
+}
+
+TEST(FunctionRuntimes, TheLogSaysWhenTheMachinesVersionDiffersFromTheRuntimes) {
+  std::string version;
+  if (FILE* p = ::popen("node --version", "r")) {
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, p)) version = buf;
+    ::pclose(p);
+  }
+  ASSERT_EQ(version.rfind("v", 0), 0u);
+  const std::string other = version.rfind("v22.", 0) == 0 ? "nodejs20.x" : "nodejs22.x";
+  code_dir code;
+  code.write("app.js", "exports.handler = async () => ({ body: 'ok' });\n");
+  log_sink log;
+  test_server server(api_with(lambda(other, "app.handler", code.path())), {}, test_server_options{2, "", &log});
+  const auto notes = log.find("Fn", "", other + " runs with this machine's Node.js v");
+  ASSERT_EQ(notes.size(), 1u) << log.dump();
+  auto c = connected(server);
+  EXPECT_EQ(reply(c, R"({"action":"run"})"), "ok");  // and it runs
+}
+
+}  // namespace
+}  // namespace apigw::functions_test
