@@ -53,26 +53,28 @@ guarded_tables::guarded_tables(store::session_store& store, std::shared_ptr<cons
                                caller_identity who)
     : store_(store), policy_(std::move(policy)), who_(std::move(who)) {}
 
-apigw::dynamo_result guarded_tables::call(std::string_view operation, const rapidjson::Value& request) {
-  if (policy_) {
-    std::string table = "*";
-    if (request.IsObject()) {
-      auto name = request.FindMember("TableName");
-      if (name != request.MemberEnd() && name->value.IsString()) table = name->value.GetString();
-    }
-    const std::string action = "dynamodb:" + std::string(operation);
-    const std::string resource = dynamodb_table_arn(who_.region, table);
-    const auto decision = policy_->evaluate(action, resource);
-    if (decision != emulator::iam_policy::decision::allow) {
-      return apigw::dynamo_result(
-          "AccessDeniedException",
-          "User: " + who_.assumed_role_arn() + " is not authorized to perform: " + action + " on resource: " +
-              resource +
-              (decision == emulator::iam_policy::decision::explicit_deny
-                   ? " with an explicit deny in an identity-based policy"
-                   : " because no identity-based policy allows the " + action + " action"));
-    }
+std::optional<apigw::dynamo_result> guarded_tables::denied(std::string_view operation,
+                                                          const rapidjson::Value& request) const {
+  if (!policy_) return std::nullopt;
+  std::string table = "*";
+  if (request.IsObject()) {
+    auto name = request.FindMember("TableName");
+    if (name != request.MemberEnd() && name->value.IsString()) table = name->value.GetString();
   }
+  const std::string action = "dynamodb:" + std::string(operation);
+  const std::string resource = dynamodb_table_arn(who_.region, table);
+  const auto decision = policy_->evaluate(action, resource);
+  if (decision == emulator::iam_policy::decision::allow) return std::nullopt;
+  return apigw::dynamo_result(
+      "AccessDeniedException",
+      "User: " + who_.assumed_role_arn() + " is not authorized to perform: " + action + " on resource: " + resource +
+          (decision == emulator::iam_policy::decision::explicit_deny
+               ? " with an explicit deny in an identity-based policy"
+               : " because no identity-based policy allows the " + action + " action"));
+}
+
+apigw::dynamo_result guarded_tables::call(std::string_view operation, const rapidjson::Value& request) {
+  if (auto refusal = denied(operation, request)) return std::move(*refusal);
   return store_.call(operation, request);
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,10 @@ class guarded_tables final : public apigw::tables_api {
                  caller_identity who);
 
   apigw::dynamo_result call(std::string_view operation, const rapidjson::Value& request) override;
+
+  // AWS's AccessDeniedException when the policy does not allow dynamodb:OPERATION on the table
+  // REQUEST names (any table when it names none); nullopt when it does.
+  std::optional<apigw::dynamo_result> denied(std::string_view operation, const rapidjson::Value& request) const;
 
  private:
   store::session_store& store_;

@@ -240,7 +240,7 @@ result<std::unique_ptr<function_host>> function_host::create(const config::api_s
         "AWS_EC2_METADATA_DISABLED=true",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE=disabled",
         "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true",
-        "APIGW_EMULATOR_SERVICES=execute-api",
+        "APIGW_EMULATOR_SERVICES=execute-api,dynamodb",
     };
     if (starts_with(spec.runtime, "nodejs")) env.push_back("NODE_PATH=" + runtimes + "/nodejs/node_modules");
     for (const auto& [k, v] : spec.environment) env.push_back(k + "=" + v);
@@ -258,6 +258,7 @@ void function_host::start(const std::string& emulator_url) {
     // SDKs that read AWS_ENDPOINT_URL_<SERVICE> (SDK v3, Go, Java, the CLI) go straight there,
     // also from "provided" functions, which get no redirection of their own.
     d.process.env.push_back("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI=" + emulator_url);
+    d.process.env.push_back("AWS_ENDPOINT_URL_DYNAMODB=" + emulator_url);
     pools_.emplace(name, function_pool::create(std::move(d), open_, log_));
   }
 }

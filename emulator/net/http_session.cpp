@@ -165,6 +165,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
       for (const auto& field : req) call.headers.emplace_back(field.name_string(), field.value());
       return send(to_response(ctx_.management.handle_http(call, std::chrono::system_clock::now()), req));
     }
+    if (ctx_.dynamodb != nullptr && req.method() == http::verb::post && path == "/") {
+      sigv4::request_view call{req.method_string(), target, {}, req.body()};
+      for (const auto& field : req) call.headers.emplace_back(field.name_string(), field.value());
+      if (dynamodb_api::is_dynamodb_request(call)) {
+        return send(to_response(ctx_.dynamodb->handle_http(call, std::chrono::system_clock::now()), req));
+      }
+    }
     if (ctx_.admin_enabled && path == "/@emulator/feed" && req.method() == http::verb::get) {
       stream_.expires_never();
       return start_feed_session(std::move(stream_), req.version(), ctx_);

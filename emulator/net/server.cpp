@@ -45,7 +45,8 @@ class server::impl {
       : api_(std::move(api)), handlers_(std::move(handlers)), store_(std::move(store)), options_(std::move(options)),
         threads_count_(options_.threads ? options_.threads
                                         : std::max(1u, std::thread::hardware_concurrency())),
-        ioc_(static_cast<int>(threads_count_)), management_(registry_, api_), stderr_log_(std::cerr) {}
+        ioc_(static_cast<int>(threads_count_)), management_(registry_, api_), dynamodb_(*store_, api_),
+        stderr_log_(std::cerr) {}
 
   // The gateway needs the services above; a config error (handler, policy, expression) here.
   status build() {
@@ -77,6 +78,8 @@ class server::impl {
       key.secret_access_key = keys->secret_access_key;
       key.arn = keys->role_arn;
       key.json_path = integration.json_path;
+      dynamodb_.add_function_signer(key, name,
+                                    policy ? std::make_shared<const iam_policy>(*policy) : nullptr);
       management_.add_function_signer(std::move(key), policy ? &*policy : nullptr);
     }
     services.make_function = [this](const std::string& name) { return functions_->make_handler(name); };
@@ -104,6 +107,7 @@ class server::impl {
     }
     trace_ = std::make_unique<tracer>(std::move(trace_options));
     ctx_ = std::make_unique<server_context>(ioc_, *gw_, registry_, management_, *store_, *trace_, kWorkerThreads);
+    ctx_->dynamodb = &dynamodb_;
     ctx_->admin_enabled = options_.admin;
     return {};
   }
@@ -203,6 +207,7 @@ class server::impl {
   net::io_context ioc_;
   connection_registry registry_;
   management_api management_;
+  dynamodb_api dynamodb_;
   console_log stderr_log_;
   std::ofstream access_file_;
   std::unique_ptr<functions::function_host> functions_;

@@ -18,6 +18,7 @@
 #include "emulator/core/connection_registry.hpp"
 #include "emulator/core/flow_context.hpp"
 #include "emulator/core/gateway.hpp"
+#include "emulator/core/dynamodb_api.hpp"
 #include "emulator/core/management_api.hpp"
 #include "emulator/auth/throttle.hpp"
 #include "emulator/core/tracer.hpp"
@@ -50,6 +51,7 @@ struct server_context {
   boost::asio::thread_pool workers;
   std::atomic<bool> stopping{false};
   management_api& management;
+  dynamodb_api* dynamodb = nullptr;  // DynamoDB's protocol on this port; null: not served
   admin_api admin;
   bool admin_enabled = true;
   // Stage throttling ("stage.throttling"): one bucket for handshakes, one for messages; null

@@ -196,3 +196,80 @@ def lambda_handler(event, context):
 
 }  // namespace
 }  // namespace apigw::functions_test
+
+namespace apigw::functions_test {
+namespace {
+
+constexpr const char* kTable =
+    R"("tables":[{"TableName":"chat","KeySchema":[{"AttributeName":"connectionId","KeyType":"HASH"}],)"
+    R"("AttributeDefinitions":[{"AttributeName":"connectionId","AttributeType":"S"}]}],)";
+
+std::string table_api(const std::string& function) {
+  return std::string(R"({"routeSelectionExpression":"$request.body.action",)") + kTable +
+         R"("routes":[{"routeKey":"run","integration":"Fn","routeResponseSelectionExpression":"$default"}],)"
+         R"("integrations":{"Fn":)" + function + "}}";
+}
+
+constexpr const char* kDocumentClient = R"(
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, ScanCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export const handler = async (event) => {
+  const id = event.requestContext.connectionId;
+  try {
+    await db.send(new PutCommand({ TableName: "chat", Item: { connectionId: id, n: 1 } }));
+    const scanned = await db.send(new ScanCommand({ TableName: "chat" }));
+    await db.send(new DeleteCommand({ TableName: "chat", Key: { connectionId: id } }));
+    const after = await db.send(new ScanCommand({ TableName: "chat" }));
+    return { body: `${scanned.Items.length} ${scanned.Items[0].connectionId === id} ${after.Count}` };
+  } catch (e) {
+    console.error(e.name, e.message);
+    return { body: `${e.name}: ${e.message}` };
+  }
+};
+)";
+
+TEST(DynamoDbCalls, NodeDocumentClientWritesTheStoresTables) {
+  code_folder code;
+  code.write("index.mjs", kDocumentClient);
+  test_server server(table_api(lambda("nodejs20.x", "index.handler", code.path(), R"(,"timeout":10)")));
+  ws_client c(15s);
+  ASSERT_TRUE(c.connect(server.options()).upgraded);
+  ASSERT_TRUE(c.send_text(R"({"action":"run"})"));
+  EXPECT_EQ(c.read(15s).data, "1 true 0");
+}
+
+TEST(DynamoDbCalls, AFunctionWithoutTheTablePolicyGetsAwsAccessDenied) {
+  code_folder code;
+  code.write("index.mjs", kDocumentClient);
+  const std::string policy =
+      R"(,"policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:Scan","Resource":"*"}]})";
+  test_server server(table_api(lambda("nodejs20.x", "index.handler", code.path(), R"(,"timeout":10)" + policy)));
+  ws_client c(15s);
+  ASSERT_TRUE(c.connect(server.options()).upgraded);
+  ASSERT_TRUE(c.send_text(R"({"action":"run"})"));
+  EXPECT_EQ(c.read(15s).data,
+            "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/FnRole/Fn is not authorized to "
+            "perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/chat because no "
+            "identity-based policy allows the dynamodb:PutItem action");
+}
+
+TEST(DynamoDbCalls, Boto3ResourceWritesTheStoresTables) {
+  code_folder code;
+  code.write("lambda_function.py", R"(import boto3
+table = boto3.resource("dynamodb").Table("chat")
+def lambda_handler(event, context):
+    cid = event["requestContext"]["connectionId"]
+    table.put_item(Item={"connectionId": cid, "n": 2})
+    item = table.get_item(Key={"connectionId": cid})["Item"]
+    return {"body": "%s %s" % (item["connectionId"] == cid, item["n"])}
+)");
+  test_server server(table_api(lambda("python3.11", "lambda_function.lambda_handler", code.path(), R"(,"timeout":10)")));
+  ws_client c(15s);
+  ASSERT_TRUE(c.connect(server.options()).upgraded);
+  ASSERT_TRUE(c.send_text(R"({"action":"run"})"));
+  EXPECT_EQ(c.read(15s).data, "True 2");
+}
+
+}  // namespace
+}  // namespace apigw::functions_test

@@ -1,0 +1,166 @@
+#include "emulator/core/dynamodb_api.hpp"
+
+#include <array>
+#include <utility>
+
+#include <boost/crc.hpp>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "apigw/dynamo_result.hpp"
+#include "common/ascii.hpp"
+#include "emulator/auth/arn.hpp"
+#include "emulator/auth/permissions.hpp"
+#include "emulator/core/identifiers.hpp"
+#include "store/table_schema.hpp"
+
+namespace apigw::emulator {
+namespace {
+
+constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
+
+// The item operations the store serves; the table operations are answered here.
+constexpr std::array<std::string_view, 6> kItemOperations = {"PutItem", "GetItem", "DeleteItem",
+                                                             "UpdateItem", "Query", "Scan"};
+
+std::string_view header(const sigv4::request_view& request, std::string_view name) {
+  for (const auto& [key, value] : request.headers) {
+    if (iequals(key, name)) return value;
+  }
+  return {};
+}
+
+// DynamoDB's answer: JSON with its content type, request id and the CRC32 botocore and aws-sdk v2
+// check.
+http_answer answer(int status, std::string body) {
+  http_answer a;
+  a.status = status;
+  boost::crc_32_type crc;
+  crc.process_bytes(body.data(), body.size());
+  a.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+               {"x-amzn-RequestId", new_identifier()},
+               {"x-amz-crc32", std::to_string(crc.checksum())}};
+  a.body = std::move(body);
+  return a;
+}
+
+http_answer error(std::string_view type, std::string message, int status = 400) {
+  return answer(status, apigw::dynamo_error{std::string(type), std::move(message)}.to_json());
+}
+
+// Signature errors come from AWS's common layer, not DynamoDB's.
+http_answer signature_error(std::string_view type, std::string_view message) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  const std::string full = "com.amazon.coral.service#" + std::string(type);
+  w.StartObject();
+  w.Key("__type");
+  w.String(full.c_str());
+  w.Key("message");
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  w.EndObject();
+  return answer(400, std::string(b.GetString(), b.GetSize()));
+}
+
+}  // namespace
+
+dynamodb_api::dynamodb_api(store::session_store& store, const config::api_spec& api) : store_(store), api_(api) {}
+
+bool dynamodb_api::is_dynamodb_request(const sigv4::request_view& request) {
+  const std::string_view target = request.target.substr(0, request.target.find('?'));
+  return request.method == "POST" && target == "/" &&
+         header(request, "X-Amz-Target").substr(0, kTargetPrefix.size()) == kTargetPrefix;
+}
+
+void dynamodb_api::add_function_signer(config::credential_spec key, std::string function,
+                                       std::shared_ptr<const iam_policy> policy) {
+  keys_.push_back(std::move(key));
+  signers_.push_back({std::move(function), std::move(policy)});
+}
+
+http_answer dynamodb_api::handle_http(const sigv4::request_view& request, std::chrono::system_clock::time_point now) {
+  const std::string_view operation = header(request, "X-Amz-Target").substr(kTargetPrefix.size());
+
+  // A function's own key: verified and judged by its policy. Anyone else is an administrator.
+  const signer* function = nullptr;
+  const std::string_view authorization = header(request, "Authorization");
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (authorization.find("Credential=" + keys_[i].access_key_id + "/") == std::string_view::npos) continue;
+    const auto verdict = sigv4::detail::verify(request, std::span(&keys_[i], 1), api_.region, "dynamodb", now);
+    if (!verdict.ok()) {
+      const std::string_view why = std::string_view(verdict.error).substr(0, verdict.error.find('\n'));
+      return signature_error("InvalidSignatureException", why);
+    }
+    function = &signers_[i];
+    break;
+  }
+
+  rapidjson::Document body;
+  body.Parse(request.body.data(), request.body.size());
+  if (body.HasParseError() || !body.IsObject()) {
+    return error(apigw::dynamo_error::serialization, "Start of structure or map found where not expected.");
+  }
+
+  std::unique_ptr<guarded_tables> guard;
+  if (function != nullptr) {
+    guard = std::make_unique<guarded_tables>(store_, function->policy,
+                                             caller_identity::for_integration(api_, function->function));
+  }
+  const auto failed = [](const apigw::dynamo_result& r) {
+    return error(r.error().type, r.error().message, r.error().type == apigw::dynamo_error::internal ? 500 : 400);
+  };
+
+  for (std::string_view item_operation : kItemOperations) {
+    if (operation != item_operation) continue;
+    apigw::dynamo_result r = guard ? guard->call(operation, body) : store_.call(operation, body);
+    if (!r.ok()) return failed(r);
+    return answer(200, r.to_json());
+  }
+
+  if (operation == "ListTables" || operation == "DescribeTable") {
+    if (guard) {
+      if (auto refusal = guard->denied(operation, body)) return failed(*refusal);
+    }
+    const auto schemas = store_.tables();
+    rapidjson::Document out;
+    out.SetObject();
+    auto& a = out.GetAllocator();
+    if (operation == "ListTables") {
+      rapidjson::Value names(rapidjson::kArrayType);
+      for (const auto& t : schemas) names.PushBack(rapidjson::Value(t.name.c_str(), a), a);
+      out.AddMember("TableNames", names, a);
+    } else {
+      const auto name = body.FindMember("TableName");
+      if (name == body.MemberEnd() || !name->value.IsString()) {
+        return error(apigw::dynamo_error::validation,
+                     "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
+                     "Member must not be null");
+      }
+      const store::table_schema* found = nullptr;
+      for (const auto& t : schemas) {
+        if (t.name == name->value.GetString()) found = &t;
+      }
+      if (found == nullptr) {
+        return error(apigw::dynamo_error::resource_not_found,
+                     "Requested resource not found: Table: " + std::string(name->value.GetString()) + " not found");
+      }
+      rapidjson::Document table;
+      table.Parse(store::to_create_table_json(*found).c_str());
+      table.AddMember("TableStatus", "ACTIVE", table.GetAllocator());
+      const std::string arn = dynamodb_table_arn(api_.region, found->name);
+      table.AddMember("TableArn", rapidjson::Value(arn.c_str(), table.GetAllocator()), table.GetAllocator());
+      out.AddMember("Table", rapidjson::Value(table, a), a);
+    }
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    out.Accept(w);
+    return answer(200, std::string(b.GetString(), b.GetSize()));
+  }
+  return error(apigw::dynamo_error::unknown_operation,
+               "The emulator does not serve " + std::string(operation) +
+                   "; it serves ListTables, DescribeTable, PutItem, GetItem, DeleteItem, UpdateItem, Query and "
+                   "Scan on the tables the configuration declares");
+}
+
+}  // namespace apigw::emulator
