@@ -23,8 +23,6 @@ struct route {
   std::string key;
   std::string integration;  // its name in the config: the "function" in logs and ARNs
   bool two_way = false;     // a route response sends the integration's body back
-  // The handler writes its own START, END and REPORT lines (a Lambda function's process pool).
-  bool logs_itself = false;
   std::unique_ptr<apigw::handler> handler;
   // What the handler may reach, through its integration's IAM policy; null when unavailable.
   std::unique_ptr<apigw::connections_api> connections;

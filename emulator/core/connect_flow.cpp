@@ -155,6 +155,10 @@ void connect_flow::on_connect(const outcome& o, bool timed_out) {
   r.record.latency_ms = timed_out ? ctx_.timeout_ms() : o.latency_ms;
   r.record.status = decision.status;
   if (timed_out) r.record.error = "Endpoint request timed out";
+  if (!timed_out && o.function) {
+    r.record.cold_start = o.function->cold;
+    if (!o.function->error_type.empty()) r.record.function_error = o.function->error_type;
+  }
   finish(std::move(r));
 }
 

@@ -86,7 +86,6 @@ result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
     r->key = spec.route_key;
     r->integration = spec.integration;
     r->two_way = spec.two_way();
-    r->logs_itself = integration.function.has_value();
     r->handler = std::move(std::get<std::unique_ptr<apigw::handler>>(made));
     const std::string key = r->key;
     if (!gw->table_.add(std::move(r))) {

@@ -28,6 +28,10 @@ void complete(trace_record& r, const gateway::route* route, const outcome* o, bo
     r.error = "Endpoint request timed out";
   } else if (o) {
     r.latency_ms = o->latency_ms;
+    if (o->function) {
+      r.cold_start = o->function->cold;
+      if (!o->function->error_type.empty()) r.function_error = o->function->error_type;
+    }
     if (o->failed) {
       r.status = 500;
       r.error = "Internal server error";

@@ -64,6 +64,10 @@ route_explanation explain_route(const gateway& gw, std::string_view message) {
   x.integration = chosen.chosen->integration;
   if (auto it = gw.api().integrations.find(x.integration); it != gw.api().integrations.end()) {
     x.handler = it->second.handler;
+    if (it->second.function) {
+      x.function_runtime = it->second.function->runtime;
+      x.function_code = it->second.function->code_dir;
+    }
   }
   return x;
 }
@@ -104,7 +108,12 @@ std::string route_explanation::to_text() const {
   }
   out += "response    " + std::string(two_way ? "two-way: the handler's body is sent back"
                                                : "one-way: the handler's result is dropped") + "\n";
-  out += "integration " + integration + " (handler " + handler + ")\n";
+  if (!function_runtime.empty()) {
+    out += "integration " + integration + " (Lambda function, " + function_runtime + ", handler " + handler + " in " +
+           function_code + ")\n";
+  } else {
+    out += "integration " + integration + " (handler " + handler + ")\n";
+  }
   return out;
 }
 
@@ -149,6 +158,15 @@ std::string route_explanation::to_json() const {
     str(integration);
     w.Key("handler");
     str(handler);
+    if (!function_runtime.empty()) {
+      w.Key("function");
+      w.StartObject();
+      w.Key("runtime");
+      str(function_runtime);
+      w.Key("codeUri");
+      str(function_code);
+      w.EndObject();
+    }
   } else {
     w.Key("clientGets");
     w.String(kForbiddenFrame);

@@ -31,6 +31,9 @@ struct route_explanation {
   bool two_way = false;
   std::string integration;
   std::string handler;
+  // When the integration is a Lambda function: its runtime and code folder (handler is its handler).
+  std::string function_runtime;
+  std::string function_code;
 
   // For people: one fact a line.
   std::string to_text() const;

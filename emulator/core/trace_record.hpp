@@ -30,6 +30,9 @@ struct trace_record {
   std::optional<int> close_code;           // DISCONNECT
   std::optional<std::string> close_reason;
   double latency_ms = 0;                   // the integration's
+  // A Lambda function's invocation: cold (a new process) or warm, and its error type.
+  std::optional<bool> cold_start;
+  std::optional<std::string> function_error;
   std::size_t bytes = 0;                   // the message's
 };
 

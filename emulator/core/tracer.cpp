@@ -117,6 +117,14 @@ std::string tracer::to_json(const trace_record& r) {
   w.Double(static_cast<double>(static_cast<long long>(r.latency_ms * 100 + 0.5)) / 100);
   w.Key("bytes");
   w.Uint64(r.bytes);
+  if (r.cold_start) {
+    w.Key("coldStart");
+    w.Bool(*r.cold_start);
+  }
+  if (r.function_error) {
+    w.Key("functionError");
+    str(*r.function_error);
+  }
   w.EndObject();
   return b.GetString();
 }
@@ -145,6 +153,8 @@ std::string tracer::to_text(const trace_record& r) {
     std::snprintf(latency, sizeof latency, " latency=%.2fms", r.latency_ms);
     line += latency;
   }
+  if (r.cold_start) line += *r.cold_start ? " start=cold" : " start=warm";
+  if (r.function_error) line += " function_error=" + *r.function_error;
   return line;
 }
 

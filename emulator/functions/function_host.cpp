@@ -1,5 +1,7 @@
 #include "emulator/functions/function_host.hpp"
 
+#include "emulator/integrations/invocation.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,20 +77,30 @@ std::string random_text(std::size_t n) {
 
 // A route's handler: one invocation of the function per call, on a worker thread. The pool
 // exists from the host's start(); the handler finds it at its first call.
-class lambda_handler final : public apigw::handler {
+class lambda_handler final : public function_handler {
  public:
   lambda_handler(const function_host& host, std::string name) : host_(host), name_(std::move(name)) {}
 
-  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context) override {
+  using function_handler::invoke;
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context,
+                               function_report& report) override {
     auto it = host_.pools().find(name_);
     if (it == host_.pools().end()) throw std::runtime_error("the function " + name_ + " is not started");
     rapidjson::StringBuffer json;
     rapidjson::Writer<rapidjson::StringBuffer> w(json);
     event.Accept(w);
     invocation_result r = it->second->invoke(context.request_id(), std::string(json.GetString(), json.GetSize()));
-    if (r.how != invocation_result::kind::ok) throw std::runtime_error(r.error_type + ": " + r.error_message);
+    report.cold = r.cold;
+    report.init_ms = r.init_ms;
+    if (r.how != invocation_result::kind::ok) {
+      report.error_type = r.error_type;
+      throw std::runtime_error(r.error_type + ": " + r.error_message);
+    }
     auto parsed = read_proxy_result(r.payload);
-    if (!parsed) throw std::runtime_error(parsed.error());
+    if (!parsed) {
+      report.error_type = "Malformed Lambda proxy response";
+      throw std::runtime_error(parsed.error());
+    }
     return *std::move(parsed);
   }
 

@@ -52,10 +52,13 @@ outcome run_logged(apigw::invocation_log* log, std::string_view function, std::s
 outcome invoke_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
                      apigw::invocation_log* log) {
   apigw::invocation_context context(r.connections.get(), r.tables.get(), log, r.integration, request_id);
-  if (r.logs_itself) {
+  if (auto* function = dynamic_cast<function_handler*>(r.handler.get())) {
+    // A function's pool writes its own START, END and REPORT lines.
     const auto began = std::chrono::steady_clock::now();
-    outcome o = call_handler(*r.handler, event, context);
+    function_report report;
+    outcome o = guarded([&](outcome& out) { out.result = function->invoke(event, context, report); });
     o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+    o.function = std::move(report);
     return o;
   }
   return run_logged(log, r.integration, request_id, [&] { return call_handler(*r.handler, event, context); });

@@ -6,6 +6,7 @@
 
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,12 +17,31 @@
 
 namespace apigw::emulator {
 
+// How a Lambda function's invocation went (emulator/functions), for the trace and the dashboard.
+struct function_report {
+  bool cold = false;        // a new process ran it
+  double init_ms = 0;       // cold: its initialization
+  std::string error_type;   // "Runtime.ExitError", "Sandbox.Timedout", "TypeError", ...; empty: none
+};
+
 // What an integration did.
 struct outcome {
   bool failed = false;        // threw or returned something unusable
   std::string error;          // the exception's message, for logs
   apigw::handler_result result;
   double latency_ms = 0;      // how long the handler took
+  std::optional<function_report> function;  // when a Lambda function's process ran it
+};
+
+// A handler that runs a Lambda function's process and reports how the invocation went.
+class function_handler : public apigw::handler {
+ public:
+  virtual apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context,
+                                       function_report& report) = 0;
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context) override {
+    function_report ignored;
+    return invoke(event, context, ignored);
+  }
 };
 
 // Runs CALL; what it throws becomes a failed outcome with the exception's message, as Lambda

@@ -156,7 +156,7 @@ test('the dashboard lists a client, shows its routing decisions, explains, posts
       await waitInPage(dash, 'the feed going live', () =>
         document.querySelector('[data-testid="feed-state"]').dataset.state === 'live', undefined, ctx);
       await waitInPage(dash, 'showing the route table', () =>
-        document.querySelectorAll('[data-testid="route"]').length === 4, undefined, ctx);
+        document.querySelectorAll('[data-testid="route"]').length === 5, undefined, ctx);
       assert.equal(await dash.locator('[data-testid="explain-expression"]').textContent(), '$request.body.action');
       assert.equal(await dash.locator('[data-testid="connection-count"]').textContent(), '0');
 
@@ -186,6 +186,19 @@ test('the dashboard lists a client, shows its routing decisions, explains, posts
       assert.match(echo.whyText, /selection "echo" matched route echo/);
       assert.match(echo.outcome, /integration echo/);
 
+      // A Lambda function's invocations say whether they started cold.
+      for (const [n, start] of [[2, /cold start/], [3, /warm/]]) {
+        await clientSend(client, JSON.stringify({ action: 'shout', data: 'hey' + n }));
+        await waitForReceived(client, 'HEY' + n, ctx);
+        await waitInPage(dash, `showing message ${n}`, ([i, count]) => document.querySelectorAll(
+          `#feed > [data-testid="decision"][data-connection-id="${i}"][data-event-type="MESSAGE"]`).length === count,
+        [id, n], ctx);
+        const shout = await newestDecision(dash, id, 'MESSAGE', ctx);
+        assert.equal(shout.routeKey, 'shout');
+        assert.match(shout.outcome, /integration shout/);
+        assert.match(shout.outcome, start);
+      }
+
       await clientSend(client, JSON.stringify({ action: 'nosuchroute' }));
       await waitInPage(dash, 'showing the second message on top', (i) => {
         const top = document.querySelector(`#feed > [data-testid="decision"][data-connection-id="${i}"][data-event-type="MESSAGE"]`);
@@ -194,7 +207,7 @@ test('the dashboard lists a client, shows its routing decisions, explains, posts
       const fallback = await newestDecision(dash, id, 'MESSAGE', ctx);
       assert.equal(fallback.why, 'fell back to $default');
       assert.match(fallback.whyText, /selection "nosuchroute" matched no route: fell back to \$default/);
-      assert.equal(await decisionCount(dash, id, 'MESSAGE'), 2, 'each message is one decision');
+      assert.equal(await decisionCount(dash, id, 'MESSAGE'), 4, 'each message is one decision');
 
       // The explain box: a misspelt action falls back to $default; a message that is not JSON too.
       const x1 = await explain(dash, '{"action":"ecko","data":"hi"}', ctx);

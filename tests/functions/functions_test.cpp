@@ -19,6 +19,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/json_doc.hpp"
 #include "tests/support/log_sink.hpp"
+#include "tests/support/raw_connection.hpp"
 #include "tests/support/test_server.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -556,6 +557,58 @@ TEST(FunctionRuntimes, TheLogSaysWhenTheMachinesVersionDiffersFromTheRuntimes) {
   ASSERT_EQ(notes.size(), 1u) << log.dump();
   auto c = connected(server);
   EXPECT_EQ(reply(c, R"({"action":"run"})"), "ok");  // and it runs
+}
+
+}  // namespace
+}  // namespace apigw::functions_test
+
+namespace apigw::functions_test {
+namespace {
+
+// The routing trace says, for every function invocation, whether it started cold and what failed.
+TEST(FunctionTrace, ShowsColdOrWarmStartsAndErrorTypes) {
+  code_dir code;
+  code.write("app.js", kNodeCounter);
+  test_server server(api_with(lambda("nodejs20.x", "app.handler", code.path())));
+  auto c = connected(server);
+  reply(c, R"({"action":"run"})");
+  reply(c, R"({"action":"run"})");
+  reply(c, R"({"action":"run","fail":"x"})");
+  reply(c, R"({"action":"run","exit":2})");
+  const auto r = http_call(server.port(), "GET", "/@emulator/trace?limit=10");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json_doc doc(r.body);
+  std::vector<json_doc> messages;
+  for (const auto& v : doc.at("trace")->GetArray()) {
+    json_doc record(to_json(v));
+    if (record.str("eventType") == "MESSAGE") messages.push_back(record);
+  }
+  ASSERT_EQ(messages.size(), 4u) << r.body;
+  EXPECT_EQ(messages[0].boolean("coldStart"), std::optional<bool>(true));
+  EXPECT_FALSE(messages[0].has("functionError"));
+  EXPECT_EQ(messages[1].boolean("coldStart"), std::optional<bool>(false));
+  EXPECT_EQ(messages[2].str("functionError"), std::optional<std::string>("TypeError"));
+  EXPECT_EQ(messages[2].int64("status"), std::optional<std::int64_t>(500));
+  EXPECT_EQ(messages[3].str("functionError"), std::optional<std::string>("Runtime.ExitError"));
+}
+
+}  // namespace
+}  // namespace apigw::functions_test
+
+namespace apigw::functions_test {
+namespace {
+
+TEST(FunctionExplain, NamesTheFunctionAMessageWouldRun) {
+  code_dir code;
+  code.write("app.js", kNodeCounter);
+  test_server server(api_with(lambda("nodejs20.x", "app.handler", code.path())));
+  const auto r = http_call(server.port(), "POST", "/@emulator/explain", R"({"action":"run"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json_doc x(r.body);
+  EXPECT_EQ(x.str("integration"), std::optional<std::string>("Fn"));
+  EXPECT_EQ(x.str("handler"), std::optional<std::string>("app.handler"));
+  EXPECT_EQ(x.str("function.runtime"), std::optional<std::string>("nodejs20.x"));
+  EXPECT_EQ(x.str("function.codeUri"), std::optional<std::string>(code.path()));
 }
 
 }  // namespace
