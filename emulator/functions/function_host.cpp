@@ -186,7 +186,7 @@ result<std::unique_ptr<function_host>> function_host::create(const config::api_s
       if (node.empty()) node = find_on_path("node");
       if (node.empty()) {
         return fail(where + ".runtime: \"" + spec.runtime + "\" needs Node.js, which this machine does not have; "
-                    "install it (apt-get install nodejs, or scripts/setup --functions)");
+                    "install it (apt-get install nodejs npm), then run scripts/setup for the SDK Lambda bundles");
       }
       d.process.program = node;
       d.process.args = {runtimes + "/nodejs/bootstrap.mjs"};
