@@ -613,3 +613,69 @@ TEST(FunctionExplain, NamesTheFunctionAMessageWouldRun) {
 
 }  // namespace
 }  // namespace apigw::functions_test
+
+namespace apigw::functions_test {
+namespace {
+
+// A runtime the machine lacks stops the emulator at start, saying what to install.
+TEST(FunctionConfig, AMissingRuntimeSaysWhatToInstall) {
+  code_dir code;
+  code.write("app.js", "exports.handler = async () => ({});\n");
+  const std::string config = code.write("api.json", api_with(lambda("nodejs20.x", "app.handler", ".")));
+  // PATH without node (env itself is called by its full path).
+  child_process emulator("/usr/bin/env", {"PATH=" + code.path(), APIGW_EMULATOR_BINARY, "--config", config, "--port", "0"});
+  EXPECT_EQ(emulator.wait(20s), std::optional<int>(2));
+  const std::string err = emulator.read_stderr_all(2s);
+  EXPECT_NE(err.find("api.json: integrations.Fn.runtime: \"nodejs20.x\" needs Node.js, which this machine does not "
+                     "have; install it (apt-get install nodejs npm)"),
+            std::string::npos)
+      << err;
+}
+
+}  // namespace
+}  // namespace apigw::functions_test
+
+namespace apigw::functions_test {
+namespace {
+
+// The variables Lambda defines, the config's, and none of the user's own AWS configuration.
+TEST(FunctionEnvironment, IsLambdasAndKeepsTheUsersAwsConfigurationOut) {
+  ::setenv("AWS_PROFILE", "my-real-profile", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "my-real-secret", 1);
+  ::setenv("SOME_OTHER_VARIABLE", "leaked", 1);
+  code_dir code;
+  code.write("app.js", "exports.handler = async () => ({ body: JSON.stringify(process.env) });\n");
+  test_server server(api_with(lambda("nodejs20.x", "app.handler", code.path(),
+                                     R"(,"memorySize":512,"environment":{"STAGE_NAME":"test"})")));
+  ::unsetenv("AWS_PROFILE");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("SOME_OTHER_VARIABLE");
+  auto c = connected(server);
+  json_doc env(reply(c, R"({"action":"run"})"));
+  const auto var = [&](const char* name) { return env.str(name).value_or("(unset)"); };
+  EXPECT_EQ(var("_HANDLER"), "app.handler");
+  EXPECT_EQ(var("AWS_REGION"), "us-east-1");
+  EXPECT_EQ(var("AWS_DEFAULT_REGION"), "us-east-1");
+  EXPECT_EQ(var("AWS_EXECUTION_ENV"), "AWS_Lambda_nodejs20.x");
+  EXPECT_EQ(var("AWS_LAMBDA_FUNCTION_NAME"), "Fn");
+  EXPECT_EQ(var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), "512");
+  EXPECT_EQ(var("AWS_LAMBDA_FUNCTION_VERSION"), "$LATEST");
+  EXPECT_EQ(var("AWS_LAMBDA_LOG_GROUP_NAME"), "/aws/lambda/Fn");
+  EXPECT_TRUE(std::regex_match(var("AWS_LAMBDA_LOG_STREAM_NAME"),
+                               std::regex(R"(\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32})")))
+      << var("AWS_LAMBDA_LOG_STREAM_NAME");
+  EXPECT_TRUE(std::regex_match(var("AWS_LAMBDA_RUNTIME_API"), std::regex(R"(127\.0\.0\.1:\d+)")));
+  EXPECT_EQ(var("LAMBDA_TASK_ROOT"), code.path());
+  EXPECT_EQ(var("TZ"), "UTC");
+  EXPECT_EQ(var("STAGE_NAME"), "test");
+  EXPECT_TRUE(std::regex_match(var("AWS_ACCESS_KEY_ID"), std::regex("ASIA[A-Z2-7]{16}"))) << var("AWS_ACCESS_KEY_ID");
+  EXPECT_NE(var("AWS_SECRET_ACCESS_KEY"), "my-real-secret");
+  EXPECT_NE(var("AWS_SESSION_TOKEN"), "(unset)");
+  EXPECT_EQ(var("AWS_PROFILE"), "(unset)");
+  EXPECT_EQ(var("SOME_OTHER_VARIABLE"), "(unset)");
+  EXPECT_EQ(var("AWS_CONFIG_FILE"), "/dev/null");
+  EXPECT_EQ(var("AWS_SHARED_CREDENTIALS_FILE"), "/dev/null");
+}
+
+}  // namespace
+}  // namespace apigw::functions_test
