@@ -7,13 +7,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -59,9 +62,35 @@ class frame_guard {
         handler, next_);
   }
 
+  // The next write goes out without its "NAME: …" header line. For the handshake's 101: Beast
+  // adds its own Server field after every decorator, and API Gateway's 101 has no server banner.
+  void drop_field_of_next_write(std::string name) { drop_field_ = std::move(name); }
+
   template <class ConstBufferSequence, class WriteHandler>
   auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
-    return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
+    if (drop_field_.empty()) return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
+    // The 101 is small and written whole: rewrite it, write all of it, and report the bytes the
+    // caller gave as written.
+    const std::size_t given = boost::asio::buffer_size(buffers);
+    auto text = std::make_shared<std::string>(given, '\0');
+    boost::asio::buffer_copy(boost::asio::buffer(*text), buffers);
+    const std::string line = "\r\n" + drop_field_ + ": ";
+    if (const auto at = text->find(line); at != std::string::npos) {
+      const auto end = text->find("\r\n", at + line.size());
+      if (end != std::string::npos) text->erase(at, end - at);
+    }
+    drop_field_.clear();
+    return boost::asio::async_compose<WriteHandler, void(boost::beast::error_code, std::size_t)>(
+        [this, text, given, started = false](auto& self, boost::beast::error_code ec = {},
+                                            std::size_t n = 0) mutable {
+          if (!started) {
+            started = true;
+            boost::asio::async_write(next_, boost::asio::buffer(*text), std::move(self));
+            return;
+          }
+          self.complete(ec, ec ? std::min(n, given) : given);
+        },
+        handler, next_);
   }
 
  private:
@@ -122,6 +151,7 @@ class frame_guard {
   unsigned header_need_ = 2;
   std::uint64_t data_payload_ = 0;  // data-frame payload bytes whose headers have passed
   std::optional<std::uint64_t> oversized_at_;
+  std::string drop_field_;
 };
 
 // Beast closes a WebSocket's transport through these. As a server, the emulator closes the TCP

@@ -289,11 +289,13 @@ void websocket_session::accept(std::optional<std::string> subprotocol, bool vali
   ws_.set_option(timeouts);
   ws_.set_option(websocket::stream_base::decorator(
       [subprotocol = std::move(subprotocol)](websocket::response_type& res) {
-        // The 101 carries what AWS's carries: no server banner, a subprotocol only when
-        // $connect's integration returned one.
-        res.erase(http::field::server);
+        // The 101 carries what AWS's carries: a subprotocol only when $connect's integration
+        // returned one, and no server banner (see below).
         if (subprotocol) res.set(http::field::sec_websocket_protocol, *subprotocol);
       }));
+  // Beast adds "Server: Boost.Beast/…" after the decorator whatever it does; the layer below
+  // leaves that line out of the 101.
+  ws_.next_layer().drop_field_of_next_write("Server");
   ws_.read_message_max(limits.max_message_bytes);
   ws_.auto_fragment(true);
   ws_.write_buffer_bytes(limits.max_frame_bytes);

@@ -69,6 +69,34 @@ TEST_F(ConnectTest, NonSuccessStatusRefusesTheHandshakeWithThatStatusAndNoBody) 
   }
 }
 
+// The 101 carries the handshake's fields and nothing else: no server banner (Beast adds one of
+// its own, which the emulator leaves out), a subprotocol only when $connect chose one. A refused
+// handshake carries no banner either.
+TEST_F(ConnectTest, TheHandshakesAnswersCarryOnlyWhatApiGatewaysDo) {
+  start_with_connect(recorder_integration());
+  const auto field_names = [](const handshake_result& hs) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : hs.headers) {
+      std::string lower;
+      for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      names.push_back(lower);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  recorder_->set_reply(recorder::reply{});
+  const auto accepted = handshake(server_->options());
+  ASSERT_TRUE(accepted.upgraded) << accepted.error;
+  EXPECT_EQ(field_names(accepted), (std::vector<std::string>{"connection", "sec-websocket-accept", "upgrade"}));
+
+  recorder::reply refuse;
+  refuse.status_code = 403;
+  recorder_->set_reply(refuse);
+  const auto refused = handshake(server_->options());
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_FALSE(refused.header("Server").has_value());
+}
+
 TEST_F(ConnectTest, ThrowingConnectIntegrationGives502) {
   start_with_connect(recorder_integration());
   recorder::reply r;
