@@ -9,13 +9,33 @@
 
 namespace apigw::emulator {
 
+namespace {
+
+// Identifiers need to be unique and unguessable enough for a local emulator, not secret: a
+// per-thread generator seeded from the OS keeps them off any lock.
+std::mt19937_64& generator() {
+  thread_local std::mt19937_64 g{std::random_device{}()};
+  return g;
+}
+
+}  // namespace
+
+std::string new_request_uuid() {
+  const std::uint64_t a = generator()();
+  const std::uint64_t b = generator()();
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return text;
+}
+
 std::string new_identifier() {
-  // Identifiers need to be unique and unguessable enough for a local emulator, not secret:
-  // a per-thread generator seeded from the OS keeps this off any lock.
-  thread_local std::mt19937_64 generator{std::random_device{}()};
+  auto& g = generator();
   std::array<unsigned char, 16> raw{};
-  const std::uint64_t a = generator();
-  const std::uint64_t b = generator();
+  const std::uint64_t a = g();
+  const std::uint64_t b = g();
   for (int i = 0; i < 8; ++i) raw[i] = static_cast<unsigned char>(a >> (8 * i));
   for (int i = 0; i < 3; ++i) raw[8 + i] = static_cast<unsigned char>(b >> (8 * i));
 

@@ -12,6 +12,10 @@ namespace apigw::emulator {
 // '=' of padding, 16 characters, e.g. "TXzPWdnOjoECGjA=".
 std::string new_identifier();
 
+// An AWS service request id, as x-amzn-RequestId carries it on @connections answers: a random
+// (version 4) UUID, "6f2b1f3e-8a9c-4d1e-9b7a-0c5d2e4f6a8b".
+std::string new_request_uuid();
+
 std::int64_t epoch_millis(std::chrono::system_clock::time_point t);
 
 // requestTime: "17/Jan/2024:15:14:00 +0000".

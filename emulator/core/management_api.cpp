@@ -151,6 +151,16 @@ http_answer management_api::handle_http(std::string_view method, std::string_vie
 
 http_answer management_api::handle_http(const sigv4::request_view& request,
                                         std::chrono::system_clock::time_point now) {
+  // AWS's request id and API Gateway's own id go on every answer, success or error: SDKs show
+  // the first as the call's request id.
+  http_answer answer = answer_http(request, now);
+  answer.headers.emplace_back("x-amzn-RequestId", new_request_uuid());
+  answer.headers.emplace_back("x-amz-apigw-id", new_identifier());
+  return answer;
+}
+
+http_answer management_api::answer_http(const sigv4::request_view& request,
+                                        std::chrono::system_clock::time_point now) {
   const std::string_view method = request.method;
   const std::string_view target = request.target;
   const std::string_view body = request.body;

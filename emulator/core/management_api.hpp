@@ -64,6 +64,9 @@ class management_api final : public apigw::connections_api {
   // The parsed policy of each credential, in the same order (parse_credential_policies).
   std::vector<emulator::iam_policy> policies_;
 
+  // handle_http() without the ids every answer carries.
+  http_answer answer_http(const sigv4::request_view& request, std::chrono::system_clock::time_point now);
+
   // True when REQUEST is signed (Authorization header) with one of the functions' keys.
   bool signed_by_function(const sigv4::request_view& request) const;
 };

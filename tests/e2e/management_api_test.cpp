@@ -2,6 +2,8 @@
 // port and in-process from handlers: status codes, headers and bodies, both path forms, encoded
 // ids, frame splitting of large data, the idle timer, DeleteConnection and $disconnect, Gone for
 // unknown, closed, vanished and still-connecting connections.
+#include <set>
+
 #include "tests/e2e/e2e_common.hpp"
 
 #include <condition_variable>
@@ -253,6 +255,31 @@ class ManagementApiTest : public e2e_test {
   std::shared_ptr<connect_gate> gate_ = std::make_shared<connect_gate>();
   log_sink log_;
 };
+
+// Every answer, success or error, carries AWS's request id (a UUID) and API Gateway's id.
+TEST_F(ManagementApiTest, EveryAnswerCarriesTheRequestIds) {
+  start_api();
+  auto [client, id] = connect();
+  ASSERT_TRUE(client);
+  const std::string path = "/" + server_->stage() + "/@connections/";
+  const std::pair<std::string, std::string> calls[] = {
+      {"GET", path + id}, {"POST", path + id}, {"GET", path + "nosuchconnection"},
+      {"PUT", path + id}, {"GET", "/nosuchstage/@connections/" + id}, {"DELETE", path + id}};
+  std::set<std::string> seen;
+  for (const auto& [method, target] : calls) {
+    SCOPED_TRACE(method + " " + target);
+    const auto r = call(method, target, method == "POST" ? "hi" : "");
+    EXPECT_NE(r.status, 0);
+    const auto request_id = r.header("x-amzn-RequestId");
+    ASSERT_TRUE(request_id.has_value());
+    EXPECT_TRUE(std::regex_match(*request_id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+        << *request_id;
+    EXPECT_TRUE(seen.insert(*request_id).second) << "a request id was used twice";
+    const auto apigw_id = r.header("x-amz-apigw-id");
+    ASSERT_TRUE(apigw_id.has_value());
+    EXPECT_TRUE(std::regex_match(*apigw_id, std::regex("[A-Za-z0-9_-]{15}=")) ) << *apigw_id;
+  }
+}
 
 TEST_F(ManagementApiTest, PostAnswers200WithEmptyBodyAndDeliversATextFrameOnEveryPathForm) {
   start_api();
