@@ -97,13 +97,13 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
       });
 }
 
-void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& info, int code, std::string reason,
-                                 std::function<void()> done) {
+void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& info, int code,
+                                 std::optional<std::string> reason, std::function<void()> done) {
   const gateway::route* r = ctx_.gw.disconnect_route();
   auto state = std::make_shared<invocation_with<outcome>>();
   state->call.connection = info;
   state->call.ids = gateway::new_request(false);
-  state->call.text = reason.empty() ? std::string(gateway::standard_close_reason(code)) : std::move(reason);
+  state->call.text = reason ? std::move(*reason) : std::string(gateway::standard_close_reason(code));
   auto record = new_record("DISCONNECT", info, state->call.ids.request_id);
   record.close_code = code;
   record.close_reason = state->call.text;

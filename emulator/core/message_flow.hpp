@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "emulator/auth/connection_info.hpp"
@@ -33,10 +34,12 @@ class message_flow {
   // Routes one text message of connection INFO.
   void on_message(const std::shared_ptr<const connection_info>& info, std::string body);
 
-  // Runs $disconnect (when the API has it) for a connection that ended with CODE and REASON
-  // (empty: the standard reason of CODE); DONE once it finished or timed out.
-  void on_disconnect(const std::shared_ptr<const connection_info>& info, int code, std::string reason,
-                     std::function<void()> done);
+  // Runs $disconnect (when the API has it) for a connection that ended with CODE and REASON: what
+  // the client's close frame said, as it said it (an empty reason stays empty, as on AWS), or
+  // nullopt when the emulator closed without a reason of its own (then the standard name of
+  // CODE); DONE once it finished or timed out.
+  void on_disconnect(const std::shared_ptr<const connection_info>& info, int code,
+                     std::optional<std::string> reason, std::function<void()> done);
 
  private:
   const flow_context& ctx_;

@@ -110,9 +110,11 @@ class websocket_session final : public connection,
   void on_write(beast::error_code ec, std::size_t n);
   void arm_deadline();
   void on_deadline(beast::error_code ec);
-  void finish(int code, std::string reason);
+  // REASON: what the client sent (possibly empty); nullopt when the emulator closed without one
+  // (then $disconnect gets the standard name of CODE).
+  void finish(int code, std::optional<std::string> reason);
   // $disconnect, once no integration call of the connection is in flight.
-  void disconnect(int code, std::string reason);
+  void disconnect(int code, std::optional<std::string> reason);
   // A call run() started was settled (on the strand).
   void call_settled();
   friend struct pending_call;
@@ -121,7 +123,11 @@ class websocket_session final : public connection,
     if (!ended_) ctx_.session_ended();
     ended_ = true;
   }
-  std::pair<int, std::string> close_status(beast::error_code ec) const;
+  std::pair<int, std::optional<std::string>> close_status(beast::error_code ec) const;
+  // The reason of a close the emulator started: its own, or nullopt for the standard name.
+  std::optional<std::string> emulator_reason() const {
+    return close_reason_.empty() ? std::nullopt : std::optional<std::string>(close_reason_);
+  }
   void touch(steady::time_point t) { last_activity_.store(t.time_since_epoch().count(), std::memory_order_relaxed); }
   steady::time_point last_activity() const {
     return steady::time_point(steady::duration(last_activity_.load(std::memory_order_relaxed)));
@@ -152,7 +158,7 @@ class websocket_session final : public connection,
   // Integration calls started and not yet settled; $disconnect waits for them, so that it is the
   // connection's last event (the trace and the function logs read in order).
   std::size_t in_flight_ = 0;
-  std::optional<std::pair<int, std::string>> deferred_disconnect_;
+  std::optional<std::pair<int, std::optional<std::string>>> deferred_disconnect_;
   int close_code_ = 0;        // set when the gateway closed the connection
   std::string close_reason_;
 };
@@ -276,7 +282,7 @@ void websocket_session::refuse(int status) {
                       beast::error_code ignored;
                       beast::get_lowest_layer(self->ws_).socket().shutdown(
                           net::ip::tcp::socket::shutdown_send, ignored);
-                      self->finish(0, {});
+                      self->finish(0, std::nullopt);
                     });
 }
 
@@ -314,7 +320,7 @@ void websocket_session::accept(std::optional<std::string> subprotocol, bool vali
 void websocket_session::on_accept(beast::error_code ec) {
   req_ = {};
   if (ec) {
-    finish(1006, {});
+    finish(1006, std::nullopt);
     return;
   }
   accepted_ = true;
@@ -406,7 +412,7 @@ void websocket_session::do_write() {
   if (front.close) {
     ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
                     [self = shared_from_this()](beast::error_code) {
-                      self->finish(self->close_code_, self->close_reason_);
+                      self->finish(self->close_code_, self->emulator_reason());
                     });
     return;
   }
@@ -449,23 +455,23 @@ void websocket_session::on_deadline(beast::error_code ec) {
   arm_deadline();
 }
 
-std::pair<int, std::string> websocket_session::close_status(beast::error_code ec) const {
-  if (close_code_ != 0) return {close_code_, close_reason_};
+std::pair<int, std::optional<std::string>> websocket_session::close_status(beast::error_code ec) const {
+  if (close_code_ != 0) return {close_code_, emulator_reason()};
   if (ec == websocket::error::closed) {
     const auto& cr = ws_.reason();
     if (cr.code == static_cast<std::uint16_t>(websocket::close_code::none)) return {1005, std::string(gateway::standard_close_reason(1005))};
     const std::string reason(cr.reason.data(), cr.reason.size());
     return {cr.code, reason};
   }
-  if (ec == websocket::error::message_too_big) return {1009, {}};
-  if (ec == websocket::error::bad_frame_payload) return {1007, {}};
-  if (ec == websocket::condition::protocol_violation) return {1002, {}};
+  if (ec == websocket::error::message_too_big) return {1009, std::nullopt};
+  if (ec == websocket::error::bad_frame_payload) return {1007, std::nullopt};
+  if (ec == websocket::condition::protocol_violation) return {1002, std::nullopt};
   return {1006, std::string(gateway::standard_close_reason(1006))};
 }
 
 // The end of every session, whoever ended it: out of the registry first (so the management API
 // answers Gone), then $disconnect, exactly once and only after a completed $connect.
-void websocket_session::finish(int code, std::string reason) {
+void websocket_session::finish(int code, std::optional<std::string> reason) {
   if (finished_) return;
   finished_ = true;
   deadline_.cancel();
@@ -480,7 +486,7 @@ void websocket_session::finish(int code, std::string reason) {
   disconnect(code, std::move(reason));
 }
 
-void websocket_session::disconnect(int code, std::string reason) {
+void websocket_session::disconnect(int code, std::optional<std::string> reason) {
   messages_.on_disconnect(info_, code, std::move(reason), [self = shared_from_this()] { self->end_of_work(); });
 }
 

@@ -56,16 +56,18 @@ TEST_F(DisconnectTest, ClientCloseGivesCodeAndReason) {
   const std::vector<close_case> cases = {
       {std::nullopt, "", 1005, "Client-side close frame status not set"},
       {4000, "bye", 4000, "bye"},
-      {1000, "", 1000, "Connection Closed Normally"},
+      // The client's empty reason reaches $disconnect as it was sent, as published captures of
+      // AWS's events show (aws-lambda-go's apigw-websocket-request-disconnect.json: 1001, "").
+      {1000, "", 1000, ""},
       {1000, "done", 1000, "done"},
-      {1001, "", 1001, "Going away"},
+      {1001, "", 1001, ""},
       {1001, "tab closed", 1001, "tab closed"},
-      {1002, "", 1002, "Protocol error"},
-      {1003, "", 1003, "Unsupported data"},
-      {1007, "", 1007, "Invalid frame payload data"},
-      {1008, "", 1008, "Policy violation"},
-      {1009, "", 1009, "Message too big"},
-      {1011, "", 1011, "Internal server error"},
+      {1002, "", 1002, ""},
+      {1003, "", 1003, ""},
+      {1007, "", 1007, ""},
+      {1008, "", 1008, ""},
+      {1009, "", 1009, ""},
+      {1011, "", 1011, ""},
       {3000, "", 3000, ""},
       {4001, "", 4001, ""},
   };

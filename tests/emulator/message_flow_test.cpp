@@ -131,13 +131,23 @@ TEST(MessageFlowTest, ThrottledMessagesGetTheTooManyRequestsFrameBeforeRouting) 
   EXPECT_EQ(runner.calls, 1);
 }
 
-TEST(MessageFlowTest, DisconnectReportsTheStandardReasonWhenTheCloseHadNone) {
+TEST(MessageFlowTest, DisconnectKeepsTheClientsEmptyReason) {
+  api_fixture api(api_json());
+  counting_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  flow.on_disconnect(connection(), 1001, std::string(), [] {});
+  EXPECT_EQ(api.last_record()["closeCode"].GetInt(), 1001);
+  EXPECT_EQ(str(api.last_record()["closeReason"]), "");
+}
+
+TEST(MessageFlowTest, DisconnectReportsTheStandardReasonWhenTheEmulatorClosedWithoutOne) {
   api_fixture api(api_json());
   counting_runner runner;
   collecting_sink sink;
   message_flow flow(api.ctx, runner, sink);
   bool done = false;
-  flow.on_disconnect(connection(), 1001, "", [&] { done = true; });
+  flow.on_disconnect(connection(), 1001, std::nullopt, [&] { done = true; });
   EXPECT_TRUE(done);
   EXPECT_EQ(runner.calls, 1);
   const auto record = api.last_record();
