@@ -83,15 +83,16 @@ const httpGet = (url) => httpRequest('GET', url);
 
 // ---- serving page files in front of the emulator -----------------------------------------------
 
-// pages maps a request path ("/", "/@emulator/") to a file answered for GET; every other request,
-// WebSocket upgrades included, goes to the emulator unchanged, so the pages' WebSocket and
-// /@emulator/ requests work as on the emulator.
+// pages maps a request path ("/", "/@emulator/") to a file answered for GET, whatever the query
+// ("/?token=…" too); every other request, WebSocket upgrades included, goes to the emulator
+// unchanged, so the pages' WebSocket and /@emulator/ requests work as on the emulator.
 function startPageProxy(pages, emulatorPort) {
   const sockets = new Set();
   const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && Object.hasOwn(pages, req.url)) {
+    const pathname = req.url.split('?')[0];
+    if (req.method === 'GET' && Object.hasOwn(pages, pathname)) {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(fs.readFileSync(pages[req.url]));
+      res.end(fs.readFileSync(pages[pathname]));
       return;
     }
     const up = http.request({ host: '127.0.0.1', port: emulatorPort, method: req.method,
