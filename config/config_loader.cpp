@@ -751,8 +751,12 @@ class loader {
                         code)) {
       return false;
     }
-    f.code_dir = resolve_relative(code.empty() ? std::string(".") : code);
+    // Absolute: the function's process runs in this folder, and LAMBDA_TASK_ROOT names it.
     std::error_code ec;
+    f.code_dir = std::filesystem::absolute(resolve_relative(code.empty() ? std::string(".") : code), ec)
+                     .lexically_normal()
+                     .string();
+    while (f.code_dir.size() > 1 && f.code_dir.back() == '/') f.code_dir.pop_back();
     if (!std::filesystem::is_directory(f.code_dir, ec)) {
       return fail(member_path(path, "codeUri"),
                   quote(code) + ": no such folder (" + f.code_dir + "); codeUri names the folder that "

@@ -157,6 +157,7 @@ void connect_flow::on_connect(const outcome& o, bool timed_out) {
   if (timed_out) r.record.error = "Endpoint request timed out";
   if (!timed_out && o.function) {
     r.record.cold_start = o.function->cold;
+    r.record.function_request_id = o.function->request_id;
     if (!o.function->error_type.empty()) r.record.function_error = o.function->error_type;
   }
   finish(std::move(r));

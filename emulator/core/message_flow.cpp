@@ -30,6 +30,7 @@ void complete(trace_record& r, const gateway::route* route, const outcome* o, bo
     r.latency_ms = o->latency_ms;
     if (o->function) {
       r.cold_start = o->function->cold;
+      r.function_request_id = o->function->request_id;
       if (!o->function->error_type.empty()) r.function_error = o->function->error_type;
     }
     if (o->failed) {

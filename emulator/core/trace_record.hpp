@@ -32,6 +32,7 @@ struct trace_record {
   double latency_ms = 0;                   // the integration's
   // A Lambda function's invocation: cold (a new process) or warm, and its error type.
   std::optional<bool> cold_start;
+  std::optional<std::string> function_request_id;  // Lambda's request id, in the function's log
   std::optional<std::string> function_error;
   std::size_t bytes = 0;                   // the message's
 };

@@ -125,6 +125,10 @@ std::string tracer::to_json(const trace_record& r) {
     w.Key("functionError");
     str(*r.function_error);
   }
+  if (r.function_request_id) {
+    w.Key("functionRequestId");
+    str(*r.function_request_id);
+  }
   w.EndObject();
   return b.GetString();
 }
@@ -154,6 +158,7 @@ std::string tracer::to_text(const trace_record& r) {
     line += latency;
   }
   if (r.cold_start) line += *r.cold_start ? " start=cold" : " start=warm";
+  if (r.function_request_id) line += " lambda_req=" + *r.function_request_id;
   if (r.function_error) line += " function_error=" + *r.function_error;
   return line;
 }

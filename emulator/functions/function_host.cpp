@@ -89,7 +89,8 @@ class lambda_handler final : public function_handler {
     rapidjson::StringBuffer json;
     rapidjson::Writer<rapidjson::StringBuffer> w(json);
     event.Accept(w);
-    invocation_result r = it->second->invoke(context.request_id(), std::string(json.GetString(), json.GetSize()));
+    invocation_result r = it->second->invoke(std::string(json.GetString(), json.GetSize()));
+    report.request_id = r.request_id;
     report.cold = r.cold;
     report.init_ms = r.init_ms;
     if (r.how != invocation_result::kind::ok) {
@@ -124,7 +125,7 @@ class lambda_authorizer final : public apigw::authorizer {
     rapidjson::StringBuffer json;
     rapidjson::Writer<rapidjson::StringBuffer> w(json);
     event.Accept(w);
-    invocation_result r = it->second->invoke(context.request_id(), std::string(json.GetString(), json.GetSize()));
+    invocation_result r = it->second->invoke(std::string(json.GetString(), json.GetSize()));
     if (r.how != invocation_result::kind::ok) {
       if (r.error_message == "Unauthorized") throw apigw::unauthorized();
       throw std::runtime_error(r.error_type + ": " + r.error_message);
@@ -255,6 +256,8 @@ result<std::unique_ptr<function_host>> function_host::create(const config::api_s
         "APIGW_EMULATOR_SERVICES=execute-api,dynamodb",
     };
     if (starts_with(spec.runtime, "nodejs")) env.push_back("NODE_PATH=" + runtimes + "/nodejs/node_modules");
+    // Lambda's code folder is read-only: no __pycache__ written into the user's code.
+    if (starts_with(spec.runtime, "python")) env.push_back("PYTHONDONTWRITEBYTECODE=1");
     for (const auto& [k, v] : spec.environment) env.push_back(k + "=" + v);
     host->functions_.emplace(name, std::move(f));
   }

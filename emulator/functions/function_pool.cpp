@@ -77,6 +77,20 @@ std::string epoch_iso_now() {
   return out;
 }
 
+// Lambda's own request id for an invocation (context.awsRequestId): a random UUID, distinct from
+// API Gateway's requestId in the event.
+std::string lambda_request_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::uint64_t a = rng();
+  const std::uint64_t b = rng();
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return text;
+}
+
 // Lambda's X-Ray trace header for an invocation that is not sampled.
 std::string trace_header() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -235,10 +249,11 @@ std::uint64_t function_pool::code_fingerprint() const {
   return h;
 }
 
-invocation_result function_pool::invoke(std::string_view request_id, std::string event) {
+invocation_result function_pool::invoke(std::string event) {
   const std::uint64_t fingerprint = code_fingerprint();
   auto inv = std::make_shared<pending>();
-  inv->request_id = std::string(request_id);
+  inv->request_id = lambda_request_id();
+  inv->result.request_id = inv->request_id;
   inv->event = std::move(event);
   std::unique_lock lock(m_);
   if (stopped_) {
@@ -287,9 +302,13 @@ invocation_result function_pool::invoke(std::string_view request_id, std::string
                        " ms\tMemory Size: " + std::to_string(def_.memory_mb) + " MB\tMax Memory Used: " +
                        std::to_string(peak_memory_mb(by->child.pid())) + " MB";
   if (inv->result.cold) report += "\tInit Duration: " + fixed2(inv->result.init_ms) + " ms";
-  if (inv->result.how == invocation_result::kind::timeout) report += "\tStatus: timeout";
-  else if (inv->result.how == invocation_result::kind::error && inv->result.error_type == "Runtime.ExitError")
-    report += "\tStatus: error\tError Type: Runtime.ExitError";
+  if (inv->result.how == invocation_result::kind::timeout) {
+    report += "\tStatus: timeout";
+  } else if (inv->result.how == invocation_result::kind::error &&
+             (inv->result.error_type == "Runtime.ExitError" || by->invocations == 0)) {
+    // The platform's errors (a crash, a failed initialization), not the function's own.
+    report += "\tStatus: error\tError Type: " + inv->result.error_type;
+  }
   write(id, report);
   return inv->result;
 }
@@ -504,10 +523,18 @@ void function_pool::on_exit(const std::shared_ptr<process>& p, const std::string
         inv->result.error_message = "RequestId: " + inv->request_id + " Error: Runtime exited with error: " + how;
         inv->result.payload = platform_error_json("Runtime.ExitError", inv->result.error_message);
       }
+      // The invocation's lines as Lambda writes them for a failed initialization; the invoker
+      // writes END and REPORT.
+      inv->result.cold = true;
+      inv->result.init_ms = millis(clock::now() - p->started);
+      inv->by = p;
+      inv->delivered = true;
+      inv->delivered_at = clock::now();
       if (reason != "init timeout") {
-        write(inv->request_id, "INIT_REPORT Init Duration: " + fixed2(millis(clock::now() - p->started)) +
+        write(inv->request_id, "INIT_REPORT Init Duration: " + fixed2(inv->result.init_ms) +
                                    " ms\tPhase: init\tStatus: error\tError Type: " + inv->result.error_type);
       }
+      write(inv->request_id, "START RequestId: " + inv->request_id + " Version: $LATEST");
       finish_locked(inv);
     } else if (unexpected && !stopped_) {
       write("", "the function's process exited between invocations (" + how +

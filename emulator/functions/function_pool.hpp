@@ -40,6 +40,7 @@ struct function_definition {
 struct invocation_result {
   enum class kind { ok, error, timeout };
   kind how = kind::error;
+  std::string request_id;  // Lambda's, a UUID
   std::string payload;     // ok: the result's JSON; error: the error's JSON, as the runtime posted it
   std::string error_type;  // error: "Runtime.ImportModuleError", "Runtime.ExitError", "Error", ...
   std::string error_message;
@@ -55,8 +56,9 @@ class function_pool : public std::enable_shared_from_this<function_pool> {
                                                apigw::invocation_log* log);
   ~function_pool();
 
-  // Runs one invocation with EVENT (JSON text) as REQUEST_ID and waits for its end.
-  invocation_result invoke(std::string_view request_id, std::string event);
+  // Runs one invocation with EVENT (JSON text) and waits for its end. It gets a request id of its
+  // own, as on Lambda (result.request_id).
+  invocation_result invoke(std::string event);
 
   // Fails the invocations still waiting, stops every process and waits (at most GRACE) for them
   // to exit. After stop(), invoke() fails at once.

@@ -19,6 +19,7 @@ namespace apigw::emulator {
 
 // How a Lambda function's invocation went (emulator/functions), for the trace and the dashboard.
 struct function_report {
+  std::string request_id;   // Lambda's own (context.awsRequestId), in the function's log lines
   bool cold = false;        // a new process ran it
   double init_ms = 0;       // cold: its initialization
   std::string error_type;   // "Runtime.ExitError", "Sandbox.Timedout", "TypeError", ...; empty: none

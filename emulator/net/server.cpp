@@ -146,13 +146,15 @@ class server::impl {
   void stop() {
     if (threads_.empty()) return;
     ctx_->stopping.store(true);
-    listener_->stop();
+    // The listener keeps accepting while the $disconnects run: functions call the emulator's
+    // DynamoDB and @connections over HTTP then; a new handshake is refused with 503.
     for (const auto& c : ctx_->registry.all()) c->close(1001, "Going away");
     // Every session ends with its close handshake and $disconnect; a client that never answers
     // the close is cut after the close timeout, a hanging handler after the integration timeout.
     const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
                            ctx_->limits.integration_timeout) + std::chrono::seconds(12);
     ctx_->wait_for_sessions(grace);
+    listener_->stop();
     // The $disconnects ran through the functions; now their processes go.
     functions_->stop();
     ioc_.stop();

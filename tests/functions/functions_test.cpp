@@ -585,6 +585,10 @@ TEST(FunctionTrace, ShowsColdOrWarmStartsAndErrorTypes) {
   }
   ASSERT_EQ(messages.size(), 4u) << r.body;
   EXPECT_EQ(messages[0].boolean("coldStart"), std::optional<bool>(true));
+  // Lambda's own request id (a UUID, not API Gateway's), as the function's log lines carry it.
+  EXPECT_TRUE(std::regex_match(messages[0].str("functionRequestId").value_or(""),
+                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+  EXPECT_NE(messages[0].str("functionRequestId"), messages[0].str("requestId"));
   EXPECT_FALSE(messages[0].has("functionError"));
   EXPECT_EQ(messages[1].boolean("coldStart"), std::optional<bool>(false));
   EXPECT_EQ(messages[2].str("functionError"), std::optional<std::string>("TypeError"));
