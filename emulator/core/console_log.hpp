@@ -19,6 +19,9 @@ class console_log final : public apigw::invocation_log {
   void write(std::string_view function, std::string_view request_id, std::string_view level,
              std::string_view message) override;
 
+  // The stream's writer, for other lines that must keep their order with these (the trace).
+  batched_writer& writer() { return out_; }
+
  private:
   batched_writer out_;
 };

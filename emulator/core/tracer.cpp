@@ -11,7 +11,12 @@
 namespace apigw::emulator {
 
 tracer::tracer(options o) : options_(std::move(o)) {
-  if (options_.trace_out) trace_writer_ = std::make_unique<batched_writer>(*options_.trace_out);
+  if (options_.trace_writer) {
+    trace_writer_ = options_.trace_writer;
+  } else if (options_.trace_out) {
+    own_trace_writer_ = std::make_unique<batched_writer>(*options_.trace_out);
+    trace_writer_ = own_trace_writer_.get();
+  }
   if (options_.access_format && options_.access_out) {
     access_writer_ = std::make_unique<batched_writer>(*options_.access_out);
   }

@@ -29,6 +29,9 @@ class tracer {
 
   struct options {
     std::ostream* trace_out = nullptr;  // where the trace is printed; null: not printed
+    // Or: a writer shared with the functions' log streams, so that one event's lines come out in
+    // the order they happened (the function's START … REPORT, then the event's trace line).
+    batched_writer* trace_writer = nullptr;
     format trace_format = format::text;
     std::optional<access_log_format> access_format;
     std::ostream* access_out = nullptr;  // REQUIRES: set when access_format is
@@ -55,7 +58,8 @@ class tracer {
 
  private:
   options options_;
-  std::unique_ptr<batched_writer> trace_writer_;
+  std::unique_ptr<batched_writer> own_trace_writer_;
+  batched_writer* trace_writer_ = nullptr;
   std::unique_ptr<batched_writer> access_writer_;
   mutable std::mutex mutex_;
   // The last options_.keep records, a ring: kept_[next_ % keep] is the oldest once it is full.

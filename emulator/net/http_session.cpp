@@ -11,7 +11,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "common/ascii.hpp"
+#include "emulator/core/identifiers.hpp"
 #include "emulator/core/management_api.hpp"
+#include "emulator/core/trace_record.hpp"
 #include "emulator/net/pages.hpp"
 #include "emulator/net/server_context.hpp"
 #include "emulator/net/websocket_session.hpp"
@@ -195,7 +198,33 @@ class http_session : public std::enable_shared_from_this<http_session> {
       }
       return respond(http::status::upgrade_required, "Upgrade Required", req.keep_alive());
     }
+    if (beast::websocket::is_upgrade(req)) trace_wrong_stage(req, path);
     respond(http::status::not_found, "{\"message\":\"Not Found\"}", req.keep_alive(), "application/json");
+  }
+
+  // A handshake on a path that is not the API's stage gets AWS's 404, which says nothing: the
+  // routing trace (the terminal, the dashboard) says which stage was asked for and which exists.
+  void trace_wrong_stage(const http::request<http::string_body>& req, std::string_view path) {
+    auto info = std::make_shared<connection_info>();
+    info->id = new_identifier();
+    info->connected_at = std::chrono::system_clock::now();
+    beast::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) info->source_ip = remote.address().to_string();
+    if (auto host = req.find(http::field::host); host != req.end()) info->domain_name = std::string(host->value());
+    if (auto agent = req.find(http::field::user_agent); agent != req.end()) info->user_agent = std::string(agent->value());
+    std::string_view asked = path.substr(1);
+    asked = asked.substr(0, asked.find('/'));
+    const std::string& stage = ctx_.gw.api().stage.name;
+    trace_record r;
+    r.time = info->connected_at;
+    r.event_type = "CONNECT";
+    r.connection = std::move(info);
+    r.request_id = new_identifier();
+    r.status = 404;
+    r.error = "no stage \"" + std::string(asked) + "\": this API's stage is \"" + stage + "\"; connect to " +
+              ctx_.stage_path + (iequals(asked, stage) ? " (stage names are case-sensitive)" : "");
+    ctx_.trace.record(std::move(r));
   }
 
   void respond(http::status status, std::string body, bool keep_alive,

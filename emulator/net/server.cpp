@@ -89,7 +89,12 @@ class server::impl {
     gw_ = std::move(*made);
 
     tracer::options trace_options;
-    if (options_.print_trace) trace_options.trace_out = &std::cerr;
+    if (options_.print_trace) {
+      trace_options.trace_out = &std::cerr;
+      // One ordered stream when both go to standard error: an event's function lines, then its
+      // trace line.
+      if (services.log == &stderr_log_) trace_options.trace_writer = &stderr_log_.writer();
+    }
     trace_options.trace_format = options_.trace_as_json ? tracer::format::json : tracer::format::text;
     trace_options.api = {api_.api_id, api_.stage.name};
     if (!api_.stage.access_log_format.empty()) {
