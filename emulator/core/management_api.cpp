@@ -154,9 +154,42 @@ http_answer management_api::handle_http(const sigv4::request_view& request,
   // AWS's request id and API Gateway's own id go on every answer, success or error: SDKs show
   // the first as the call's request id.
   http_answer answer = answer_http(request, now);
-  answer.headers.emplace_back("x-amzn-RequestId", new_request_uuid());
+  const std::string request_id = new_request_uuid();
+  answer.headers.emplace_back("x-amzn-RequestId", request_id);
   answer.headers.emplace_back("x-amz-apigw-id", new_identifier());
+  if (trace_) trace_call(request, answer, request_id);
   return answer;
+}
+
+// A MANAGEMENT record: the call, the connection it named (as the client knows it, also when it is
+// gone), the status and AWS's error type.
+void management_api::trace_call(const sigv4::request_view& request, const http_answer& answer,
+                                const std::string& request_id) {
+  const auto segments = split_path(request.target);
+  std::string id;
+  if (!segments.empty()) {
+    const std::size_t at = is_connections_segment(segments[0]) ? 0 : 1;
+    if (segments.size() > at + 1) id = percent_decode(segments[at + 1]).value_or(std::string(segments[at + 1]));
+  }
+  std::shared_ptr<const connection_info> info;
+  if (auto c = registry_.find(id)) info = std::make_shared<connection_info>(c->info());
+  if (!info) {
+    auto unknown = std::make_shared<connection_info>();
+    unknown->id = id;
+    info = std::move(unknown);
+  }
+  trace_record r;
+  r.time = std::chrono::system_clock::now();
+  r.event_type = "MANAGEMENT";
+  r.connection = std::move(info);
+  r.request_id = request_id;
+  r.call = std::string(request.method);
+  r.status = answer.status;
+  for (const auto& [name, value] : answer.headers) {
+    if (name == "x-amzn-ErrorType") r.error = value;
+  }
+  if (request.method == "POST") r.bytes = request.body.size();
+  trace_->record(std::move(r));
 }
 
 http_answer management_api::answer_http(const sigv4::request_view& request,

@@ -19,6 +19,7 @@
 #include "emulator/auth/sigv4.hpp"
 #include "apigw/connections_api.hpp"
 #include "emulator/auth/iam_policy.hpp"
+#include "emulator/core/tracer.hpp"
 
 namespace apigw::emulator {
 
@@ -42,6 +43,10 @@ class management_api final : public apigw::connections_api {
   // The same without headers, at the current time. REQUIRES: is_management_target(target).
   http_answer handle_http(std::string_view method, std::string_view target, std::string_view body);
 
+  // Every call answered over HTTP goes into the routing trace from now on (MANAGEMENT records).
+  // REQUIRES: before the first call; TRACE outlives this.
+  void set_tracer(tracer* trace) { trace_ = trace; }
+
   // A key a Lambda function's processes sign their calls with: a call signed with it is judged by
   // POLICY (the function's execution role; null: it may do everything), whether or not the API
   // requires signed calls. REQUIRES: before the first call.
@@ -58,11 +63,14 @@ class management_api final : public apigw::connections_api {
   const bool require_signed_;
   const std::string region_;
   const std::string arn_prefix_;  // arn:aws:execute-api:REGION:ACCOUNT:APIID/STAGE/
+  tracer* trace_ = nullptr;
   // The API's credentials, then the functions' keys from first_function_signer_ on.
   std::vector<config::credential_spec> credentials_;
   std::size_t first_function_signer_ = 0;
   // The parsed policy of each credential, in the same order (parse_credential_policies).
   std::vector<emulator::iam_policy> policies_;
+
+  void trace_call(const sigv4::request_view& request, const http_answer& answer, const std::string& request_id);
 
   // handle_http() without the ids every answer carries.
   http_answer answer_http(const sigv4::request_view& request, std::chrono::system_clock::time_point now);

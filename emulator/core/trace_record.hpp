@@ -15,7 +15,7 @@ namespace apigw::emulator {
 
 struct trace_record {
   std::chrono::system_clock::time_point time;
-  const char* event_type = "";  // "CONNECT", "MESSAGE", "DISCONNECT"
+  const char* event_type = "";  // "CONNECT", "MESSAGE", "DISCONNECT", "MANAGEMENT" (an @connections call)
   // The connection: its id, source address, Host and connect time, shared, not copied.
   std::shared_ptr<const connection_info> connection;
   std::string request_id;
@@ -27,6 +27,7 @@ struct trace_record {
   std::optional<std::string> integration;
   std::optional<int> status;               // the handler's statusCode, or the handshake's status
   std::optional<std::string> error;        // the gateway's error frame message ("Forbidden" …)
+  std::optional<std::string> call;         // MANAGEMENT: "POST", "GET", "DELETE", … (the HTTP method)
   std::optional<int> close_code;           // DISCONNECT
   std::optional<std::string> close_reason;
   double latency_ms = 0;                   // the integration's

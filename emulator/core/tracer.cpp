@@ -40,7 +40,10 @@ void tracer::record(trace_record r) {
   if (trace_writer_) {
     trace_writer_->append((options_.trace_format == format::json ? to_json(r) : to_text(r)) + "\n");
   }
-  if (access_writer_) access_writer_->append(options_.access_format->render(r, options_.api) + "\n");
+  // API Gateway's access log has the WebSocket events only, not @connections calls.
+  if (access_writer_ && r.call == std::nullopt) {
+    access_writer_->append(options_.access_format->render(r, options_.api) + "\n");
+  }
   std::vector<subscriber> listeners;
   std::string json;
   {
@@ -116,6 +119,10 @@ std::string tracer::to_json(const trace_record& r) {
   opt("integration", r.integration);
   opt_int("status", r.status);
   opt("error", r.error);
+  if (r.call) {
+    w.Key("call");
+    str(*r.call);
+  }
   opt_int("closeCode", r.close_code);
   opt("closeReason", r.close_reason);
   w.Key("latencyMs");
@@ -149,6 +156,14 @@ std::string tracer::to_text(const trace_record& r) {
     line += " (throttled)";
   } else if (std::string_view(r.event_type) == "MESSAGE") {
     line += r.selection ? " selection=\"" + *r.selection + "\"" : std::string(" selection=(not JSON)");
+  }
+  if (r.call) {
+    // An @connections call: what was asked of which connection, and the answer.
+    line += " call=" + *r.call;
+    if (r.status) line += " status=" + std::to_string(*r.status);
+    if (r.error) line += " error=" + *r.error;
+    if (r.bytes > 0) line += " bytes=" + std::to_string(r.bytes);
+    return line;
   }
   line += " route=" + (r.route_key ? *r.route_key : std::string("(none)"));
   if (r.why) line += std::string(" (") + r.why + ")";

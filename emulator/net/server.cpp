@@ -58,7 +58,7 @@ class server::impl {
     } else if (options_.log_invocations) {
       services.log = &stderr_log_;
     }
-    auto functions = functions::function_host::create(api_, runtime_api_opener(ioc_), services.log ? services.log : &stderr_log_);
+    auto functions = functions::function_host::create(api_, runtime_api_opener(ioc_), services.log);
     if (!functions) return functions.status();
     functions_ = std::move(*functions);
     // What a function's code calls is judged by its integration's policy, as its role would be.
@@ -111,6 +111,7 @@ class server::impl {
       }
     }
     trace_ = std::make_unique<tracer>(std::move(trace_options));
+    management_.set_tracer(trace_.get());
     ctx_ = std::make_unique<server_context>(ioc_, *gw_, registry_, management_, *store_, *trace_, kWorkerThreads);
     ctx_->dynamodb = &dynamodb_;
     ctx_->admin_enabled = options_.admin;

@@ -875,3 +875,60 @@ TEST(WrongStageTest, TheHandshakesRefusalSaysWhichStageExists) {
 
 }  // namespace
 }  // namespace apigw::e2e
+
+namespace apigw::e2e {
+namespace {
+
+// Every @connections call over HTTP is in the trace: the call, the connection, the status and
+// AWS's error type, with the request id the answer carried.
+TEST(ManagementTraceTest, EveryCallIsTracedWithItsStatus) {
+  temp_dir dir;
+  const auto config = write_file(dir, "api.json", echo_only_api());
+  emulator_process emulator({"--config", config, "--port", "0"});
+  ASSERT_NE(emulator.port(), 0) << emulator.startup_error();
+  ws_client client;
+  ASSERT_TRUE(client.connect(emulator.options()).upgraded);
+  const auto records = [&] {
+    const auto r = http_call(emulator.port(), "GET", "/@emulator/trace?limit=1000");
+    std::vector<json_doc> out;
+    const json_doc doc(r.body);
+    for (const auto& v : doc.at("trace")->GetArray()) {
+      json_doc record(to_json(v));
+      if (record.str("eventType") == "MANAGEMENT") out.push_back(record);
+    }
+    return out;
+  };
+  const std::string id = json_doc(to_json(*json_doc(http_call(emulator.port(), "GET", "/@emulator/connections").body)
+                                               .at("connections")->GetArray().Begin()))
+                             .str("connectionId")
+                             .value_or("");
+  ASSERT_FALSE(id.empty());
+  std::string encoded;
+  for (char c : id) encoded += c == '=' ? std::string("%3D") : std::string(1, c);
+  const auto posted = http_call(emulator.port(), "POST", "/dev/@connections/" + encoded, "hello");
+  EXPECT_EQ(posted.status, 200);
+  EXPECT_TRUE(client.read().is_text("hello"));
+  EXPECT_EQ(http_call(emulator.port(), "GET", "/dev/@connections/nosuchid").status, 410);
+  const auto traced = records();
+  ASSERT_EQ(traced.size(), 2u);
+  EXPECT_EQ(traced[0].str("call"), std::optional<std::string>("POST"));
+  EXPECT_EQ(traced[0].str("connectionId"), std::optional<std::string>(id));
+  EXPECT_EQ(traced[0].int64("status"), std::optional<std::int64_t>(200));
+  EXPECT_EQ(traced[0].int64("bytes"), std::optional<std::int64_t>(5));
+  EXPECT_EQ(traced[0].str("requestId"), posted.header("x-amzn-RequestId"));
+  EXPECT_EQ(traced[1].str("call"), std::optional<std::string>("GET"));
+  EXPECT_EQ(traced[1].str("connectionId"), std::optional<std::string>("nosuchid"));
+  EXPECT_EQ(traced[1].int64("status"), std::optional<std::int64_t>(410));
+  EXPECT_EQ(traced[1].str("error"), std::optional<std::string>("GoneException"));
+
+  client.close(1000);
+  const auto err = emulator.stop().err;
+  EXPECT_TRUE(std::regex_search(err, std::regex(kTime + " MANAGEMENT " + regex_escape(id) +
+                                                " req=[0-9a-f-]{36} call=POST status=200 bytes=5\n")))
+      << err;
+  EXPECT_TRUE(std::regex_search(err, std::regex(kTime + " MANAGEMENT nosuchid req=[0-9a-f-]{36} call=GET status=410 error=GoneException\n")))
+      << err;
+}
+
+}  // namespace
+}  // namespace apigw::e2e
