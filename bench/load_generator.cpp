@@ -14,6 +14,7 @@
 // is bounded: the main thread gives up on anything that has not finished in time.
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/sha.h>
@@ -92,7 +93,9 @@ struct options {
          "          --rounds N: exactly N rounds after the first.\n"
          "  Every timed scenario also reports the client's CPU time per unit of work and the rate\n"
          "  that would saturate one of its cores (client_ceiling_per_s), and with --server-pid the\n"
-         "  server's CPU time per unit.\n";
+         "  server's CPU time per unit and that of the processes it started (children_*: e.g. the\n"
+         "  emulator's function processes). echo also reports each connection's first reply\n"
+         "  (first_reply_p50_us, first_reply_max_us: from its first message to the reply).\n";
   std::exit(2);
 }
 
@@ -214,25 +217,68 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// CPU time of PID (every thread, user and system) from /proc/PID/stat, in seconds; -1 when unreadable.
-double server_cpu_seconds(long pid) {
-  if (pid <= 0) return -1;
+// The numeric fields of /proc/PID/stat from state (3) to cstime (17), by field number; false when
+// unreadable (the process is gone).
+bool read_proc_stat(long pid, std::array<unsigned long long, 18>& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto paren = text.rfind(')');
-  if (paren == std::string::npos) return -1;
-  // Fields after the command: state(3) ... utime(14) stime(15).
+  if (paren == std::string::npos || paren + 2 >= text.size()) return false;
   const char* p = text.c_str() + paren + 2;
-  unsigned long long utime = 0, stime = 0;
-  for (int field = 3; field <= 15 && *p; ++field) {
-    char* end = nullptr;
-    if (field == 14) utime = std::strtoull(p, &end, 10);
-    else if (field == 15) stime = std::strtoull(p, &end, 10);
+  field.fill(0);
+  for (int n = 3; n <= 17; ++n) {
+    if (n > 3) field[n] = std::strtoull(p, nullptr, 10);  // 3 is the state letter
     const char* space = std::strchr(p, ' ');
-    if (!space) return -1;
+    if (!space) return false;
     p = space + 1;
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return true;
+}
+
+// CPU time of PID (every thread, user and system) from /proc/PID/stat, in seconds; -1 when unreadable.
+double server_cpu_seconds(long pid) {
+  std::array<unsigned long long, 18> f{};
+  if (pid <= 0 || !read_proc_stat(pid, f)) return -1;
+  // utime(14) stime(15).
+  return static_cast<double>(f[14] + f[15]) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU time of PID's descendants (the processes it started, e.g. the emulator's function
+// processes, and theirs), in seconds: those alive now, from /proc, plus those it has reaped
+// (its cutime and cstime). A process that exits between two readings moves from the first part
+// to the second with all its time. -1 when PID is unreadable. COUNT: how many are alive.
+double descendants_cpu_seconds(long pid, std::size_t* count) {
+  std::array<unsigned long long, 18> f{};
+  if (pid <= 0 || !read_proc_stat(pid, f)) return -1;
+  unsigned long long ticks = f[16] + f[17];  // cutime(16) cstime(17): reaped children
+  // Every process's parent (field 4), then the ones below PID.
+  std::vector<std::pair<long, long>> parent_of;  // (pid, ppid)
+  std::vector<unsigned long long> own;
+  if (DIR* proc = opendir("/proc")) {
+    while (dirent* e = readdir(proc)) {
+      char* end = nullptr;
+      long p = std::strtol(e->d_name, &end, 10);
+      if (p <= 0 || *end != '\0' || p == pid) continue;
+      if (!read_proc_stat(p, f)) continue;
+      parent_of.emplace_back(p, static_cast<long>(f[4]));
+      own.push_back(f[14] + f[15]);
+    }
+    closedir(proc);
+  }
+  std::vector<long> below{pid};
+  std::vector<bool> taken(parent_of.size(), false);
+  for (bool found = true; found;) {
+    found = false;
+    for (std::size_t i = 0; i < parent_of.size(); ++i) {
+      if (taken[i] || std::find(below.begin(), below.end(), parent_of[i].second) == below.end()) continue;
+      taken[i] = true;
+      below.push_back(parent_of[i].first);
+      ticks += own[i];
+      found = true;
+    }
+  }
+  if (count) *count = below.size() - 1;
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // Resident memory of PID in KiB, from /proc/PID/status; -1 when unreadable.
@@ -453,6 +499,7 @@ struct connection {
   std::int64_t sent_ns = 0;
   std::uint64_t sent = 0, matched = 0;
   bool opened = false;  // the handshake completed (this time round)
+  std::int64_t first_reply_us = -1;  // echo: from the first message to its reply
 };
 
 // Work the main thread (or another worker) asks of a worker.
@@ -907,23 +954,31 @@ void make_connections(run_context& ctx, std::size_t n, std::size_t in_cap, std::
 // The work done in the measured window, and the CPU time both sides spent on it.
 struct window_sample {
   std::int64_t ns = 0;
-  double client_cpu = 0, server_cpu = -1;
+  double client_cpu = 0, server_cpu = -1, children_cpu = -1;
+  std::size_t children = 0;
   std::uint64_t units = 0;
 };
-
-window_sample sample(run_context& ctx, std::uint64_t units) {
-  window_sample s;
-  s.ns = now_ns();
-  s.client_cpu = process_cpu_seconds();
-  s.server_cpu = server_cpu_seconds(ctx.opts.server_pid);
-  s.units = units;
-  return s;
-}
 
 std::uint64_t total_units(run_context& ctx) {
   std::uint64_t n = 0;
   for (auto& w : ctx.workers) n += w->units.load(std::memory_order_relaxed);
   return n;
+}
+
+// OPENING: the sample that opens a window. The walk over /proc for the server's children is
+// kept outside the window (before its opening, after its closing): it must not count as the
+// client's work.
+// UNITS() reads the work done so far.
+template <class Units>
+window_sample sample(run_context& ctx, Units units, bool opening) {
+  window_sample s;
+  if (opening) s.children_cpu = descendants_cpu_seconds(ctx.opts.server_pid, &s.children);
+  s.ns = now_ns();
+  s.client_cpu = process_cpu_seconds();
+  s.server_cpu = server_cpu_seconds(ctx.opts.server_pid);
+  s.units = units();
+  if (!opening) s.children_cpu = descendants_cpu_seconds(ctx.opts.server_pid, &s.children);
+  return s;
 }
 
 // A run of exact work (--messages, --cycles): the sample before, START (which sets the work going
@@ -932,10 +987,10 @@ std::uint64_t total_units(run_context& ctx) {
 template <class Start>
 std::pair<window_sample, window_sample> measure_exact_work(run_context& ctx, const std::atomic<std::size_t>& finished,
                                                            std::size_t count, Start start) {
-  const window_sample a = sample(ctx, 0);
+  const window_sample a = sample(ctx, [] { return std::uint64_t{0}; }, true);
   start();
   ctx.wait_until([&] { return finished.load() >= count; }, clock_type::now() + 600s);
-  return {a, sample(ctx, total_units(ctx))};
+  return {a, sample(ctx, [&] { return total_units(ctx); }, false)};
 }
 
 // The measured window of a timed run, [begin, end): it opens after --warmup and lasts --seconds,
@@ -980,6 +1035,18 @@ double add_cost_fields(json_line& line, const char* unit, const window_sample& a
     std::snprintf(text, sizeof text, "; server: %.2f us CPU per %s (%.0f%% of a core)",
                   units ? server * 1e6 / static_cast<double>(units) : 0.0, unit,
                   seconds > 0 ? 100 * server / seconds : 0.0);
+    summary += text;
+  }
+  // The processes the server started (function processes): their CPU is not the server's own.
+  if (a.children_cpu >= 0 && b.children_cpu >= 0 && (a.children || b.children || b.children_cpu > a.children_cpu)) {
+    double children = b.children_cpu - a.children_cpu;
+    line.add("children", static_cast<std::uint64_t>(b.children))
+        .add("children_cpu_seconds", children)
+        .add("children_busy", seconds > 0 ? children / seconds : 0.0)
+        .add("children_cpu_us_per_unit", units ? children * 1e6 / static_cast<double>(units) : 0.0);
+    std::snprintf(text, sizeof text, "; its %zu child processes: %.2f us CPU per %s (%.0f%% of a core)",
+                  b.children, units ? children * 1e6 / static_cast<double>(units) : 0.0, unit,
+                  seconds > 0 ? 100 * children / seconds : 0.0);
     summary += text;
   }
   return rate;
@@ -1050,7 +1117,7 @@ class echo_scenario : public scenario_base {
         ctx_.fail("connection " + std::to_string(c.index) + " sent " + shorten(c.plain) + " got " +
                   (text ? "" : "(binary) ") + shorten(last));
     } else {
-      ++c.matched;
+      if (c.matched++ == 0) c.first_reply_us = (received - c.sent_ns) / 1000;
       w.bump_units();
       if (c.sent_ns >= ctx_.window_begin.load(std::memory_order_relaxed) &&
           received <= ctx_.window_end.load(std::memory_order_relaxed))
@@ -1115,9 +1182,9 @@ int run_echo(run_context& ctx) {
   } else {
     std::tie(begin, end) = open_window(ctx, ctx.stopping);
     sleep_until_ns(begin);
-    a = sample(ctx, total_units(ctx));
+    a = sample(ctx, [&] { return total_units(ctx); }, true);
     sleep_until_ns(end);
-    b = sample(ctx, total_units(ctx));
+    b = sample(ctx, [&] { return total_units(ctx); }, false);
     ctx.stopping = true;
   }
   if (!ctx.wait_until([&] { return s.finished.load() >= o.connections; }, clock_type::now() + 10s))
@@ -1139,6 +1206,13 @@ int run_echo(run_context& ctx) {
     ctx.fail(std::to_string(short_connections) + " connections did not get " + std::to_string(o.count) +
              " matching replies");
 
+  // Each connection's first reply: on a fresh server, what a new client waits for (a function's
+  // cold start, when its process is not started yet).
+  std::vector<std::int64_t> first;
+  for (auto& c : ctx.connections)
+    if (c->first_reply_us >= 0) first.push_back(c->first_reply_us);
+  std::sort(first.begin(), first.end());
+
   auto line = common_fields(o);
   std::string costs;
   double rate = add_cost_fields(line, "message", a, b, costs);
@@ -1152,6 +1226,12 @@ int run_echo(run_context& ctx) {
       .add("p99_us", static_cast<std::uint64_t>(p99))
       .add("max_us", static_cast<std::uint64_t>(all.max))
       .add("mismatches", mismatches);
+  if (!first.empty()) {
+    line.add("first_reply_p50_us", static_cast<std::uint64_t>(first[(first.size() - 1) / 2]))
+        .add("first_reply_max_us", static_cast<std::uint64_t>(first.back()));
+    costs += "; first reply p50 " + std::to_string(first[(first.size() - 1) / 2]) + " us, max " +
+             std::to_string(first.back()) + " us";
+  }
   char summary[256];
   if (o.count)
     std::snprintf(summary, sizeof summary, "%zu connections x %" PRIu64 " messages: %" PRIu64
@@ -1223,10 +1303,10 @@ int run_churn(run_context& ctx) {
     ctx.start_workers();
     ctx.command_all(cmd_open);
     sleep_until_ns(begin);
-    a = sample(ctx, total_units(ctx));
+    a = sample(ctx, [&] { return total_units(ctx); }, true);
     ctx.wait_until([&] { return s.finished.load() >= o.connections; },
                    clock_type::now() + std::chrono::nanoseconds(std::max<std::int64_t>(0, end - now_ns())));
-    b = sample(ctx, total_units(ctx));
+    b = sample(ctx, [&] { return total_units(ctx); }, false);
     ctx.stopping = true;
   }
   if (!ctx.wait_until([&] { return s.finished.load() >= o.connections; }, clock_type::now() + 15s))
@@ -1490,7 +1570,7 @@ int run_fanout(run_context& ctx) {
     for (std::size_t i = 0; i < in_flight; ++i) start_round(nullptr);
     // The CPU window: from the end of the first round to the end of the last, as seen from here.
     ctx.wait_until([&] { return measure_begin_ns.load() != 0 || finished.load(); }, clock_type::now() + 10s);
-    a = sample(ctx, s.delivered.load());
+    a = sample(ctx, [&] { return std::uint64_t{s.delivered.load()}; }, true);
     // Bounded: stop when a round makes no progress for 5 s or the whole run overstays.
     auto hard_deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
                                                  std::chrono::duration<double>(o.seconds + 30));
@@ -1511,7 +1591,7 @@ int run_fanout(run_context& ctx) {
         break;
       }
     }
-    b = sample(ctx, s.delivered.load());
+    b = sample(ctx, [&] { return std::uint64_t{s.delivered.load()}; }, false);
     ctx.stopping = true;
   }
   close_connections(ctx, s);

@@ -4,6 +4,10 @@
 // There is no DynamoDB here, so the connected ids live in a module-level Set: it is shared by all
 // four functions only when serverless-offline runs handlers in its own process (--useInProcess),
 // which is how bench/compare-serverless-offline starts it.
+// The emulator runs connect, disconnect and echo from this same file as Lambda functions
+// (bench/serverless-offline/emulator.json): there, as on Lambda, each function has processes of
+// its own, so the Set is not shared and sendmessage is not used; the three others need nothing
+// shared and behave the same on both.
 "use strict"
 
 const {
