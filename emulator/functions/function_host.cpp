@@ -75,6 +75,16 @@ std::string random_text(std::size_t n) {
   return out;
 }
 
+// One invocation of function NAME with EVENT, as the handlers and the authorizers run it.
+invocation_result invoke_function(const function_host& host, const std::string& name, const rapidjson::Value& event) {
+  auto it = host.pools().find(name);
+  if (it == host.pools().end()) throw std::runtime_error("the function " + name + " is not started");
+  rapidjson::StringBuffer json;
+  rapidjson::Writer<rapidjson::StringBuffer> w(json);
+  event.Accept(w);
+  return it->second->invoke(std::string(json.GetString(), json.GetSize()));
+}
+
 // A route's handler: one invocation of the function per call, on a worker thread. The pool
 // exists from the host's start(); the handler finds it at its first call.
 class lambda_handler final : public function_handler {
@@ -84,12 +94,7 @@ class lambda_handler final : public function_handler {
   using function_handler::invoke;
   apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context,
                                function_report& report) override {
-    auto it = host_.pools().find(name_);
-    if (it == host_.pools().end()) throw std::runtime_error("the function " + name_ + " is not started");
-    rapidjson::StringBuffer json;
-    rapidjson::Writer<rapidjson::StringBuffer> w(json);
-    event.Accept(w);
-    invocation_result r = it->second->invoke(std::string(json.GetString(), json.GetSize()));
+    invocation_result r = invoke_function(host_, name_, event);
     report.request_id = r.request_id;
     report.cold = r.cold;
     report.init_ms = r.init_ms;
@@ -120,12 +125,7 @@ class lambda_authorizer final : public apigw::authorizer {
   lambda_authorizer(const function_host& host, std::string name) : host_(host), name_(std::move(name)) {}
 
   apigw::authorizer_result authorize(const rapidjson::Value& event, apigw::invocation_context& context) override {
-    auto it = host_.pools().find(name_);
-    if (it == host_.pools().end()) throw std::runtime_error("the function " + name_ + " is not started");
-    rapidjson::StringBuffer json;
-    rapidjson::Writer<rapidjson::StringBuffer> w(json);
-    event.Accept(w);
-    invocation_result r = it->second->invoke(std::string(json.GetString(), json.GetSize()));
+    invocation_result r = invoke_function(host_, name_, event);
     if (r.how != invocation_result::kind::ok) {
       if (r.error_message == "Unauthorized") throw apigw::unauthorized();
       throw std::runtime_error(r.error_type + ": " + r.error_message);
