@@ -130,8 +130,11 @@ void connect_flow::run_connect() {
   runner_.run(
       r.handler->may_block(),
       [&gw = ctx_.gw, &r, state](integration_runner::completion complete) {
-        state->result = gw.invoke(r, state->call.event, state->call.ids.request_id);
-        complete();
+        gw.start(r, state->call.event, state->call.ids.request_id,
+                 [state, complete = std::move(complete)](outcome o) {
+                   state->result = std::move(o);
+                   complete();
+                 });
       },
       [self = shared_from_this(), state](bool timed_out) {
         // After a timeout the work may still be writing its result: it is not read.

@@ -86,6 +86,13 @@ class gateway {
     return invoke_route(r, event, request_id, log_);
   }
 
+  // The same, answered through DONE: at once for an in-process handler, later (from another
+  // thread) for a Lambda function, with no thread waiting for it.
+  void start(const route& r, const rapidjson::Value& event, std::string_view request_id,
+             std::function<void(outcome)> done) const {
+    start_route(r, event, request_id, log_, std::move(done));
+  }
+
   // What goes back to the client after a message route's integration.
   struct reply {
     bool send = false;

@@ -82,8 +82,11 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   runner_.run(
       r->handler->may_block(),
       [&gw = ctx_.gw, r, state](integration_runner::completion complete) {
-        state->result = gw.invoke(*r, state->call.event, state->call.ids.request_id);
-        complete();
+        gw.start(*r, state->call.event, state->call.ids.request_id,
+                 [state, complete = std::move(complete)](outcome o) {
+                   state->result = std::move(o);
+                   complete();
+                 });
       },
       [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
         complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
@@ -117,8 +120,11 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
   runner_.run(
       r->handler->may_block(),
       [&gw = ctx_.gw, r, state](integration_runner::completion complete) {
-        state->result = gw.invoke(*r, state->call.event, state->call.ids.request_id);
-        complete();
+        gw.start(*r, state->call.event, state->call.ids.request_id,
+                 [state, complete = std::move(complete)](outcome o) {
+                   state->result = std::move(o);
+                   complete();
+                 });
       },
       [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
         complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());

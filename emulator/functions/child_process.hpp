@@ -31,6 +31,8 @@ class child_process {
   ~child_process();  // closes the descriptors; does not kill or reap (see kill(), reap())
 
   // Starts OPTIONS.program. The error says what could not be started and why.
+  // REQUIRES: the calling thread lives as long as the process should: the kernel sends the
+  // process SIGKILL when the thread that started it ends, not only when the emulator does.
   static result<child_process> start(const spawn_options& options);
 
   pid_t pid() const { return pid_; }

@@ -75,42 +75,62 @@ std::string random_text(std::size_t n) {
   return out;
 }
 
-// One invocation of function NAME with EVENT, as the handlers and the authorizers run it.
-invocation_result invoke_function(const function_host& host, const std::string& name, const rapidjson::Value& event) {
+// The pool of function NAME; throws when it is not started.
+function_pool& pool_of(const function_host& host, const std::string& name) {
   auto it = host.pools().find(name);
   if (it == host.pools().end()) throw std::runtime_error("the function " + name + " is not started");
+  return *it->second;
+}
+
+std::string json_text(const rapidjson::Value& event) {
   rapidjson::StringBuffer json;
   rapidjson::Writer<rapidjson::StringBuffer> w(json);
   event.Accept(w);
-  return it->second->invoke(std::string(json.GetString(), json.GetSize()));
+  return std::string(json.GetString(), json.GetSize());
 }
 
-// A route's handler: one invocation of the function per call, on a worker thread. The pool
-// exists from the host's start(); the handler finds it at its first call.
+// What a route's invocation gives the flows: the proxy result, or the failure and its type.
+outcome outcome_of(invocation_result r) {
+  outcome o;
+  function_report report;
+  report.request_id = std::move(r.request_id);
+  report.cold = r.cold;
+  report.init_ms = r.init_ms;
+  if (r.how != invocation_result::kind::ok) {
+    o.failed = true;
+    o.error = r.error_type + ": " + r.error_message;
+    report.error_type = std::move(r.error_type);
+  } else if (auto parsed = read_proxy_result(r.payload)) {
+    o.result = *std::move(parsed);
+  } else {
+    o.failed = true;
+    o.error = parsed.error();
+    report.error_type = "Malformed Lambda proxy response";
+  }
+  o.function = std::move(report);
+  return o;
+}
+
+// A route's handler: one invocation of the function per call, answered when the function
+// answers (no thread waits for it). The pool exists from the host's start(); the handler finds
+// it at its first call.
 class lambda_handler final : public function_handler {
  public:
   lambda_handler(const function_host& host, std::string name) : host_(host), name_(std::move(name)) {}
 
-  using function_handler::invoke;
-  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context,
-                               function_report& report) override {
-    invocation_result r = invoke_function(host_, name_, event);
-    report.request_id = r.request_id;
-    report.cold = r.cold;
-    report.init_ms = r.init_ms;
-    if (r.how != invocation_result::kind::ok) {
-      report.error_type = r.error_type;
-      throw std::runtime_error(r.error_type + ": " + r.error_message);
+  void start(const rapidjson::Value& event, done_fn done) override {
+    function_pool* pool = nullptr;
+    try {
+      pool = &pool_of(host_, name_);
+    } catch (const std::exception& e) {
+      outcome o;
+      o.failed = true;
+      o.error = e.what();
+      done(std::move(o));
+      return;
     }
-    auto parsed = read_proxy_result(r.payload);
-    if (!parsed) {
-      report.error_type = "Malformed Lambda proxy response";
-      throw std::runtime_error(parsed.error());
-    }
-    return *std::move(parsed);
+    pool->start(json_text(event), [done = std::move(done)](invocation_result r) { done(outcome_of(std::move(r))); });
   }
-
-  bool may_block() const override { return true; }
 
  private:
   const function_host& host_;
@@ -124,8 +144,8 @@ class lambda_authorizer final : public apigw::authorizer {
  public:
   lambda_authorizer(const function_host& host, std::string name) : host_(host), name_(std::move(name)) {}
 
-  apigw::authorizer_result authorize(const rapidjson::Value& event, apigw::invocation_context& context) override {
-    invocation_result r = invoke_function(host_, name_, event);
+  apigw::authorizer_result authorize(const rapidjson::Value& event, apigw::invocation_context&) override {
+    invocation_result r = pool_of(host_, name_).invoke(json_text(event));
     if (r.how != invocation_result::kind::ok) {
       if (r.error_message == "Unauthorized") throw apigw::unauthorized();
       throw std::runtime_error(r.error_type + ": " + r.error_message);

@@ -1,5 +1,6 @@
 #include "emulator/functions/function_pool.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -8,9 +9,10 @@
 #include <cmath>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
+#include <future>
 #include <random>
 #include <thread>
 #include <utility>
@@ -49,19 +51,6 @@ std::string log_stream_name() {
   std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(rng()),
                 static_cast<unsigned long long>(rng()));
   return std::string(date) + "/[$LATEST]" + hex;
-}
-
-// The peak resident memory of PID in MB, as REPORT's "Max Memory Used"; 0 when unknown.
-std::uint64_t peak_memory_mb(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      const std::uint64_t kb = std::strtoull(line.c_str() + 6, nullptr, 10);
-      return (kb + 1023) / 1024;
-    }
-  }
-  return 0;
 }
 
 std::string epoch_iso_now() {
@@ -136,8 +125,10 @@ std::string platform_error_json(std::string_view type, std::string_view message)
 struct function_pool::pending {
   std::string request_id;
   std::string event;
+  callback then;
   bool delivered = false;
   bool done = false;
+  bool init_failed = false;  // the process started for it failed to initialize
   clock::time_point delivered_at;
   clock::time_point deadline;
   std::shared_ptr<process> by;
@@ -150,6 +141,9 @@ class function_pool::process final : public runtime_api_backend {
   enum class state { starting, waiting, busy, answered, killed };
 
   process(std::weak_ptr<function_pool> pool, unsigned number) : pool_(std::move(pool)), number_(number) {}
+  ~process() override {
+    if (status_fd >= 0) ::close(status_fd);
+  }
 
   void next(std::function<void(runtime_invocation)> deliver) override {
     if (auto p = pool_.lock()) p->on_next(self(), std::move(deliver));
@@ -191,6 +185,7 @@ class function_pool::process final : public runtime_api_backend {
   std::string request_id;
 
   child_process child;
+  int status_fd = -1;  // its /proc/PID/status, open from its start: REPORT's Max Memory Used
   // Its output: read by its reader thread and drained at each answer, under output_m_ (never
   // taken while the pool's mutex is held).
   std::mutex output_m_;
@@ -206,11 +201,25 @@ std::shared_ptr<function_pool> function_pool::create(function_definition definit
 }
 
 function_pool::function_pool(function_definition definition, runtime_api_opener open, apigw::invocation_log* log)
-    : def_(std::move(definition)), open_(std::move(open)), log_(log) {
+    : def_(std::move(definition)), open_(std::move(open)), log_(log), watch_(def_.code_dir) {
   fingerprint_ = code_fingerprint();
+  thread_ = std::thread([this] { run(); });
 }
 
 function_pool::~function_pool() { stop(std::chrono::milliseconds(500)); }
+
+// The peak resident memory of process P in MB, as REPORT's "Max Memory Used"; 0 when unknown.
+std::uint64_t function_pool::peak_memory_mb(const process& p) const {
+  if (p.status_fd < 0) return 0;
+  char buf[4096];
+  const ssize_t n = ::pread(p.status_fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* hwm = std::strstr(buf, "\nVmHWM:");
+  if (hwm == nullptr) return 0;
+  const std::uint64_t kb = std::strtoull(hwm + 7, nullptr, 10);
+  return (kb + 1023) / 1024;
+}
 
 void function_pool::write(std::string_view request_id, std::string_view line) const {
   if (log_) log_->write(def_.name, request_id, "", line);
@@ -233,8 +242,7 @@ std::uint64_t function_pool::code_fingerprint() const {
   std::error_code ec;
   fs::recursive_directory_iterator it(def_.code_dir, fs::directory_options::skip_permission_denied, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    if (it->is_directory(ec) && (name == "node_modules" || name == "__pycache__" || name == ".git")) {
+    if (it->is_directory(ec) && code_watch::skipped(it->path().filename().string())) {
       it.disable_recursion_pending();
       continue;
     }
@@ -249,79 +257,103 @@ std::uint64_t function_pool::code_fingerprint() const {
   return h;
 }
 
-invocation_result function_pool::invoke(std::string event) {
-  const std::uint64_t fingerprint = code_fingerprint();
+void function_pool::start(std::string event, callback done) {
   auto inv = std::make_shared<pending>();
   inv->request_id = lambda_request_id();
   inv->result.request_id = inv->request_id;
   inv->event = std::move(event);
-  std::unique_lock lock(m_);
-  if (stopped_) {
-    inv->result.error_type = "Runtime.Unavailable";
-    inv->result.error_message = "the emulator is stopping";
-    inv->result.payload = platform_error_json(inv->result.error_type, inv->result.error_message);
-    return inv->result;
-  }
-  if (fingerprint != fingerprint_) {
-    fingerprint_ = fingerprint;
-    std::size_t replaced = 0;
-    for (const auto& p : processes_) {
-      if (p->state_ == process::state::killed || p->fingerprint == fingerprint) continue;
-      p->stale = true;
-      ++replaced;
-      if (p->state_ != process::state::busy) kill_locked(*p, "code changed");
-    }
-    if (replaced > 0) {
-      write("", "code changed in " + def_.code_dir + ": " + std::to_string(replaced) +
-                    (replaced == 1 ? " process replaced" : " processes replaced") + " before the next invocation");
+  inv->then = std::move(done);
+  {
+    std::lock_guard lock(m_);
+    if (stopped_) {
+      inv->result.error_type = "Runtime.Unavailable";
+      inv->result.error_message = "the emulator is stopping";
+      inv->result.payload = platform_error_json(inv->result.error_type, inv->result.error_message);
+      finish_locked(inv);
+    } else {
+      notice_code_change_locked();
+      queue_.push_back(inv);
+      dispatch_locked();
     }
   }
-  queue_.push_back(inv);
-  dispatch_locked();
-  while (!inv->done) {
-    const auto now = clock::now();
-    enforce_deadlines_locked(now);
-    if (inv->done) break;
-    auto wake = now + std::chrono::milliseconds(100);
-    if (inv->delivered) wake = std::min(wake, inv->deadline);
-    changed_.wait_until(lock, wake);
-  }
-  auto by = inv->by;
-  lock.unlock();
-  if (!by) return inv->result;
+  settle();
+}
 
-  const std::string& id = inv->request_id;
-  if (inv->result.how == invocation_result::kind::timeout) {
-    write(id, epoch_iso_now() + " " + id + " Task timed out after " +
-                  fixed2(std::chrono::duration<double>(def_.timeout).count()) + " seconds");
+invocation_result function_pool::invoke(std::string event) {
+  std::promise<invocation_result> ended;
+  auto result = ended.get_future();
+  start(std::move(event), [&ended](invocation_result r) { ended.set_value(std::move(r)); });
+  return result.get();
+}
+
+// Warm processes whose code changed on disk are replaced before the next invocation: the busy
+// ones once they answer, the others now.
+void function_pool::notice_code_change_locked() {
+  if (!watch_.maybe_changed()) return;
+  const std::uint64_t fingerprint = code_fingerprint();
+  if (fingerprint == fingerprint_) return;
+  fingerprint_ = fingerprint;
+  std::size_t replaced = 0;
+  for (const auto& p : processes_) {
+    if (p->state_ == process::state::killed || p->fingerprint == fingerprint) continue;
+    p->stale = true;
+    ++replaced;
+    if (p->state_ != process::state::busy) kill_locked(*p, "code changed");
   }
-  write(id, "END RequestId: " + id);
-  const double duration = inv->result.duration_ms;
-  std::string report = "REPORT RequestId: " + id + "\tDuration: " + fixed2(duration) + " ms\tBilled Duration: " +
-                       std::to_string(static_cast<long long>(std::ceil(std::max(duration, 1.0)))) +
-                       " ms\tMemory Size: " + std::to_string(def_.memory_mb) + " MB\tMax Memory Used: " +
-                       std::to_string(peak_memory_mb(by->child.pid())) + " MB";
-  if (inv->result.cold) report += "\tInit Duration: " + fixed2(inv->result.init_ms) + " ms";
-  if (inv->result.how == invocation_result::kind::timeout) {
-    report += "\tStatus: timeout";
-  } else if (inv->result.how == invocation_result::kind::error &&
-             (inv->result.error_type == "Runtime.ExitError" || by->invocations == 0)) {
-    // The platform's errors (a crash, a failed initialization), not the function's own.
-    report += "\tStatus: error\tError Type: " + inv->result.error_type;
+  if (replaced > 0) {
+    write("", "code changed in " + def_.code_dir + ": " + std::to_string(replaced) +
+                  (replaced == 1 ? " process replaced" : " processes replaced") + " before the next invocation");
   }
-  write(id, report);
-  return inv->result;
+}
+
+// Runs what ended invocations still need, outside the mutex: their last lines, their callbacks.
+void function_pool::settle() {
+  std::vector<std::shared_ptr<pending>> ended;
+  {
+    std::lock_guard lock(m_);
+    if (finished_.empty()) return;
+    ended.swap(finished_);
+  }
+  for (const auto& inv : ended) conclude(*inv);
+}
+
+void function_pool::conclude(pending& inv) const {
+  if (inv.by && log_ != nullptr) {
+    const std::string& id = inv.request_id;
+    if (inv.result.how == invocation_result::kind::timeout) {
+      write(id, epoch_iso_now() + " " + id + " Task timed out after " +
+                    fixed2(std::chrono::duration<double>(def_.timeout).count()) + " seconds");
+    }
+    write(id, "END RequestId: " + id);
+    const double duration = inv.result.duration_ms;
+    std::string report = "REPORT RequestId: " + id + "\tDuration: " + fixed2(duration) + " ms\tBilled Duration: " +
+                         std::to_string(static_cast<long long>(std::ceil(std::max(duration, 1.0)))) +
+                         " ms\tMemory Size: " + std::to_string(def_.memory_mb) + " MB\tMax Memory Used: " +
+                         std::to_string(peak_memory_mb(*inv.by)) + " MB";
+    if (inv.result.cold) report += "\tInit Duration: " + fixed2(inv.result.init_ms) + " ms";
+    if (inv.result.how == invocation_result::kind::timeout) {
+      report += "\tStatus: timeout";
+    } else if (inv.result.how == invocation_result::kind::error &&
+               (inv.result.error_type == "Runtime.ExitError" || inv.init_failed)) {
+      // The platform's errors (a crash, a failed initialization), not the function's own.
+      report += "\tStatus: error\tError Type: " + inv.result.error_type;
+    }
+    write(id, report);
+  }
+  auto then = std::move(inv.then);
+  inv.by.reset();
+  if (then) then(std::move(inv.result));
 }
 
 void function_pool::dispatch_locked() {
   while (!queue_.empty() && !stopped_) {
     std::shared_ptr<process> idle;
-    std::size_t starting = 0;
+    std::size_t soon_idle = 0;  // starting, or answered and about to ask for the next
     std::size_t alive = 0;
     for (const auto& p : processes_) {
       if (p->state_ == process::state::killed) continue;
       ++alive;
-      if (p->state_ == process::state::starting && !p->stale) ++starting;
+      if ((p->state_ == process::state::starting || p->state_ == process::state::answered) && !p->stale) ++soon_idle;
       if (!idle && p->state_ == process::state::waiting && !p->stale) idle = p;
     }
     if (idle) {
@@ -330,10 +362,10 @@ void function_pool::dispatch_locked() {
       deliver_locked(idle, inv);
       continue;
     }
-    if (starting >= queue_.size() || alive >= def_.max_processes) return;
-    const std::size_t before = processes_.size();
-    spawn_locked();
-    if (processes_.size() == before) return;  // could not start: the head was failed
+    if (soon_idle + spawns_wanted_ >= queue_.size() || alive + spawns_wanted_ >= def_.max_processes) return;
+    // The pool's thread starts it (see run()).
+    ++spawns_wanted_;
+    changed_.notify_all();
   }
 }
 
@@ -361,6 +393,7 @@ void function_pool::spawn_locked() {
   auto child = child_process::start(options);
   if (!child) return fail_head(options.program + ": " + child.error());
   p->child = std::move(*child);
+  p->status_fd = ::open(("/proc/" + std::to_string(p->child.pid()) + "/status").c_str(), O_RDONLY | O_CLOEXEC);
   processes_.push_back(p);
   auto self = shared_from_this();
   std::thread([self, p] { self->read_output(p); }).detach();
@@ -371,6 +404,7 @@ void function_pool::deliver_locked(const std::shared_ptr<process>& p, const std:
   inv->delivered = true;
   inv->delivered_at = now;
   inv->deadline = now + def_.timeout;
+  if (inv->deadline < deadline_wake_) changed_.notify_all();
   inv->by = p;
   inv->result.cold = p->invocations == 0;
   inv->result.init_ms = p->init_ms;
@@ -380,7 +414,7 @@ void function_pool::deliver_locked(const std::shared_ptr<process>& p, const std:
   p->request_id = inv->request_id;
   auto deliver = std::move(p->deliver);
   p->deliver = nullptr;
-  write(inv->request_id, "START RequestId: " + inv->request_id + " Version: $LATEST");
+  if (log_ != nullptr) write(inv->request_id, "START RequestId: " + inv->request_id + " Version: $LATEST");
   runtime_invocation next;
   next.request_id = inv->request_id;
   next.deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -396,7 +430,43 @@ void function_pool::finish_locked(const std::shared_ptr<pending>& inv) {
   if (inv->done) return;
   inv->done = true;
   if (inv->delivered) inv->result.duration_ms = millis(clock::now() - inv->delivered_at);
-  changed_.notify_all();
+  finished_.push_back(inv);
+}
+
+// The pool's thread. It starts the processes: a process gets SIGKILL when the thread that started
+// it ends (PR_SET_PDEATHSIG), so they are started by the one thread that lives as long as the
+// pool, not by whichever thread asked. And it kills a process whose invocation ran past the
+// timeout or whose initialization took too long, waking only for the nearest such deadline.
+void function_pool::run() {
+  std::unique_lock lock(m_);
+  while (!stopped_) {
+    for (; spawns_wanted_ > 0 && !stopped_; --spawns_wanted_) {
+      if (queue_.empty()) {
+        spawns_wanted_ = 0;  // an idle process took what they were for
+        break;
+      }
+      spawn_locked();
+    }
+    enforce_deadlines_locked(clock::now());
+    if (!finished_.empty()) {
+      lock.unlock();
+      settle();
+      lock.lock();
+      continue;
+    }
+    auto next = clock::time_point::max();
+    for (const auto& p : processes_) {
+      if (p->state_ == process::state::busy && p->current) next = std::min(next, p->current->deadline);
+      if (p->state_ == process::state::starting) next = std::min(next, p->started + kInitLimit);
+    }
+    deadline_wake_ = next;
+    if (next == clock::time_point::max()) {
+      changed_.wait(lock);
+    } else {
+      changed_.wait_until(lock, next);
+    }
+    deadline_wake_ = clock::time_point::min();  // awake: deadlines need not wake it
+  }
 }
 
 void function_pool::kill_locked(process& p, const char* why) {
@@ -428,6 +498,11 @@ void function_pool::enforce_deadlines_locked(clock::time_point now) {
 }
 
 void function_pool::on_next(const std::shared_ptr<process>& p, std::function<void(runtime_invocation)> deliver) {
+  ready_for_next(p, std::move(deliver));
+  settle();
+}
+
+void function_pool::ready_for_next(const std::shared_ptr<process>& p, std::function<void(runtime_invocation)> deliver) {
   std::lock_guard lock(m_);
   if (p->state_ == process::state::killed || stopped_) return;
   if (p->state_ == process::state::starting) p->init_ms = millis(clock::now() - p->started);
@@ -472,6 +547,8 @@ runtime_answer function_pool::on_answer(const std::shared_ptr<process>& p, std::
   drain_output(*p, false);
   lock.lock();
   finish_locked(inv);
+  lock.unlock();
+  settle();
   return {};
 }
 
@@ -527,6 +604,7 @@ void function_pool::on_exit(const std::shared_ptr<process>& p, const std::string
       // writes END and REPORT.
       inv->result.cold = true;
       inv->result.init_ms = millis(clock::now() - p->started);
+      inv->init_failed = true;
       inv->by = p;
       inv->delivered = true;
       inv->delivered_at = clock::now();
@@ -544,6 +622,7 @@ void function_pool::on_exit(const std::shared_ptr<process>& p, const std::string
     dispatch_locked();
     changed_.notify_all();
   }
+  settle();
 }
 
 // Writes each complete line of PARTIAL to the log under the process's current request id (and
@@ -572,7 +651,14 @@ void function_pool::emit_lines(process& p, std::string& partial, bool flush) {
 
 // Reads what the process's pipes hold now, without waiting.
 void function_pool::drain_output(process& p, bool flush) {
+  // Under the lock: lines the reader thread has read are emitted before this returns.
   std::lock_guard out(p.output_m_);
+  if (!flush) {
+    // Usually nothing is waiting: one poll instead of a read per pipe.
+    std::array<pollfd, 2> pipes{{{p.out_open_ ? p.child.stdout_fd() : -1, POLLIN, 0},
+                                 {p.err_open_ ? p.child.stderr_fd() : -1, POLLIN, 0}}};
+    if (::poll(pipes.data(), pipes.size(), 0) == 0) return;
+  }
   const auto drain = [&](int fd, std::string& partial, bool& open) {
     std::array<char, 65536> buf;
     while (open) {
@@ -628,7 +714,11 @@ void function_pool::stop(std::chrono::milliseconds grace) {
     finish_locked(inv);
   }
   for (const auto& p : processes_) kill_locked(*p, "stopping");
+  changed_.notify_all();  // the pool's thread stops
   changed_.wait_for(lock, grace, [this] { return processes_.empty(); });
+  lock.unlock();
+  settle();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 }  // namespace apigw::emulator::functions

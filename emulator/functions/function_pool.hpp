@@ -5,22 +5,27 @@
 // invocation it was running. When the code on disk changes, warm processes are replaced before
 // the next invocation. The function's log stream gets every line the process writes and
 // Lambda's START, END and REPORT lines.
-// Thread-safety: invoke() may be called from several threads at once (it blocks its caller
-// until the invocation ends); the Runtime API's calls come from the network's threads.
+// Thread-safety: start() and invoke() may be called from several threads at once; an
+// invocation's callback runs on whichever thread ended it (the network thread that received the
+// answer, the process's reader, the pool's thread), never with the pool's mutex held. The
+// Runtime API's calls come from the network's threads.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "apigw/handler.hpp"
 #include "emulator/functions/child_process.hpp"
+#include "emulator/functions/code_watch.hpp"
 #include "emulator/functions/runtime_api.hpp"
 
 namespace apigw::emulator::functions {
@@ -56,8 +61,14 @@ class function_pool : public std::enable_shared_from_this<function_pool> {
                                                apigw::invocation_log* log);
   ~function_pool();
 
-  // Runs one invocation with EVENT (JSON text) and waits for its end. It gets a request id of its
-  // own, as on Lambda (result.request_id).
+  using callback = std::function<void(invocation_result)>;
+
+  // Starts one invocation with EVENT (JSON text); DONE gets its result once, when it ends (before
+  // start() returns when it cannot run at all). It gets a request id of its own, as on Lambda
+  // (result.request_id). The function's END and REPORT lines are written before DONE runs.
+  void start(std::string event, callback done);
+
+  // start(), then waits for the result.
   invocation_result invoke(std::string event);
 
   // Fails the invocations still waiting, stops every process and waits (at most GRACE) for them
@@ -75,16 +86,22 @@ class function_pool : public std::enable_shared_from_this<function_pool> {
   function_pool(function_definition definition, runtime_api_opener open, apigw::invocation_log* log);
 
   void dispatch_locked();
+  void notice_code_change_locked();
   void deliver_locked(const std::shared_ptr<process>& p, const std::shared_ptr<pending>& inv);
   void spawn_locked();
   void enforce_deadlines_locked(std::chrono::steady_clock::time_point now);
   void finish_locked(const std::shared_ptr<pending>& inv);
+  void settle();
+  void conclude(pending& inv) const;
+  void run();
   void kill_locked(process& p, const char* why);
   std::uint64_t code_fingerprint() const;
+  std::uint64_t peak_memory_mb(const process& p) const;
   void write(std::string_view request_id, std::string_view line) const;
 
   // The Runtime API's calls and the reader's report, for one process.
   void on_next(const std::shared_ptr<process>& p, std::function<void(runtime_invocation)> deliver);
+  void ready_for_next(const std::shared_ptr<process>& p, std::function<void(runtime_invocation)> deliver);
   runtime_answer on_answer(const std::shared_ptr<process>& p, std::string_view request_id, bool ok,
                            std::string_view error_type, std::string body);
   runtime_answer on_init_error(const std::shared_ptr<process>& p, std::string_view error_type, std::string body);
@@ -98,12 +115,20 @@ class function_pool : public std::enable_shared_from_this<function_pool> {
   apigw::invocation_log* const log_;
 
   mutable std::mutex m_;
-  std::condition_variable changed_;
+  std::condition_variable changed_;  // the pool's thread's and stop()'s: spawns, deadlines, processes gone
   bool stopped_ = false;
   std::deque<std::shared_ptr<pending>> queue_;
   std::vector<std::shared_ptr<process>> processes_;
+  // Ended invocations whose lines and callbacks are still to run, outside the mutex (settle()).
+  std::vector<std::shared_ptr<pending>> finished_;
+  code_watch watch_;
   std::uint64_t fingerprint_ = 0;
   unsigned next_process_ = 0;
+  std::size_t spawns_wanted_ = 0;  // processes the pool's thread is to start
+  // When the pool's thread wakes next for a deadline (max(): none to watch); a nearer new
+  // deadline wakes it.
+  std::chrono::steady_clock::time_point deadline_wake_ = std::chrono::steady_clock::time_point::max();
+  std::thread thread_;
 };
 
 }  // namespace apigw::emulator::functions

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
+#include <stdexcept>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -49,19 +51,35 @@ outcome run_logged(apigw::invocation_log* log, std::string_view function, std::s
   return o;
 }
 
+apigw::handler_result function_handler::invoke(const rapidjson::Value& event, apigw::invocation_context&) {
+  std::promise<outcome> ended;
+  auto result = ended.get_future();
+  start(event, [&ended](outcome o) { ended.set_value(std::move(o)); });
+  outcome o = result.get();
+  if (o.failed) throw std::runtime_error(o.error);
+  return std::move(o.result);
+}
+
 outcome invoke_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
                      apigw::invocation_log* log) {
-  apigw::invocation_context context(r.connections.get(), r.tables.get(), log, r.integration, request_id);
+  std::promise<outcome> ended;
+  auto result = ended.get_future();
+  start_route(r, event, request_id, log, [&ended](outcome o) { ended.set_value(std::move(o)); });
+  return result.get();
+}
+
+void start_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
+                 apigw::invocation_log* log, std::function<void(outcome)> done) {
   if (auto* function = dynamic_cast<function_handler*>(r.handler.get())) {
     // A function's pool writes its own START, END and REPORT lines.
-    const auto began = std::chrono::steady_clock::now();
-    function_report report;
-    outcome o = guarded([&](outcome& out) { out.result = function->invoke(event, context, report); });
-    o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
-    o.function = std::move(report);
-    return o;
+    function->start(event, [began = std::chrono::steady_clock::now(), done = std::move(done)](outcome o) {
+      o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+      done(std::move(o));
+    });
+    return;
   }
-  return run_logged(log, r.integration, request_id, [&] { return call_handler(*r.handler, event, context); });
+  apigw::invocation_context context(r.connections.get(), r.tables.get(), log, r.integration, request_id);
+  done(run_logged(log, r.integration, request_id, [&] { return call_handler(*r.handler, event, context); }));
 }
 
 }  // namespace apigw::emulator

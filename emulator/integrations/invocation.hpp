@@ -34,15 +34,19 @@ struct outcome {
   std::optional<function_report> function;  // when a Lambda function's process ran it
 };
 
-// A handler that runs a Lambda function's process and reports how the invocation went.
+// A handler whose answer comes from a Lambda function's process: start() hands the event over
+// and returns; the outcome (with how the invocation went) comes later, from another thread, and
+// no thread waits for it meanwhile. may_block() is false because the flows call start(), which
+// does not wait; invoke() does wait, and must not be called from a network thread.
 class function_handler : public apigw::handler {
  public:
-  virtual apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context,
-                                       function_report& report) = 0;
-  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context) override {
-    function_report ignored;
-    return invoke(event, context, ignored);
-  }
+  using done_fn = std::function<void(outcome)>;
+  // Starts one invocation with EVENT (read before start() returns); DONE gets its outcome once,
+  // from any thread (before start() returns when the function cannot run at all).
+  virtual void start(const rapidjson::Value& event, done_fn done) = 0;
+
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context& context) override;
+  bool may_block() const override { return false; }
 };
 
 // Runs CALL; what it throws becomes a failed outcome with the exception's message, as Lambda
@@ -73,5 +77,11 @@ outcome run_logged(apigw::invocation_log* log, std::string_view function, std::s
 // Runs route R's integration on EVENT with the route's context, logged under its integration.
 outcome invoke_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
                      apigw::invocation_log* log);
+
+// The same, for callers that can wait for an answer without blocking: DONE gets the outcome,
+// before start_route() returns for an in-process handler (run as invoke_route runs it), later
+// and from another thread for a function (function_handler::start).
+void start_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
+                 apigw::invocation_log* log, std::function<void(outcome)> done);
 
 }  // namespace apigw::emulator

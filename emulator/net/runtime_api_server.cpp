@@ -201,6 +201,11 @@ class endpoint_state : public std::enable_shared_from_this<endpoint_state> {
   void accept() {
     acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
       if (ec) return;  // closed
+      // Answers go out as soon as they are written: the runtime sends an invocation's answer and
+      // its next GET together, so Nagle's algorithm would hold the next event until the
+      // runtime's delayed ACK.
+      beast::error_code ignored;
+      s.set_option(tcp::no_delay(true), ignored);
       auto session = std::make_shared<runtime_session>(std::move(s), self->backend_);
       {
         std::lock_guard lock(self->m_);

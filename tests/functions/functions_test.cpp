@@ -286,6 +286,49 @@ TEST(FunctionPool, ConcurrentInvocationsStartProcessesUpToTheLimitAndQueueBeyond
   EXPECT_EQ(pids.size(), 2u);  // five invocations, two processes: the others waited their turn
 }
 
+// Keeps the thread that writes a crashed invocation's REPORT line busy for a while after it.
+class slow_crash_report final : public apigw::invocation_log {
+ public:
+  explicit slow_crash_report(log_sink& inner) : inner_(inner) {}
+  void write(std::string_view function, std::string_view request_id, std::string_view level,
+             std::string_view message) override {
+    inner_.write(function, request_id, level, message);
+    if (message.rfind("REPORT", 0) == 0 && message.find("Runtime.ExitError") != std::string_view::npos) {
+      std::this_thread::sleep_for(300ms);
+    }
+  }
+
+ private:
+  log_sink& inner_;
+};
+
+// The process that replaces a crashed one, for an invocation that waited its turn meanwhile,
+// is not tied to whichever thread noticed the crash: the kernel kills a child when the thread
+// that started it ends (here the crashed process's reader, kept busy a while so that the new
+// process is running when that thread ends).
+TEST(FunctionPool, AProcessStartedAfterACrashServesTheInvocationsThatWaited) {
+  code_dir code;
+  code.write("app.js", kNodeCounter);
+  log_sink log;
+  slow_crash_report slow(log);
+  test_server server(api_with(lambda("nodejs20.x", "app.handler", code.path(), R"(,"reservedConcurrency":1)")),
+                     {}, test_server_options{4, "", &slow});
+  auto crashing = connected(server);
+  auto waiting = connected(server);
+  const long long first_pid = json_doc(reply(waiting, R"({"action":"run"})")).int64("pid").value_or(-1);
+  ASSERT_TRUE(crashing.send_text(R"({"action":"run","sleep":300,"exit":3})"));
+  std::this_thread::sleep_for(100ms);  // the crashing one runs; this one waits for the only process
+  ASSERT_TRUE(waiting.send_text(R"({"action":"run"})"));
+  auto crashed = crashing.read(10s);
+  EXPECT_TRUE(is_internal_error(crashed.data)) << crashed;
+  auto served = waiting.read(10s);
+  ASSERT_EQ(served.type, apigw::frame::kind::text) << served << log.dump();
+  const auto body = json_doc(served.data);
+  EXPECT_EQ(body.int64("count").value_or(-1), 1) << served.data << log.dump();  // a new process
+  EXPECT_NE(body.int64("pid").value_or(-1), first_pid);
+  EXPECT_EQ(json_doc(reply(waiting, R"({"action":"run"})")).int64("count").value_or(-1), 2);  // and it stays
+}
+
 TEST(FunctionPool, ReplacesWarmProcessesWhenTheCodeChanges) {
   code_dir code;
   code.write("app.js", "exports.handler = async () => ({ body: 'first ' + process.pid });\n");

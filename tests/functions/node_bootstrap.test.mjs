@@ -38,6 +38,13 @@ function readBody(req) {
   });
 }
 
+// Answers as the emulator's Runtime API does: a Content-Length body, never chunked (the runtime's
+// client relies on it).
+function reply(res, status, headers, body) {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
 // A fake Lambda Runtime API: hands out queued events and records what the runtime posts.
 class FakeRuntimeApi {
   constructor() {
@@ -45,7 +52,12 @@ class FakeRuntimeApi {
     this.waiting = [];
     this.outcomes = new Map();
     this.initError = deferred();
+    // Request ids whose answer is refused with 413 and the connection closed, as the emulator
+    // refuses a body over 6 MB.
+    this.refuseAndClose = new Set();
+    this.connections = 0;
     this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', () => this.connections++);
   }
 
   async start() {
@@ -59,27 +71,30 @@ class FakeRuntimeApi {
     if (req.method === 'GET' && url === '/2018-06-01/runtime/invocation/next') {
       const event = this.queue.shift();
       if (event) this.send(res, event);
-      else this.waiting.push(res);
+      else this.waiting.push({ res, socket: req.socket });
       return;
     }
     let match;
     if (req.method === 'POST' && (match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url))) {
-      const outcome = this.outcomes.get(decodeURIComponent(match[1]));
-      outcome?.resolve({ kind: match[2], body, json: JSON.parse(body), headers: req.headers });
-      res.writeHead(202, { 'Content-Type': 'application/json' }).end('{"status":"OK"}');
+      const id = decodeURIComponent(match[1]);
+      this.outcomes.get(id)?.resolve({ kind: match[2], body, json: JSON.parse(body), headers: req.headers });
+      if (this.refuseAndClose.has(id)) {
+        reply(res, 413, { Connection: 'close' }, '{"errorMessage":"too large","errorType":"RequestEntityTooLarge"}');
+        return;
+      }
+      reply(res, 202, {}, '{"status":"OK"}');
       return;
     }
     if (req.method === 'POST' && url === '/2018-06-01/runtime/init/error') {
       this.initError.resolve({ body, json: JSON.parse(body), headers: req.headers });
-      res.writeHead(202, { 'Content-Type': 'application/json' }).end('{"status":"OK"}');
+      reply(res, 202, {}, '{"status":"OK"}');
       return;
     }
-    res.writeHead(404).end();
+    reply(res, 404, {}, '');
   }
 
   send(res, { event, headers }) {
-    res.writeHead(200, { 'Content-Type': 'application/json', ...headers });
-    res.end(JSON.stringify(event));
+    reply(res, 200, headers, JSON.stringify(event));
   }
 
   // Queues an event; resolves with what the runtime posted for it.
@@ -97,8 +112,11 @@ class FakeRuntimeApi {
         ...headers,
       },
     };
-    const waiter = this.waiting.shift();
-    if (waiter) this.send(waiter, item);
+    // A long poll whose connection is gone (closed after a refusal) gets nothing.
+    let waiter;
+    do waiter = this.waiting.shift();
+    while (waiter?.socket.destroyed);
+    if (waiter) this.send(waiter.res, item);
     else this.queue.push(item);
     return outcome.promise.then((result) => ({ ...result, requestId }));
   }
@@ -475,6 +493,20 @@ test('a handler error is posted to /error and logged as Invoke Error', options, 
   assertErrorPosted(await fn.api.invoke({ kind: 'bigint' }), 'Runtime.JSONStringifyError', 'Unable to stringify response body');
   // The process goes on serving after errors.
   assert.equal((await fn.api.invoke({})).json, 'fine');
+});
+
+test('the Runtime API refuses an answer and closes the connection: the next event comes on a new one', options, async (t) => {
+  const fn = await startFunction(t, {
+    handler: 'app.handler',
+    files: { 'app.js': 'let calls = 0; exports.handler = async () => ++calls;' },
+  });
+  fn.api.refuseAndClose.add('refused-answer');
+  assert.equal((await fn.api.invoke({}, { requestId: 'refused-answer' })).json, 1);
+  // It asks again on a second connection, and the same process (its module state) answers.
+  for (const started = Date.now(); fn.api.connections < 2 && Date.now() - started < 5000; ) await sleep(10);
+  assert.equal(fn.api.connections, 2);
+  assert.equal((await fn.api.invoke({})).json, 2);
+  assert.match(fn.stderr(), /Runtime API refused POST \S+\/invocation\/refused-answer\/response: 413 /);
 });
 
 test('an uncaught exception during an invocation fails it and ends the process', options, async (t) => {
