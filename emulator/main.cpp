@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 
+#include "common/edit_distance.hpp"
 #include "config/config_loader.hpp"
 #include "emulator/core/gateway.hpp"
 #include "emulator/integrations/plugin_loader.hpp"
@@ -66,23 +67,6 @@ void print_usage(std::ostream& out) {
       << kUsageDetails;
 }
 
-// Edits (insert, delete, substitute, swap two neighbours) that turn A into B: a typo is one or two.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 // What WORD was probably meant as: the nearest of NAMES (options or subcommands), compared without
 // leading dashes and ignoring case, when it is close enough (one edit per three letters, at least
 // one). The first of equally near names wins.
@@ -97,7 +81,7 @@ std::optional<std::string_view> nearest_name(std::string_view word, std::span<co
   std::size_t best_distance = 0;
   for (std::string_view candidate : names) {
     const std::string name = bare(candidate);
-    const std::size_t distance = edit_distance(typed, name);
+    const std::size_t distance = apigw::edit_distance(typed, name);
     if (distance > std::max<std::size_t>(1, name.size() / 3)) continue;
     if (!best || distance < best_distance) {
       best = candidate;

@@ -3,6 +3,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/ascii.hpp"
+#include "common/edit_distance.hpp"
+
 namespace apigw::emulator {
 
 namespace {
@@ -21,6 +24,35 @@ std::string quoted(std::string_view s) {
   rapidjson::Writer<rapidjson::StringBuffer> w(b);
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
   return b.GetString();
+}
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+// The route whose key KEY probably meant, when no route has KEY (explain_route's rule); null when
+// none is close.
+const gateway::route* nearest_route(const gateway& gw, std::string_view key, bool& case_only) {
+  const std::string typed = lowered(key);
+  const gateway::route* best = nullptr;
+  std::size_t best_ignoring_case = 0;
+  std::size_t best_with_case = 0;
+  for (const auto& r : gw.routes()) {
+    if (r->key == "$connect" || r->key == "$disconnect" || r->key == "$default") continue;
+    const std::size_t ignoring_case = edit_distance(typed, lowered(r->key));
+    if (ignoring_case > 1 || (ignoring_case == 1 && r->key.size() < 3)) continue;
+    const std::size_t with_case = edit_distance(key, r->key);
+    if (best == nullptr || ignoring_case < best_ignoring_case ||
+        (ignoring_case == best_ignoring_case && with_case < best_with_case)) {
+      best = r.get();
+      best_ignoring_case = ignoring_case;
+      best_with_case = with_case;
+    }
+  }
+  case_only = best != nullptr && best_ignoring_case == 0;
+  return best;
 }
 
 // What the client receives when no route takes the message.
@@ -53,12 +85,15 @@ route_explanation explain_route(const gateway& gw, std::string_view message) {
     x.parts.push_back(std::move(part));
   }
 
+  const bool exact = chosen.chosen != nullptr && chosen.json && chosen.chosen->key == chosen.key;
+  if (chosen.json && !exact) {
+    if (const auto* meant = nearest_route(gw, chosen.key, x.did_you_mean_case_only)) x.did_you_mean_key = meant->key;
+  }
   if (chosen.chosen == nullptr) {
     x.result = route_explanation::outcome::forbidden;
     return x;
   }
-  x.result = chosen.json && chosen.chosen->key == chosen.key ? route_explanation::outcome::exact_match
-                                                           : route_explanation::outcome::default_route;
+  x.result = exact ? route_explanation::outcome::exact_match : route_explanation::outcome::default_route;
   x.route_key = chosen.chosen->key;
   x.two_way = chosen.chosen->two_way;
   x.integration = chosen.chosen->integration;
@@ -73,6 +108,12 @@ route_explanation explain_route(const gateway& gw, std::string_view message) {
 }
 
 std::string route_explanation::to_text() const {
+  // After why no route took the message: the route it probably meant.
+  const std::string hint =
+      did_you_mean_key.empty()
+          ? std::string()
+          : std::string("; ") + (did_you_mean_case_only ? "route keys are case-sensitive; " : "") + "did you mean " +
+                quoted(did_you_mean_key) + "?";
   std::string out;
   out += "expression  " + expression + "\n";
   out += "message     " + message + (message_is_json ? "" : "  (not JSON)") + "\n";
@@ -94,13 +135,13 @@ std::string route_explanation::to_text() const {
       break;
     case outcome::default_route:
       out += "route       $default  (" +
-             (message_is_json ? "no route has the key " + quoted(selection)
+             (message_is_json ? "no route has the key " + quoted(selection) + hint
                               : std::string("a message that is not JSON always goes to $default")) +
              ")\n";
       break;
     case outcome::forbidden:
       out += "route       none: " +
-             (message_is_json ? "no route has the key " + quoted(selection) + " and there is no $default route"
+             (message_is_json ? "no route has the key " + quoted(selection) + " and there is no $default route" + hint
                               : std::string("the message is not JSON and there is no $default route")) +
              "\n";
       out += "client gets " + std::string(kForbiddenFrame) + "\n";
@@ -151,6 +192,15 @@ std::string route_explanation::to_json() const {
   w.String(outcome_name(result));
   w.Key("routeKey");
   if (result == outcome::forbidden) w.Null(); else str(route_key);
+  if (!did_you_mean_key.empty()) {
+    w.Key("didYouMean");
+    w.StartObject();
+    w.Key("routeKey");
+    str(did_you_mean_key);
+    w.Key("caseOnly");
+    w.Bool(did_you_mean_case_only);
+    w.EndObject();
+  }
   if (result != outcome::forbidden) {
     w.Key("twoWay");
     w.Bool(two_way);

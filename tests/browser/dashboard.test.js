@@ -209,15 +209,19 @@ test('the dashboard lists a client, shows its routing decisions, explains, posts
       assert.match(fallback.whyText, /selection "nosuchroute" matched no route: fell back to \$default/);
       assert.equal(await decisionCount(dash, id, 'MESSAGE'), 4, 'each message is one decision');
 
-      // The explain box: a misspelt action falls back to $default; a message that is not JSON too.
+      // The explain box: a misspelt action falls back to $default, with the route it probably meant;
+      // a message that is not JSON falls back too.
       const x1 = await explain(dash, '{"action":"ecko","data":"hi"}', ctx);
       assert.equal(x1.outcome, 'fell back to $default');
       assert.equal(x1.routeKey, '$default');
       assert.equal(x1.selection, '"ecko"');
       assert.deepEqual(x1.parts, [{ kind: 'path', found: 'true', source: '$request.body.action',
         foundText: 'found', value: 'ecko' }]);
-      assert.match(x1.why, /no route has the key "ecko"/);
+      assert.equal(x1.why, 'fell back to $default: no route has the key "ecko"; did you mean "echo"?');
       assert.match(x1.integration, /fallback \(handler mock\)/);
+      const xCase = await explain(dash, '{"action":"Echo"}', ctx);
+      assert.equal(xCase.why,
+        'fell back to $default: no route has the key "Echo"; route keys are case-sensitive; did you mean "echo"?');
       const x2 = await explain(dash, 'hello', ctx);
       assert.equal(x2.outcome, 'fell back to $default');
       assert.equal(x2.parts[0].found, 'false');

@@ -271,7 +271,8 @@ TEST(ExplainCliTest, MisspeltActionOnTheLabApiIsForbiddenWithExitOne) {
             "message     {\"action\":\"sendMessage\",\"data\":\"hi\"}\n"
             "  $request.body.action  found \"sendMessage\"\n"
             "selection   \"sendMessage\"\n"
-            "route       none: no route has the key \"sendMessage\" and there is no $default route\n"
+            "route       none: no route has the key \"sendMessage\" and there is no $default route; "
+            "route keys are case-sensitive; did you mean \"sendmessage\"?\n"
             "client gets {\"message\": \"Forbidden\", \"connectionId\":\"…\", \"requestId\":\"…\"}\n");
 }
 
