@@ -1,5 +1,6 @@
 // libFuzzer target: DynamoDB requests on the store's item tables (PutItem, GetItem, DeleteItem,
-// UpdateItem, Query, Scan: attribute values, expressions, keys, paging) over an in-memory SQLite
+// UpdateItem, Query, Scan, BatchWriteItem, BatchGetItem: attribute values, expressions, keys,
+// paging, batches) over an in-memory SQLite
 // database with three tables: "t" (pk S), "r" (pk S, sk N) and "b" (pk B, sk S).
 // Input: one request a line, "Operation {request JSON}". Each input starts from empty tables.
 // Checks beyond "no crash": no request ends in an InternalServerError (the store failing), and
@@ -49,6 +50,8 @@ dynamo_result call(item_tables& items, std::string_view operation, const rj::Val
   if (operation == "DeleteItem") return items.delete_item(request);
   if (operation == "UpdateItem") return items.update_item(request);
   if (operation == "Query") return items.query(request);
+  if (operation == "BatchWriteItem") return items.batch_write_item(request);
+  if (operation == "BatchGetItem") return items.batch_get_item(request);
   return items.scan(request);
 }
 

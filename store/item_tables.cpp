@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <set>
+#include <tuple>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -559,6 +560,164 @@ dynamo_result item_tables::delete_item(const rj::Value& request) {
     }
     std::optional<std::string> old = remove_item(db_, *ctx.table, key);
     if (rv == "ALL_OLD" && old) set_attributes(r, parse_item(*old, alloc));
+    return r;
+  });
+}
+
+namespace {
+
+// A batch's RequestItems: a non-empty object of table names.
+const rj::Value& request_items(const rj::Value& request) {
+  if (!request.IsObject()) fail("The request must be a JSON object");
+  const rj::Value& items = required(request, "RequestItems", "requestItems");
+  if (!items.IsObject() || items.MemberCount() == 0) {
+    fail("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have "
+         "length greater than or equal to 1");
+  }
+  return items;
+}
+
+// The one-table request a batch's entry for table NAME stands for: its name and the expression
+// members of ENTRY (a KeysAndAttributes), so that the single-item rules check them.
+rj::Document single_request(std::string_view name, const rj::Value* entry) {
+  rj::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  d.AddMember("TableName", rj::Value(name.data(), static_cast<rj::SizeType>(name.size()), a), a);
+  if (entry != nullptr) {
+    for (auto m = entry->MemberBegin(); m != entry->MemberEnd(); ++m) {
+      if (view(m->name) == "Keys") continue;
+      d.AddMember(rj::Value(m->name, a), rj::Value(m->value, a), a);
+    }
+  }
+  return d;
+}
+
+constexpr std::size_t kMaxBatchWrites = 25;
+constexpr std::size_t kMaxBatchKeys = 100;
+constexpr std::size_t kMaxBatchGetBytes = 16 * 1024 * 1024;
+
+}  // namespace
+
+dynamo_result item_tables::batch_write_item(const rj::Value& request) {
+  return guarded([&] {
+    const rj::Value& items = request_items(request);
+    struct write {
+      const table_schema* table;
+      item_key key;
+      const rj::Value* item;  // null: a delete
+    };
+    std::vector<write> writes;
+    std::set<std::tuple<std::string_view, std::string, std::string>> seen;
+    for (auto t = items.MemberBegin(); t != items.MemberEnd(); ++t) {
+      const rj::Document single = single_request(view(t->name), nullptr);
+      request_context ctx(tables_, single);
+      if (!t->value.IsArray() || t->value.Empty()) {
+        fail("1 validation error detected: Value at 'requestItems." + std::string(view(t->name)) +
+             "' failed to satisfy constraint: Member must have length greater than or equal to 1");
+      }
+      for (const rj::Value& w : t->value.GetArray()) {
+        const rj::Value* put = w.IsObject() ? member(w, "PutRequest") : nullptr;
+        const rj::Value* del = w.IsObject() ? member(w, "DeleteRequest") : nullptr;
+        if (!w.IsObject() || (put == nullptr) == (del == nullptr) || w.MemberCount() != 1) {
+          fail("Supplied WriteRequest must have exactly one of PutRequest or DeleteRequest, in table " +
+               std::string(view(t->name)));
+        }
+        if (writes.size() == kMaxBatchWrites) fail("Too many items requested for the BatchWriteItem call");
+        write one{ctx.table, {}, nullptr};
+        if (put != nullptr) {
+          one.item = &required(*put, "Item", "item");
+          check_item(*one.item);
+          one.key = key_from_item(*ctx.table, *one.item);
+        } else {
+          one.key = key_from_key(*ctx.table, required(*del, "Key", "key"));
+        }
+        if (!seen.emplace(ctx.table->name, one.key.hk, one.key.rk).second) {
+          fail("Provided list of item keys contains duplicates");
+        }
+        writes.push_back(std::move(one));
+      }
+    }
+    if (auto begin = db_.exec("BEGIN IMMEDIATE"); !begin) fail_internal(begin.error());
+    try {
+      for (const write& w : writes) {
+        if (w.item != nullptr) {
+          store_item(db_, *w.table, w.key, to_text(*w.item));
+        } else {
+          remove_item(db_, *w.table, w.key);
+        }
+      }
+    } catch (...) {
+      (void)db_.exec("ROLLBACK");
+      throw;
+    }
+    if (auto commit = db_.exec("COMMIT"); !commit) {
+      (void)db_.exec("ROLLBACK");
+      fail_internal(commit.error());
+    }
+    dynamo_result r;
+    r.body().AddMember("UnprocessedItems", rj::Value(rj::kObjectType), r.body().GetAllocator());
+    return r;
+  });
+}
+
+dynamo_result item_tables::batch_get_item(const rj::Value& request) {
+  return guarded([&] {
+    const rj::Value& items = request_items(request);
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    rj::Value responses(rj::kObjectType);
+    rj::Value unprocessed(rj::kObjectType);
+    std::size_t keys = 0;
+    std::size_t bytes = 0;
+    for (auto t = items.MemberBegin(); t != items.MemberEnd(); ++t) {
+      const std::string table_name(view(t->name));
+      if (!t->value.IsObject()) fail("KeysAndAttributes of table " + table_name + " must be an object");
+      if (member(t->value, "AttributesToGet")) {
+        fail("the legacy parameter AttributesToGet is not supported by the emulator; use ProjectionExpression "
+             "instead");
+      }
+      const rj::Document single = single_request(table_name, &t->value);
+      request_context ctx(tables_, single);
+      std::vector<std::string> projection = parse_projection(ctx, ctx.string_member("ProjectionExpression"));
+      ctx.check_unused();
+      if (const rj::Value* consistent = member(t->value, "ConsistentRead"); consistent && !consistent->IsBool()) {
+        fail("ConsistentRead must be a boolean");
+      }
+      const rj::Value& list = required(t->value, "Keys", "requestItems." + table_name + ".member.keys");
+      if (!list.IsArray() || list.Empty()) {
+        fail("1 validation error detected: Value at 'requestItems." + table_name +
+             ".member.keys' failed to satisfy constraint: Member must have length greater than or equal to 1");
+      }
+      std::set<std::pair<std::string, std::string>> seen;
+      std::vector<item_key> table_keys;
+      for (const rj::Value& k : list.GetArray()) {
+        if (++keys > kMaxBatchKeys) fail("Too many items requested for the BatchGetItem call");
+        item_key key = key_from_key(*ctx.table, k);
+        if (!seen.emplace(key.hk, key.rk).second) fail("Provided list of item keys contains duplicates");
+        table_keys.push_back(std::move(key));
+      }
+      rj::Value found(rj::kArrayType);
+      rj::Value left(rj::kArrayType);
+      for (std::size_t i = 0; i < table_keys.size(); ++i) {
+        if (bytes > kMaxBatchGetBytes) {
+          left.PushBack(rj::Value(list[static_cast<rj::SizeType>(i)], alloc), alloc);
+          continue;
+        }
+        if (std::optional<std::string> text = load(db_, *ctx.table, table_keys[i])) {
+          bytes += text->size();
+          found.PushBack(project(parse_item(*text, alloc), projection, alloc), alloc);
+        }
+      }
+      responses.AddMember(rj::Value(table_name.c_str(), alloc), found, alloc);
+      if (!left.Empty()) {
+        rj::Value rest(t->value, alloc);
+        rest["Keys"] = left;
+        unprocessed.AddMember(rj::Value(table_name.c_str(), alloc), rest, alloc);
+      }
+    }
+    r.body().AddMember("Responses", responses, alloc);
+    r.body().AddMember("UnprocessedKeys", unprocessed, alloc);
     return r;
   });
 }

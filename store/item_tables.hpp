@@ -41,6 +41,11 @@ class item_tables {
   dynamo_result update_item(const rapidjson::Value& request);
   dynamo_result query(const rapidjson::Value& request);
   dynamo_result scan(const rapidjson::Value& request);
+  // Validates the whole batch first (tables, keys, items, duplicates, at most 25 requests) and
+  // refuses it whole, as DynamoDB does; then writes it in one transaction.
+  dynamo_result batch_write_item(const rapidjson::Value& request);
+  // At most 100 keys; what would take the answer past 16 MB comes back in UnprocessedKeys.
+  dynamo_result batch_get_item(const rapidjson::Value& request);
 
  private:
   database& db_;

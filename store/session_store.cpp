@@ -101,6 +101,16 @@ dynamo_result session_store::put_item(const rapidjson::Value& request) {
   return items_.put_item(request);
 }
 
+dynamo_result session_store::batch_write_item(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.batch_write_item(request);
+}
+
+dynamo_result session_store::batch_get_item(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.batch_get_item(request);
+}
+
 dynamo_result session_store::get_item(const rapidjson::Value& request) {
   std::lock_guard lock(mutex_);
   return items_.get_item(request);
@@ -135,9 +145,11 @@ dynamo_result session_store::call(std::string_view operation, const rapidjson::V
   if (operation == "UpdateItem") return update_item(request);
   if (operation == "Query") return query(request);
   if (operation == "Scan") return scan(request);
+  if (operation == "BatchWriteItem") return batch_write_item(request);
+  if (operation == "BatchGetItem") return batch_get_item(request);
   return dynamo_result(dynamo_error::unknown_operation,
-                       "The emulator's store supports PutItem, GetItem, DeleteItem, UpdateItem, Query and "
-                       "Scan, not " + std::string(operation));
+                       "The emulator's store supports PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, "
+                       "BatchWriteItem and BatchGetItem, not " + std::string(operation));
 }
 
 dynamo_result session_store::call_json(std::string_view operation, std::string_view request_json) {

@@ -61,6 +61,8 @@ class session_store {
   dynamo_result update_item(const rapidjson::Value& request);
   dynamo_result query(const rapidjson::Value& request);
   dynamo_result scan(const rapidjson::Value& request);
+  dynamo_result batch_write_item(const rapidjson::Value& request);
+  dynamo_result batch_get_item(const rapidjson::Value& request);
 
   // By operation name: "PutItem" or the X-Amz-Target form "DynamoDB_20120810.PutItem".
   dynamo_result call(std::string_view operation, const rapidjson::Value& request);

@@ -56,11 +56,22 @@ guarded_tables::guarded_tables(store::session_store& store, std::shared_ptr<cons
 std::optional<apigw::dynamo_result> guarded_tables::denied(std::string_view operation,
                                                           const rapidjson::Value& request) const {
   if (!policy_) return std::nullopt;
-  std::string table = "*";
   if (request.IsObject()) {
+    // A batch is judged on each table it names, as AWS judges it.
+    auto batch = request.FindMember("RequestItems");
+    if (batch != request.MemberEnd() && batch->value.IsObject()) {
+      for (auto t = batch->value.MemberBegin(); t != batch->value.MemberEnd(); ++t) {
+        if (auto refusal = denied_on(operation, t->name.GetString())) return refusal;
+      }
+      return std::nullopt;
+    }
     auto name = request.FindMember("TableName");
-    if (name != request.MemberEnd() && name->value.IsString()) table = name->value.GetString();
+    if (name != request.MemberEnd() && name->value.IsString()) return denied_on(operation, name->value.GetString());
   }
+  return denied_on(operation, "*");
+}
+
+std::optional<apigw::dynamo_result> guarded_tables::denied_on(std::string_view operation, const std::string& table) const {
   const std::string action = "dynamodb:" + std::string(operation);
   const std::string resource = dynamodb_table_arn(who_.region, table);
   const auto decision = policy_->evaluate(action, resource);

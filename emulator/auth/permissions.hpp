@@ -60,10 +60,13 @@ class guarded_tables final : public apigw::tables_api {
   apigw::dynamo_result call(std::string_view operation, const rapidjson::Value& request) override;
 
   // AWS's AccessDeniedException when the policy does not allow dynamodb:OPERATION on the table
-  // REQUEST names (any table when it names none); nullopt when it does.
+  // REQUEST names (each table of a batch's RequestItems; any table when it names none); nullopt
+  // when it does.
   std::optional<apigw::dynamo_result> denied(std::string_view operation, const rapidjson::Value& request) const;
 
  private:
+  std::optional<apigw::dynamo_result> denied_on(std::string_view operation, const std::string& table) const;
+
   store::session_store& store_;
   std::shared_ptr<const emulator::iam_policy> policy_;
   caller_identity who_;

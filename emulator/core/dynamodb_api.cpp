@@ -21,8 +21,8 @@ namespace {
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 
 // The item operations the store serves; the table operations are answered here.
-constexpr std::array<std::string_view, 6> kItemOperations = {"PutItem", "GetItem", "DeleteItem",
-                                                             "UpdateItem", "Query", "Scan"};
+constexpr std::array<std::string_view, 8> kItemOperations = {
+    "PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query", "Scan", "BatchWriteItem", "BatchGetItem"};
 
 std::string_view header(const sigv4::request_view& request, std::string_view name) {
   for (const auto& [key, value] : request.headers) {
@@ -159,8 +159,8 @@ http_answer dynamodb_api::handle_http(const sigv4::request_view& request, std::c
   }
   return error(apigw::dynamo_error::unknown_operation,
                "The emulator does not serve " + std::string(operation) +
-                   "; it serves ListTables, DescribeTable, PutItem, GetItem, DeleteItem, UpdateItem, Query and "
-                   "Scan on the tables the configuration declares");
+                   "; it serves ListTables, DescribeTable, PutItem, GetItem, DeleteItem, UpdateItem, Query, "
+                   "Scan, BatchWriteItem and BatchGetItem on the tables the configuration declares");
 }
 
 }  // namespace apigw::emulator

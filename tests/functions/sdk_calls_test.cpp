@@ -271,5 +271,70 @@ def lambda_handler(event, context):
   EXPECT_EQ(c.read(15s).data, "True 2");
 }
 
+constexpr const char* kBatches = R"(
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, BatchWriteCommand, BatchGetCommand } from "@aws-sdk/lib-dynamodb";
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export const handler = async () => {
+  try {
+    const written = await db.send(new BatchWriteCommand({ RequestItems: { chat: [
+      { PutRequest: { Item: { connectionId: "a", n: 1 } } },
+      { PutRequest: { Item: { connectionId: "b", n: 2 } } },
+    ] } }));
+    await db.send(new BatchWriteCommand({ RequestItems: { chat: [{ DeleteRequest: { Key: { connectionId: "a" } } }] } }));
+    const read = await db.send(new BatchGetCommand({ RequestItems: { chat: {
+      Keys: [{ connectionId: "a" }, { connectionId: "b" }], ProjectionExpression: "n" } } }));
+    return { body: JSON.stringify([written.UnprocessedItems, read.Responses.chat, read.UnprocessedKeys]) };
+  } catch (e) {
+    return { body: `${e.name}: ${e.message}` };
+  }
+};
+)";
+
+TEST(DynamoDbCalls, NodeDocumentClientBatchesWritesAndReads) {
+  code_folder code;
+  code.write("index.mjs", kBatches);
+  test_server server(table_api(lambda("nodejs20.x", "index.handler", code.path(), R"(,"timeout":10)")));
+  ws_client c(15s);
+  ASSERT_TRUE(c.connect(server.options()).upgraded);
+  ASSERT_TRUE(c.send_text(R"({"action":"run"})"));
+  EXPECT_EQ(c.read(15s).data, R"([{},[{"n":2}],{}])");
+}
+
+TEST(DynamoDbCalls, ABatchIsJudgedOnItsOwnActionForEachTable) {
+  code_folder code;
+  code.write("index.mjs", kBatches);
+  const std::string policy =
+      R"(,"policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:PutItem","Resource":"*"}]})";
+  test_server server(table_api(lambda("nodejs20.x", "index.handler", code.path(), R"(,"timeout":10)" + policy)));
+  ws_client c(15s);
+  ASSERT_TRUE(c.connect(server.options()).upgraded);
+  ASSERT_TRUE(c.send_text(R"({"action":"run"})"));
+  EXPECT_EQ(c.read(15s).data,
+            "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/FnRole/Fn is not authorized to "
+            "perform: dynamodb:BatchWriteItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/chat because "
+            "no identity-based policy allows the dynamodb:BatchWriteItem action");
+}
+
+TEST(DynamoDbCalls, Boto3BatchWriterAndBatchGetItem) {
+  code_folder code;
+  code.write("lambda_function.py", R"(import boto3
+dynamodb = boto3.resource("dynamodb")
+table = dynamodb.Table("chat")
+def lambda_handler(event, context):
+    with table.batch_writer() as batch:
+        for i in range(30):  # two BatchWriteItem calls: at most 25 requests each
+            batch.put_item(Item={"connectionId": "c%02d" % i, "n": i})
+    got = dynamodb.batch_get_item(RequestItems={"chat": {"Keys": [{"connectionId": "c07"}, {"connectionId": "c29"}]}})
+    ns = sorted(int(item["n"]) for item in got["Responses"]["chat"])
+    return {"body": "%d %s %s" % (table.scan(Select="COUNT")["Count"], ns, got["UnprocessedKeys"])}
+)");
+  test_server server(table_api(lambda("python3.11", "lambda_function.lambda_handler", code.path(), R"(,"timeout":10)")));
+  ws_client c(15s);
+  ASSERT_TRUE(c.connect(server.options()).upgraded);
+  ASSERT_TRUE(c.send_text(R"({"action":"run"})"));
+  EXPECT_EQ(c.read(15s).data, "30 [7, 29] {}");
+}
+
 }  // namespace
 }  // namespace apigw::functions_test

@@ -1,4 +1,5 @@
-// PutItem, GetItem, DeleteItem, UpdateItem, Query and Scan on :memory:, with DynamoDB's errors.
+// PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, BatchWriteItem and BatchGetItem on :memory:,
+// with DynamoDB's errors.
 #include <string>
 #include <vector>
 
@@ -327,10 +328,71 @@ TEST_F(ItemTablesTest, ScanPagesInKeyOrderAndProjects) {
 
 TEST_F(ItemTablesTest, AcceptsTheXAmzTargetOperationName) {
   EXPECT_EQ(call("DynamoDB_20120810.PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": "a"}}})"), "{}");
-  EXPECT_EQ(call("BatchWriteItem", "{}"),
+  EXPECT_EQ(call("TransactWriteItems", "{}"),
             "UnknownOperationException: The emulator's store supports PutItem, GetItem, DeleteItem, UpdateItem, "
-            "Query and Scan, not BatchWriteItem");
+            "Query, Scan, BatchWriteItem and BatchGetItem, not TransactWriteItems");
   EXPECT_EQ(call("GetItem", "{not json"), "SerializationException: The request is not JSON: Missing a name for object member. at offset 1");
+}
+
+TEST_F(ItemTablesTest, BatchWriteItemPutsAndDeletesAcrossTables) {
+  put_message("lobby", "1");
+  EXPECT_EQ(call("BatchWriteItem", R"({"RequestItems": {
+      "conns": [{"PutRequest": {"Item": {"connectionId": {"S": "a"}, "n": {"N": "1"}}}},
+                {"PutRequest": {"Item": {"connectionId": {"S": "b"}}}}],
+      "msgs": [{"DeleteRequest": {"Key": {"room": {"S": "lobby"}, "ts": {"N": "1"}}}},
+               {"PutRequest": {"Item": {"room": {"S": "lobby"}, "ts": {"N": "2"}, "text": {"S": "yo"}}}}]}})"),
+            R"({"UnprocessedItems":{}})");
+  EXPECT_EQ(column(call("Scan", R"({"TableName": "conns"})"), "connectionId"), (strings{"a", "b"}));
+  EXPECT_EQ(column(call("Scan", R"({"TableName": "msgs"})"), "text"), (strings{"yo"}));
+}
+
+TEST_F(ItemTablesTest, BatchWriteItemRefusesTheWholeBatchAsDynamoDbDoes) {
+  const auto one_put = [](const std::string& id) {
+    return R"({"PutRequest": {"Item": {"connectionId": {"S": ")" + id + R"("}}}})";
+  };
+  std::string many;
+  for (int i = 0; i < 26; ++i) many += (i ? "," : "") + one_put("c" + std::to_string(i));
+  EXPECT_EQ(call("BatchWriteItem", R"({"RequestItems": {"conns": [)" + many + "]}}"),
+            "ValidationException: Too many items requested for the BatchWriteItem call");
+  EXPECT_EQ(call("BatchWriteItem", R"({"RequestItems": {"conns": [)" + one_put("a") + "," + one_put("a") + "]}}"),
+            "ValidationException: Provided list of item keys contains duplicates");
+  // A bad entry anywhere fails the batch before anything is written.
+  EXPECT_EQ(call("BatchWriteItem", R"({"RequestItems": {"conns": [)" + one_put("a") +
+                                       R"(], "msgs": [{"PutRequest": {"Item": {"room": {"S": "x"}}}}]}})"),
+            "ValidationException: One or more parameter values were invalid: Missing the key ts in the item");
+  EXPECT_EQ(call("BatchWriteItem", R"({"RequestItems": {"conns": [)" + one_put("a") + R"(], "nope": [)" +
+                                       one_put("b") + "]}}"),
+            "ResourceNotFoundException: Requested resource not found");
+  EXPECT_EQ(call("BatchWriteItem", R"({"RequestItems": {"conns": [{"PutRequest": {"Item": {"connectionId": {"S": "a"}}},
+                                       "DeleteRequest": {"Key": {"connectionId": {"S": "a"}}}}]}})"),
+            "ValidationException: Supplied WriteRequest must have exactly one of PutRequest or DeleteRequest, in table "
+            "conns");
+  EXPECT_EQ(call("BatchWriteItem", R"({"RequestItems": {}})"),
+            "ValidationException: 1 validation error detected: Value at 'requestItems' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1");
+  EXPECT_EQ(call("Scan", R"({"TableName": "conns"})"), R"({"Items":[],"Count":0,"ScannedCount":0})");
+}
+
+TEST_F(ItemTablesTest, BatchGetItemReadsKeysOfSeveralTablesWithTheirProjections) {
+  put_message("lobby", "1", "hello");
+  put_message("lobby", "2", "again");
+  ASSERT_EQ(call("PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": "a"}, "n": {"N": "7"}}})"), "{}");
+  EXPECT_EQ(call("BatchGetItem", R"({"RequestItems": {
+      "msgs": {"Keys": [{"room": {"S": "lobby"}, "ts": {"N": "2"}}, {"room": {"S": "lobby"}, "ts": {"N": "9"}}],
+               "ProjectionExpression": "#t", "ExpressionAttributeNames": {"#t": "text"}},
+      "conns": {"Keys": [{"connectionId": {"S": "a"}}], "ConsistentRead": true}}})"),
+            R"({"Responses":{"msgs":[{"text":{"S":"again"}}],"conns":[{"connectionId":{"S":"a"},"n":{"N":"7"}}]},)"
+            R"("UnprocessedKeys":{}})");
+  EXPECT_EQ(call("BatchGetItem", R"({"RequestItems": {"conns": {"Keys": [{"connectionId": {"S": "a"}},
+                                                                          {"connectionId": {"S": "a"}}]}}})"),
+            "ValidationException: Provided list of item keys contains duplicates");
+  std::string keys;
+  for (int i = 0; i < 101; ++i) keys += std::string(i ? "," : "") + R"({"connectionId": {"S": "k)" + std::to_string(i) + R"("}})";
+  EXPECT_EQ(call("BatchGetItem", R"({"RequestItems": {"conns": {"Keys": [)" + keys + "]}}}"),
+            "ValidationException: Too many items requested for the BatchGetItem call");
+  EXPECT_EQ(call("BatchGetItem", R"({"RequestItems": {"conns": {"Keys": [{"connectionId": {"S": "a"}}],
+                                                                "ExpressionAttributeNames": {"#x": "n"}}}})"),
+            "ValidationException: Value provided in ExpressionAttributeNames unused in expressions: keys: {#x}");
 }
 
 // Every error a handler can meet, with DynamoDB's wording.
