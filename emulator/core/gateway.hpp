@@ -81,13 +81,9 @@ class gateway {
   static request_ids new_request(bool with_message_id);
 
   // Runs route R's integration with its context, written to the function's log stream like a
-  // Lambda invocation (START, errors, END, REPORT).
-  outcome invoke(const route& r, const rapidjson::Value& event, std::string_view request_id) const {
-    return invoke_route(r, event, request_id, log_);
-  }
-
-  // The same, answered through DONE: at once for an in-process handler, later (from another
-  // thread) for a Lambda function, with no thread waiting for it.
+  // Lambda invocation (START, errors, END, REPORT), answered through DONE: at once for an
+  // in-process handler, later (from another thread) for a Lambda function, with no thread
+  // waiting for it.
   void start(const route& r, const rapidjson::Value& event, std::string_view request_id,
              std::function<void(outcome)> done) const {
     start_route(r, event, request_id, log_, std::move(done));

@@ -60,14 +60,6 @@ apigw::handler_result function_handler::invoke(const rapidjson::Value& event, ap
   return std::move(o.result);
 }
 
-outcome invoke_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
-                     apigw::invocation_log* log) {
-  std::promise<outcome> ended;
-  auto result = ended.get_future();
-  start_route(r, event, request_id, log, [&ended](outcome o) { ended.set_value(std::move(o)); });
-  return result.get();
-}
-
 void start_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
                  apigw::invocation_log* log, std::function<void(outcome)> done) {
   if (auto* function = dynamic_cast<function_handler*>(r.handler.get())) {

@@ -74,13 +74,10 @@ outcome call_handler(apigw::handler& h, const rapidjson::Value& event, apigw::in
 outcome run_logged(apigw::invocation_log* log, std::string_view function, std::string_view request_id,
                    const std::function<outcome()>& call);
 
-// Runs route R's integration on EVENT with the route's context, logged under its integration.
-outcome invoke_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
-                     apigw::invocation_log* log);
-
-// The same, for callers that can wait for an answer without blocking: DONE gets the outcome,
-// before start_route() returns for an in-process handler (run as invoke_route runs it), later
-// and from another thread for a function (function_handler::start).
+// Runs route R's integration on EVENT with the route's context, logged under its integration:
+// DONE gets the outcome, before start_route() returns for an in-process handler (START, the
+// error, END and REPORT written by run_logged), later and from another thread for a function
+// (function_handler::start; its pool writes its lines).
 void start_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
                  apigw::invocation_log* log, std::function<void(outcome)> done);
 
