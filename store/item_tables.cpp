@@ -1,10 +1,14 @@
 #include "store/item_tables.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -12,44 +16,29 @@
 #include "store/attribute_value.hpp"
 #include "store/decimal.hpp"
 #include "store/expression.hpp"
+#include "store/request_support.hpp"
 
 namespace apigw::store {
 namespace {
 
+using detail::fail;
+using detail::fail_internal;
+using detail::failure;
+using detail::guarded;
+using detail::member;
+using detail::optional_string;
+using detail::prepare;
+using detail::required;
+using detail::to_text;
+using detail::view;
 namespace rj = rapidjson;
 
 // DynamoDB's limits.
 constexpr std::size_t max_item_bytes = 400 * 1024;
 constexpr std::size_t max_page_bytes = 1024 * 1024;
 
-// Thrown inside this file only, so that the many checks of one request share one exit where the
-// error becomes a dynamo_result value.
-struct failure {
-  std::string_view type;
-  std::string message;
-};
-
-[[noreturn]] void fail(std::string message) { throw failure{dynamo_error::validation, std::move(message)}; }
-[[noreturn]] void fail_internal(std::string message) {
-  throw failure{dynamo_error::internal, "The store failed: " + std::move(message)};
-}
-
 const std::string key_mismatch = "The provided key element does not match the schema";
 const std::string invalid = "One or more parameter values were invalid: ";
-
-std::string_view view(const rj::Value& v) { return {v.GetString(), v.GetStringLength()}; }
-
-const rj::Value* member(const rj::Value& object, std::string_view key) {
-  auto it = object.FindMember(rj::Value(rj::StringRef(key.data(), key.size())));
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string to_text(const rj::Value& v) {
-  rj::StringBuffer buf;
-  rj::Writer<rj::StringBuffer> w(buf);
-  v.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize());
-}
 
 // Parses stored item JSON into ALLOC's memory (no copy afterwards).
 rj::Value parse_item(std::string_view text, rj::Document::AllocatorType& alloc) {
@@ -61,27 +50,6 @@ rj::Value parse_item(std::string_view text, rj::Document::AllocatorType& alloc) 
   return out;
 }
 
-statement::lease prepare(database& db, std::string_view sql) {
-  auto r = db.prepare(sql);
-  if (!r) fail_internal(r.error());
-  return *std::move(r);
-}
-
-// "1 validation error detected: Value null at 'key' failed ..." for a missing required member.
-const rj::Value& required(const rj::Value& request, std::string_view name, std::string_view field) {
-  const rj::Value* v = member(request, name);
-  if (!v || v->IsNull()) {
-    fail("1 validation error detected: Value null at '" + std::string(field) +
-         "' failed to satisfy constraint: Member must not be null");
-  }
-  return *v;
-}
-
-const rj::Value* optional_string(const rj::Value& request, std::string_view name) {
-  const rj::Value* v = member(request, name);
-  if (v && !v->IsString()) fail(std::string(name) + " must be a string");
-  return v;
-}
 
 struct item_key {
   std::string hk;
@@ -344,6 +312,28 @@ std::string_view return_values(const rj::Value& request, bool update) {
   fail("ReturnValues can only be ALL_OLD or NONE");
 }
 
+// ReturnValuesOnConditionCheckFailure: true for ALL_OLD.
+bool old_item_on_condition_failure(const rj::Value& request) {
+  const rj::Value* v = optional_string(request, "ReturnValuesOnConditionCheckFailure");
+  if (!v || view(*v) == "NONE") return false;
+  if (view(*v) == "ALL_OLD") return true;
+  fail("1 validation error detected: Value '" + std::string(view(*v)) +
+       "' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value "
+       "set: [ALL_OLD, NONE]");
+}
+
+// A condition that did not hold; with ReturnValuesOnConditionCheckFailure ALL_OLD the error
+// carries the item as it was (when there was one), as DynamoDB's does.
+[[noreturn]] void condition_failed(bool with_old_item, const rj::Value* old_item) {
+  failure f{dynamo_error::conditional_check_failed, "The conditional request failed", nullptr};
+  if (with_old_item && old_item != nullptr) {
+    f.details = std::make_shared<rj::Document>();
+    f.details->SetObject();
+    f.details->AddMember("Item", rj::Value(*old_item, f.details->GetAllocator()), f.details->GetAllocator());
+  }
+  throw f;
+}
+
 std::optional<long long> read_limit(const rj::Value& request) {
   const rj::Value* v = member(request, "Limit");
   if (!v) return std::nullopt;
@@ -384,14 +374,6 @@ void set_attributes(dynamo_result& r, rj::Value attributes) {
   }
 }
 
-template <class F>
-dynamo_result guarded(F&& f) {
-  try {
-    return f();
-  } catch (failure& e) {
-    return dynamo_result(e.type, std::move(e.message));
-  }
-}
 
 // ---- UpdateItem arithmetic ----
 
@@ -436,6 +418,7 @@ status item_tables::open(const std::vector<table_schema>& declared) {
       "  PRIMARY KEY (tbl, hk, rk)) WITHOUT ROWID;");
   if (!created) return apigw::fail("cannot create the store's tables in " + db_.path() + ": " + created.error());
   tables_.clear();
+  details_.clear();
   {
     auto r = db_.prepare("SELECT name, definition FROM store_tables ORDER BY name");
     if (!r) return apigw::fail("cannot read the store's tables: " + r.error());
@@ -456,7 +439,7 @@ status item_tables::open(const std::vector<table_schema>& declared) {
         return apigw::fail(db_.path() + ": the definition of table " + name + " in store_tables is damaged: " +
                            parsed.error());
       }
-      tables_.emplace(name, *std::move(parsed));
+      add_table(*parsed, std::string(def));
     }
   }
   std::set<std::string> seen;
@@ -483,7 +466,7 @@ status item_tables::open(const std::vector<table_schema>& declared) {
     if (st->step() != statement::step_result::done) {
       return apigw::fail("cannot record table " + t.name + ": " + st->error_message());
     }
-    tables_.emplace(t.name, t);
+    add_table(t, to_create_table_json(t));
   }
   return {};
 }
@@ -508,6 +491,7 @@ dynamo_result item_tables::put_item(const rj::Value& request) {
     auto cond = parse_condition(ctx, ctx.string_member("ConditionExpression"), "ConditionExpression");
     ctx.check_unused();
     std::string_view rv = return_values(request, false);
+    const bool old_on_failure = old_item_on_condition_failure(request);
 
     dynamo_result r;
     auto& alloc = r.body().GetAllocator();
@@ -516,9 +500,7 @@ dynamo_result item_tables::put_item(const rj::Value& request) {
       std::optional<std::string> old = load(db_, *ctx.table, key);
       rj::Value old_item;
       if (old) old_item = parse_item(*old, alloc);
-      if (cond && !evaluate(*cond, old ? &old_item : nullptr)) {
-        throw failure{dynamo_error::conditional_check_failed, "The conditional request failed"};
-      }
+      if (cond && !evaluate(*cond, old ? &old_item : nullptr)) condition_failed(old_on_failure, old ? &old_item : nullptr);
       if (rv == "ALL_OLD" && old) set_attributes(r, std::move(old_item));
     }
     store_item(db_, *ctx.table, key, to_text(item));
@@ -548,15 +530,14 @@ dynamo_result item_tables::delete_item(const rj::Value& request) {
     auto cond = parse_condition(ctx, ctx.string_member("ConditionExpression"), "ConditionExpression");
     ctx.check_unused();
     std::string_view rv = return_values(request, false);
+    const bool old_on_failure = old_item_on_condition_failure(request);
     dynamo_result r;
     auto& alloc = r.body().GetAllocator();
     if (cond) {
       std::optional<std::string> old = load(db_, *ctx.table, key);
       rj::Value old_item;
       if (old) old_item = parse_item(*old, alloc);
-      if (!evaluate(*cond, old ? &old_item : nullptr)) {
-        throw failure{dynamo_error::conditional_check_failed, "The conditional request failed"};
-      }
+      if (!evaluate(*cond, old ? &old_item : nullptr)) condition_failed(old_on_failure, old ? &old_item : nullptr);
     }
     std::optional<std::string> old = remove_item(db_, *ctx.table, key);
     if (rv == "ALL_OLD" && old) set_attributes(r, parse_item(*old, alloc));
@@ -638,23 +619,15 @@ dynamo_result item_tables::batch_write_item(const rj::Value& request) {
         writes.push_back(std::move(one));
       }
     }
-    if (auto begin = db_.exec("BEGIN IMMEDIATE"); !begin) fail_internal(begin.error());
-    try {
-      for (const write& w : writes) {
-        if (w.item != nullptr) {
-          store_item(db_, *w.table, w.key, to_text(*w.item));
-        } else {
-          remove_item(db_, *w.table, w.key);
-        }
+    detail::write_transaction transaction(db_);
+    for (const write& w : writes) {
+      if (w.item != nullptr) {
+        store_item(db_, *w.table, w.key, to_text(*w.item));
+      } else {
+        remove_item(db_, *w.table, w.key);
       }
-    } catch (...) {
-      (void)db_.exec("ROLLBACK");
-      throw;
     }
-    if (auto commit = db_.exec("COMMIT"); !commit) {
-      (void)db_.exec("ROLLBACK");
-      fail_internal(commit.error());
-    }
+    transaction.commit();
     dynamo_result r;
     r.body().AddMember("UnprocessedItems", rj::Value(rj::kObjectType), r.body().GetAllocator());
     return r;
@@ -722,6 +695,170 @@ dynamo_result item_tables::batch_get_item(const rj::Value& request) {
   });
 }
 
+namespace {
+
+constexpr std::size_t kMaxTransactItems = 100;
+constexpr auto kTokenLifetime = std::chrono::minutes(10);
+
+// A transaction's TransactItems: 1 to 100 entries, each an object with exactly one action of
+// KINDS, whose request must be an object. Returns the (kind, request) pairs.
+std::vector<std::pair<std::string_view, const rj::Value*>> transact_items(const rj::Value& request,
+                                                                          std::initializer_list<std::string_view> kinds,
+                                                                          std::string_view refusal) {
+  if (!request.IsObject()) fail("The request must be a JSON object");
+  const rj::Value& items = required(request, "TransactItems", "transactItems");
+  if (!items.IsArray() || items.Empty()) {
+    fail("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have "
+         "length greater than or equal to 1");
+  }
+  if (items.Size() > kMaxTransactItems) {
+    fail("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have "
+         "length less than or equal to 100");
+  }
+  std::vector<std::pair<std::string_view, const rj::Value*>> out;
+  for (const rj::Value& entry : items.GetArray()) {
+    if (!entry.IsObject() || entry.MemberCount() != 1) fail(std::string(refusal));
+    const auto& action = *entry.MemberBegin();
+    const std::string_view kind = view(action.name);
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end() || !action.value.IsObject()) {
+      fail(std::string(refusal));
+    }
+    out.emplace_back(kind, &action.value);
+  }
+  return out;
+}
+
+// The item an action is about, so that no transaction touches one item twice.
+std::tuple<std::string, std::string, std::string> item_of(const std::map<std::string, table_schema, std::less<>>& tables,
+                                                          std::string_view kind, const rj::Value& action) {
+  request_context ctx(tables, action);
+  item_key key;
+  if (kind == "Put") {
+    const rj::Value& item = required(action, "Item", "item");
+    check_item(item);
+    key = key_from_item(*ctx.table, item);
+  } else {
+    key = key_from_key(*ctx.table, required(action, "Key", "key"));
+  }
+  return {ctx.table->name, std::move(key.hk), std::move(key.rk)};
+}
+
+const std::string kMultipleOperations = "Transaction request cannot include multiple operations on one item";
+
+}  // namespace
+
+dynamo_result item_tables::condition_check(const rj::Value& action) {
+  return guarded([&] {
+    request_context ctx(tables_, action);
+    item_key key = key_from_key(*ctx.table, required(action, "Key", "key"));
+    const rj::Value& text = required(action, "ConditionExpression", "conditionExpression");
+    auto cond = parse_condition(ctx, &text, "ConditionExpression");
+    ctx.check_unused();
+    const bool old_on_failure = old_item_on_condition_failure(action);
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    std::optional<std::string> old = load(db_, *ctx.table, key);
+    rj::Value old_item;
+    if (old) old_item = parse_item(*old, alloc);
+    if (!evaluate(*cond, old ? &old_item : nullptr)) condition_failed(old_on_failure, old ? &old_item : nullptr);
+    return r;
+  });
+}
+
+dynamo_result item_tables::transact_write_items(const rj::Value& request) {
+  return guarded([&] {
+    const auto actions = transact_items(request, {"ConditionCheck", "Put", "Update", "Delete"},
+                                        "TransactItems can only contain one of ConditionCheck, Put, Update or Delete");
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    for (const auto& [kind, action] : actions) {
+      if (!seen.insert(item_of(tables_, kind, *action)).second) fail(kMultipleOperations);
+    }
+
+    // The same token within its lifetime: the same request answers again, unwritten.
+    const rj::Value* token = optional_string(request, "ClientRequestToken");
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(tokens_, [&](const auto& t) { return now - t.second.at > kTokenLifetime; });
+    std::string request_text;
+    if (token != nullptr) {
+      if (token->GetStringLength() < 1 || token->GetStringLength() > 36) {
+        fail("1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must "
+             "have length between 1 and 36");
+      }
+      request_text = to_text(request);
+      if (auto used = tokens_.find(view(*token)); used != tokens_.end()) {
+        if (used->second.request != request_text) {
+          throw failure{dynamo_error::idempotent_parameter_mismatch,
+                        "The request uses the same client token as a previous, but non-identical request."};
+        }
+        return dynamo_result();
+      }
+    }
+
+    // Every action runs in one SQLite transaction; a failed condition marks its action and the
+    // rest still run, so that every action gets its reason; then all is rolled back.
+    detail::write_transaction transaction(db_);
+    std::vector<dynamo_result> outcomes;
+    bool canceled = false;
+    for (const auto& [kind, action] : actions) {
+      dynamo_result r = kind == "Put"      ? put_item(*action)
+                        : kind == "Update" ? update_item(*action)
+                        : kind == "Delete" ? delete_item(*action)
+                                           : condition_check(*action);
+      if (!r.ok() && r.error().type != dynamo_error::conditional_check_failed) {
+        throw failure{r.error().type, r.error().message};
+      }
+      canceled = canceled || !r.ok();
+      outcomes.push_back(std::move(r));
+    }
+    if (canceled) {
+      failure f{dynamo_error::transaction_canceled, "Transaction cancelled, please refer cancellation reasons for "
+                                                    "specific reasons [", std::make_shared<rj::Document>()};
+      f.details->SetObject();
+      auto& alloc = f.details->GetAllocator();
+      rj::Value reasons(rj::kArrayType);
+      for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        const bool failed = !outcomes[i].ok();
+        f.message += (i ? ", " : "") + std::string(failed ? "ConditionalCheckFailed" : "None");
+        rj::Value reason(rj::kObjectType);
+        reason.AddMember("Code", rj::StringRef(failed ? "ConditionalCheckFailed" : "None"), alloc);
+        if (failed) {
+          reason.AddMember("Message", "The conditional request failed", alloc);
+          if (auto item = outcomes[i].body().FindMember("Item"); item != outcomes[i].body().MemberEnd()) {
+            reason.AddMember("Item", rj::Value(item->value, alloc), alloc);
+          }
+        }
+        reasons.PushBack(reason, alloc);
+      }
+      f.message += "]";
+      f.details->AddMember("CancellationReasons", reasons, alloc);
+      throw f;
+    }
+    transaction.commit();
+    if (token != nullptr) tokens_.insert_or_assign(std::string(view(*token)), token_use{std::move(request_text), now});
+    return dynamo_result();
+  });
+}
+
+dynamo_result item_tables::transact_get_items(const rj::Value& request) {
+  return guarded([&] {
+    const auto actions = transact_items(request, {"Get"}, "TransactItems can only contain Get");
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    for (const auto& [kind, action] : actions) {
+      if (!seen.insert(item_of(tables_, kind, *action)).second) fail(kMultipleOperations);
+    }
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    rj::Value responses(rj::kArrayType);
+    for (const auto& [kind, action] : actions) {
+      dynamo_result one = get_item(*action);
+      if (!one.ok()) throw failure{one.error().type, one.error().message};
+      responses.PushBack(rj::Value(one.body(), alloc), alloc);
+    }
+    r.body().AddMember("Responses", responses, alloc);
+    return r;
+  });
+}
+
 dynamo_result item_tables::update_item(const rj::Value& request) {
   return guarded([&] {
     request_context ctx(tables_, request);
@@ -737,6 +874,7 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
     auto cond = parse_condition(ctx, ctx.string_member("ConditionExpression"), "ConditionExpression");
     ctx.check_unused();
     std::string_view rv = return_values(request, true);
+    const bool old_on_failure = old_item_on_condition_failure(request);
 
     std::vector<std::string> touched;
     for (const set_action& a : update.set) touched.push_back(a.path);
@@ -755,9 +893,7 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
     rj::Value old_item(rj::kObjectType);
     if (old_text) old_item = parse_item(*old_text, alloc);
     const rj::Value* old_ptr = old_text ? &old_item : nullptr;
-    if (cond && !evaluate(*cond, old_ptr)) {
-      throw failure{dynamo_error::conditional_check_failed, "The conditional request failed"};
-    }
+    if (cond && !evaluate(*cond, old_ptr)) condition_failed(old_on_failure, old_ptr);
 
     // Every operand reads the item as it was before the update, as in DynamoDB.
     rj::Value item(old_item, alloc);

@@ -2,12 +2,16 @@
 // Scan, each taking DynamoDB's request JSON and giving its response JSON or its error.
 // All tables share one SQLite table, store_items(tbl, hk, rk, item): the key columns hold
 // order-preserving bytes (attribute_value.hpp), the item its DynamoDB JSON, verbatim.
+// The table operations (CreateTable, DeleteTable, DescribeTable, UpdateTable, ListTables) keep
+// each table's CreateTable JSON in store_tables(name, definition); they are in table_catalog.cpp.
 // Thread-safety: none; session_store serializes every call with its mutex.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -21,8 +25,9 @@ namespace apigw::store {
 
 class item_tables {
  public:
-  // REQUIRES: DB outlives this.
-  explicit item_tables(database& db) : db_(db) {}
+  // REQUIRES: DB outlives this. ARN_PREFIX + a table's name is its ARN in table descriptions,
+  // e.g. "arn:aws:dynamodb:us-east-1:123456789012:table/".
+  item_tables(database& db, std::string arn_prefix) : db_(db), arn_prefix_(std::move(arn_prefix)) {}
   item_tables(const item_tables&) = delete;
   item_tables& operator=(const item_tables&) = delete;
 
@@ -46,10 +51,47 @@ class item_tables {
   dynamo_result batch_write_item(const rapidjson::Value& request);
   // At most 100 keys; what would take the answer past 16 MB comes back in UnprocessedKeys.
   dynamo_result batch_get_item(const rapidjson::Value& request);
+  // All of its at most 100 actions (ConditionCheck, Put, Update, Delete; one per item) or none:
+  // a condition that fails cancels the whole with TransactionCanceledException and a reason for
+  // each action. A ClientRequestToken seen in the last 10 minutes with the same request answers
+  // again without writing; with another request it is IdempotentParameterMismatchException.
+  dynamo_result transact_write_items(const rapidjson::Value& request);
+  // At most 100 Gets, read at one point in time (the store serves one request at a time).
+  dynamo_result transact_get_items(const rapidjson::Value& request);
+
+  // Tables are ACTIVE at once (CreateTable's answer says so too; AWS's says CREATING, and its
+  // waiters poll DescribeTable until ACTIVE, which they then see on the first call). Secondary
+  // indexes are refused. Billing mode, throughput and deletion protection are kept and shown;
+  // deletion protection is enforced.
+  dynamo_result create_table(const rapidjson::Value& request);
+  dynamo_result delete_table(const rapidjson::Value& request);
+  dynamo_result describe_table(const rapidjson::Value& request);
+  dynamo_result update_table(const rapidjson::Value& request);
+  dynamo_result list_tables(const rapidjson::Value& request);
 
  private:
+  // The table's CreateTable JSON as store_tables keeps it, and when this process first saw it
+  // (its CreationDateTime: a store file does not record when a table was made).
+  struct table_details {
+    std::string definition;
+    double created = 0;  // seconds since the epoch
+  };
+  void add_table(const table_schema& schema, std::string definition);
+  rapidjson::Value describe(const table_schema& t, std::string_view status,
+                            rapidjson::Document::AllocatorType& alloc);
+
+  dynamo_result condition_check(const rapidjson::Value& action);
+
   database& db_;
+  std::string arn_prefix_;
+  // ClientRequestToken -> the request it came with and when, for 10 minutes.
+  struct token_use {
+    std::string request;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, token_use, std::less<>> tokens_;
   std::map<std::string, table_schema, std::less<>> tables_;
+  std::map<std::string, table_details, std::less<>> details_;
 };
 
 }  // namespace apigw::store

@@ -54,7 +54,7 @@ status check_owner(database& db) {
 }  // namespace
 
 session_store::session_store(std::unique_ptr<database> db, const options& opts)
-    : path_(opts.path), db_(std::move(db)), items_(*db_), connections_(*db_),
+    : path_(opts.path), db_(std::move(db)), items_(*db_, opts.table_arn_prefix), connections_(*db_),
       record_writer_([this] { run_record_writer(); }) {}
 
 session_store::~session_store() {
@@ -136,6 +136,41 @@ dynamo_result session_store::scan(const rapidjson::Value& request) {
   return items_.scan(request);
 }
 
+dynamo_result session_store::transact_write_items(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.transact_write_items(request);
+}
+
+dynamo_result session_store::transact_get_items(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.transact_get_items(request);
+}
+
+dynamo_result session_store::create_table(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.create_table(request);
+}
+
+dynamo_result session_store::delete_table(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.delete_table(request);
+}
+
+dynamo_result session_store::describe_table(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.describe_table(request);
+}
+
+dynamo_result session_store::update_table(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.update_table(request);
+}
+
+dynamo_result session_store::list_tables(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.list_tables(request);
+}
+
 dynamo_result session_store::call(std::string_view operation, const rapidjson::Value& request) {
   constexpr std::string_view target_prefix = "DynamoDB_20120810.";
   if (operation.substr(0, target_prefix.size()) == target_prefix) operation.remove_prefix(target_prefix.size());
@@ -147,9 +182,17 @@ dynamo_result session_store::call(std::string_view operation, const rapidjson::V
   if (operation == "Scan") return scan(request);
   if (operation == "BatchWriteItem") return batch_write_item(request);
   if (operation == "BatchGetItem") return batch_get_item(request);
+  if (operation == "TransactWriteItems") return transact_write_items(request);
+  if (operation == "TransactGetItems") return transact_get_items(request);
+  if (operation == "CreateTable") return create_table(request);
+  if (operation == "DeleteTable") return delete_table(request);
+  if (operation == "DescribeTable") return describe_table(request);
+  if (operation == "UpdateTable") return update_table(request);
+  if (operation == "ListTables") return list_tables(request);
   return dynamo_result(dynamo_error::unknown_operation,
                        "The emulator's store supports PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, "
-                       "BatchWriteItem and BatchGetItem, not " + std::string(operation));
+                       "BatchWriteItem, BatchGetItem, TransactWriteItems, TransactGetItems, CreateTable, DeleteTable, "
+                       "DescribeTable, UpdateTable and ListTables, not " + std::string(operation));
 }
 
 dynamo_result session_store::call_json(std::string_view operation, std::string_view request_json) {

@@ -37,6 +37,8 @@ class session_store {
     std::chrono::milliseconds busy_timeout = std::chrono::seconds(5);
     // For inspecting the file of a running emulator (`store scan`): keep its connection records.
     bool keep_connection_records = false;
+    // A table's ARN is this and its name (DescribeTable, CreateTable, DeleteTable).
+    std::string table_arn_prefix = "arn:aws:dynamodb:us-east-1:123456789012:table/";
   };
 
   // Opens the database and declares TABLES. On an existing file, item tables and their items are
@@ -63,6 +65,13 @@ class session_store {
   dynamo_result scan(const rapidjson::Value& request);
   dynamo_result batch_write_item(const rapidjson::Value& request);
   dynamo_result batch_get_item(const rapidjson::Value& request);
+  dynamo_result transact_write_items(const rapidjson::Value& request);
+  dynamo_result transact_get_items(const rapidjson::Value& request);
+  dynamo_result create_table(const rapidjson::Value& request);
+  dynamo_result delete_table(const rapidjson::Value& request);
+  dynamo_result describe_table(const rapidjson::Value& request);
+  dynamo_result update_table(const rapidjson::Value& request);
+  dynamo_result list_tables(const rapidjson::Value& request);
 
   // By operation name: "PutItem" or the X-Amz-Target form "DynamoDB_20120810.PutItem".
   dynamo_result call(std::string_view operation, const rapidjson::Value& request);

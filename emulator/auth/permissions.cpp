@@ -65,6 +65,26 @@ std::optional<apigw::dynamo_result> guarded_tables::denied(std::string_view oper
       }
       return std::nullopt;
     }
+    // A transaction is judged on each of its actions, as the item operation it is: a Put needs
+    // dynamodb:PutItem on its table, a ConditionCheck dynamodb:ConditionCheckItem, a Get
+    // dynamodb:GetItem (there is no dynamodb:TransactWriteItems action).
+    auto transaction = request.FindMember("TransactItems");
+    if (transaction != request.MemberEnd() && transaction->value.IsArray()) {
+      for (const auto& entry : transaction->value.GetArray()) {
+        if (!entry.IsObject() || entry.MemberCount() != 1) continue;  // the store refuses it
+        const auto& action = *entry.MemberBegin();
+        const std::string_view kind(action.name.GetString(), action.name.GetStringLength());
+        const std::string_view item_operation = kind == "Put"              ? "PutItem"
+                                                : kind == "Update"         ? "UpdateItem"
+                                                : kind == "Delete"         ? "DeleteItem"
+                                                : kind == "ConditionCheck" ? "ConditionCheckItem"
+                                                                           : "GetItem";
+        auto table = action.value.IsObject() ? action.value.FindMember("TableName") : action.value.MemberEnd();
+        const bool named = action.value.IsObject() && table != action.value.MemberEnd() && table->value.IsString();
+        if (auto refusal = denied_on(item_operation, named ? table->value.GetString() : "*")) return refusal;
+      }
+      return std::nullopt;
+    }
     auto name = request.FindMember("TableName");
     if (name != request.MemberEnd() && name->value.IsString()) return denied_on(operation, name->value.GetString());
   }

@@ -1,5 +1,6 @@
 #include "emulator/core/dynamodb_api.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -10,19 +11,19 @@
 
 #include "apigw/dynamo_result.hpp"
 #include "common/ascii.hpp"
-#include "emulator/auth/arn.hpp"
 #include "emulator/auth/permissions.hpp"
 #include "emulator/core/identifiers.hpp"
-#include "store/table_schema.hpp"
 
 namespace apigw::emulator {
 namespace {
 
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 
-// The item operations the store serves; the table operations are answered here.
-constexpr std::array<std::string_view, 8> kItemOperations = {
-    "PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query", "Scan", "BatchWriteItem", "BatchGetItem"};
+// The operations the store serves.
+constexpr std::array<std::string_view, 15> kOperations = {
+    "PutItem",     "GetItem",          "DeleteItem",         "UpdateItem",       "Query",
+    "Scan",        "BatchWriteItem",   "BatchGetItem",       "TransactWriteItems", "TransactGetItems",
+    "CreateTable", "DeleteTable",      "DescribeTable",      "UpdateTable",      "ListTables"};
 
 std::string_view header(const sigv4::request_view& request, std::string_view name) {
   for (const auto& [key, value] : request.headers) {
@@ -108,59 +109,19 @@ http_answer dynamodb_api::handle_http(const sigv4::request_view& request, std::c
                                              caller_identity::for_integration(api_, function->function));
   }
   const auto failed = [](const apigw::dynamo_result& r) {
-    return error(r.error().type, r.error().message, r.error().type == apigw::dynamo_error::internal ? 500 : 400);
+    return answer(r.error().type == apigw::dynamo_error::internal ? 500 : 400, r.to_json());
   };
 
-  for (std::string_view item_operation : kItemOperations) {
-    if (operation != item_operation) continue;
+  if (std::find(kOperations.begin(), kOperations.end(), operation) != kOperations.end()) {
     apigw::dynamo_result r = guard ? guard->call(operation, body) : store_.call(operation, body);
     if (!r.ok()) return failed(r);
     return answer(200, r.to_json());
   }
-
-  if (operation == "ListTables" || operation == "DescribeTable") {
-    if (guard) {
-      if (auto refusal = guard->denied(operation, body)) return failed(*refusal);
-    }
-    const auto schemas = store_.tables();
-    rapidjson::Document out;
-    out.SetObject();
-    auto& a = out.GetAllocator();
-    if (operation == "ListTables") {
-      rapidjson::Value names(rapidjson::kArrayType);
-      for (const auto& t : schemas) names.PushBack(rapidjson::Value(t.name.c_str(), a), a);
-      out.AddMember("TableNames", names, a);
-    } else {
-      const auto name = body.FindMember("TableName");
-      if (name == body.MemberEnd() || !name->value.IsString()) {
-        return error(apigw::dynamo_error::validation,
-                     "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
-                     "Member must not be null");
-      }
-      const store::table_schema* found = nullptr;
-      for (const auto& t : schemas) {
-        if (t.name == name->value.GetString()) found = &t;
-      }
-      if (found == nullptr) {
-        return error(apigw::dynamo_error::resource_not_found,
-                     "Requested resource not found: Table: " + std::string(name->value.GetString()) + " not found");
-      }
-      rapidjson::Document table;
-      table.Parse(store::to_create_table_json(*found).c_str());
-      table.AddMember("TableStatus", "ACTIVE", table.GetAllocator());
-      const std::string arn = dynamodb_table_arn(api_.region, found->name);
-      table.AddMember("TableArn", rapidjson::Value(arn.c_str(), table.GetAllocator()), table.GetAllocator());
-      out.AddMember("Table", rapidjson::Value(table, a), a);
-    }
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    out.Accept(w);
-    return answer(200, std::string(b.GetString(), b.GetSize()));
-  }
   return error(apigw::dynamo_error::unknown_operation,
                "The emulator does not serve " + std::string(operation) +
-                   "; it serves ListTables, DescribeTable, PutItem, GetItem, DeleteItem, UpdateItem, Query, "
-                   "Scan, BatchWriteItem and BatchGetItem on the tables the configuration declares");
+                   "; it serves PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, BatchWriteItem, "
+                   "BatchGetItem, TransactWriteItems, TransactGetItems, CreateTable, DeleteTable, "
+                   "DescribeTable, UpdateTable and ListTables");
 }
 
 }  // namespace apigw::emulator

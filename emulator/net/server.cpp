@@ -17,6 +17,7 @@
 
 #include "emulator/core/console_log.hpp"
 #include "emulator/core/gateway.hpp"
+#include "emulator/auth/arn.hpp"
 #include "emulator/auth/iam_policy.hpp"
 #include "emulator/core/management_api.hpp"
 #include "emulator/integrations/plugin_loader.hpp"
@@ -251,6 +252,7 @@ result<std::unique_ptr<server>> server::create(config::api_spec api, const apigw
   }
   store::session_store::options store_options;
   if (!options.store_path.empty()) store_options.path = options.store_path;
+  store_options.table_arn_prefix = dynamodb_table_arn(api.region, "");
   auto opened = store::session_store::open(store_options, tables);
   if (!opened) return opened.status();
 

@@ -20,7 +20,10 @@ struct dynamo_error {
   // call a policy does not allow fails with "AccessDeniedException").
   static constexpr std::string_view validation = "ValidationException";
   static constexpr std::string_view resource_not_found = "ResourceNotFoundException";
+  static constexpr std::string_view resource_in_use = "ResourceInUseException";
   static constexpr std::string_view conditional_check_failed = "ConditionalCheckFailedException";
+  static constexpr std::string_view transaction_canceled = "TransactionCanceledException";
+  static constexpr std::string_view idempotent_parameter_mismatch = "IdempotentParameterMismatchException";
   static constexpr std::string_view serialization = "SerializationException";
   static constexpr std::string_view unknown_operation = "UnknownOperationException";
   static constexpr std::string_view access_denied = "AccessDeniedException";
@@ -62,17 +65,34 @@ class dynamo_result {
   bool ok() const { return !error_; }
   // REQUIRES: !ok().
   const dynamo_error& error() const { return *error_; }
-  // The response object, e.g. {"Item": {...}} or {"Items": [...], "Count": N}; {} on failure.
-  // Members use body().GetAllocator().
+  // The response object, e.g. {"Item": {...}} or {"Items": [...], "Count": N}. On failure, what
+  // DynamoDB's error carries besides its type and message: {"Item": {...}} for a failed
+  // condition with ReturnValuesOnConditionCheckFailure, {"CancellationReasons": [...]} for a
+  // canceled transaction, else {}. Members use body().GetAllocator().
   rapidjson::Document& body() { return body_; }
   const rapidjson::Document& body() const { return body_; }
 
-  // The response as DynamoDB sends it: the body, or {"__type": "…#TYPE", "message": "…"}.
+  // The response as DynamoDB sends it: the body, or {"__type": "…#TYPE", "message": "…"} and
+  // the body's members.
   std::string to_json() const {
-    if (error_) return error_->to_json();
+    if (error_ && body_.ObjectEmpty()) return error_->to_json();
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    body_.Accept(w);
+    if (!error_) {
+      body_.Accept(w);
+      return std::string(buf.GetString(), buf.GetSize());
+    }
+    const std::string full_type = "com.amazonaws.dynamodb.v20120810#" + error_->type;
+    w.StartObject();
+    w.Key("__type");
+    w.String(full_type.c_str(), static_cast<rapidjson::SizeType>(full_type.size()));
+    w.Key("message");
+    w.String(error_->message.c_str(), static_cast<rapidjson::SizeType>(error_->message.size()));
+    for (auto m = body_.MemberBegin(); m != body_.MemberEnd(); ++m) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      m->value.Accept(w);
+    }
+    w.EndObject();
     return std::string(buf.GetString(), buf.GetSize());
   }
 

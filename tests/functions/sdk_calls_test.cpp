@@ -336,5 +336,56 @@ def lambda_handler(event, context):
   EXPECT_EQ(c.read(15s).data, "30 [7, 29] {}");
 }
 
+constexpr const char* kTransactions = R"js(
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, TransactWriteCommand, TransactGetCommand } from "@aws-sdk/lib-dynamodb";
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const fresh = "attribute_not_exists(connectionId)";
+export const handler = async () => {
+  const put = { Put: { TableName: "chat", Item: { connectionId: "a" }, ConditionExpression: fresh } };
+  try {
+    await db.send(new TransactWriteCommand({ TransactItems: [put,
+      { ConditionCheck: { TableName: "chat", Key: { connectionId: "b" }, ConditionExpression: fresh } }] }));
+    let reasons = "no error";
+    try {
+      await db.send(new TransactWriteCommand({ TransactItems: [put] }));
+    } catch (e) {
+      reasons = `${e.name} ${JSON.stringify(e.CancellationReasons)}`;
+    }
+    const got = await db.send(new TransactGetCommand({ TransactItems: [{ Get: { TableName: "chat", Key: { connectionId: "a" } } }] }));
+    return { body: `${reasons} ${JSON.stringify(got.Responses)}` };
+  } catch (e) {
+    return { body: `${e.name}: ${e.message}` };
+  }
+};
+)js";
+
+TEST(DynamoDbCalls, NodeDocumentClientTransactionsAndTheirCancellationReasons) {
+  code_folder code;
+  code.write("index.mjs", kTransactions);
+  test_server server(table_api(lambda("nodejs20.x", "index.handler", code.path(), R"(,"timeout":10)")));
+  ws_client c(15s);
+  ASSERT_TRUE(c.connect(server.options()).upgraded);
+  ASSERT_TRUE(c.send_text(R"({"action":"run"})"));
+  EXPECT_EQ(c.read(15s).data,
+            R"(TransactionCanceledException [{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"}] )"
+            R"([{"Item":{"connectionId":"a"}}])");
+}
+
+TEST(DynamoDbCalls, ATransactionIsJudgedActionByAction) {
+  code_folder code;
+  code.write("index.mjs", kTransactions);
+  const std::string policy =
+      R"(,"policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:PutItem","Resource":"*"}]})";
+  test_server server(table_api(lambda("nodejs20.x", "index.handler", code.path(), R"(,"timeout":10)" + policy)));
+  ws_client c(15s);
+  ASSERT_TRUE(c.connect(server.options()).upgraded);
+  ASSERT_TRUE(c.send_text(R"({"action":"run"})"));
+  EXPECT_EQ(c.read(15s).data,
+            "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/FnRole/Fn is not authorized to "
+            "perform: dynamodb:ConditionCheckItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/chat "
+            "because no identity-based policy allows the dynamodb:ConditionCheckItem action");
+}
+
 }  // namespace
 }  // namespace apigw::functions_test

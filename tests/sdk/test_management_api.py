@@ -12,10 +12,6 @@ import datetime
 import json
 import os
 import re
-import select
-import signal
-import subprocess
-import sys
 import time
 import unittest
 
@@ -30,9 +26,9 @@ import boto3  # noqa: E402
 import botocore.config  # noqa: E402
 import websocket  # noqa: E402
 
+from emulator_process import Emulator  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-EMULATOR = os.environ.get("APIGW_EMULATOR") or os.path.join(
-    HERE, "..", "..", "build", "emulator", "apigw-ws-emulator")
 CONFIG = os.path.join(HERE, "config.json")
 USER_AGENT = "sdk-test-client/1.0"
 ISO_MILLIS_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -46,37 +42,6 @@ def payload(n, seed=1):
         x = (x * 1103515245 + 12345) & 0xFFFFFFFF
         out[i] = 0x21 + ((x >> 16) % 94)
     return bytes(out)
-
-
-class Emulator:
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [EMULATOR, "--config", CONFIG, "--port", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        line = b""
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if ready:
-                line = self.proc.stdout.readline()
-                break
-            if self.proc.poll() is not None:
-                break
-        m = re.search(rb"listening on ws://([^/\s]+):(\d+)/(\S+)", line)
-        if not m:
-            self.proc.kill()
-            raise RuntimeError("emulator did not start: %r %r" % (line, self.proc.stderr.read()))
-        self.port = int(m.group(2))
-        self.stage = m.group(3).decode()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
 
 
 class WsClient:
@@ -120,7 +85,7 @@ EMU = None
 
 def setUpModule():
     global EMU
-    EMU = Emulator()
+    EMU = Emulator(CONFIG)
 
 
 def tearDownModule():

@@ -15,9 +15,6 @@ Needs Debian's python3-boto3 and python3-websocket (websocket-client).
 import json
 import os
 import re
-import select
-import signal
-import subprocess
 import time
 import unittest
 import urllib.parse
@@ -41,9 +38,9 @@ import botocore.credentials  # noqa: E402
 import botocore.exceptions  # noqa: E402
 import websocket  # noqa: E402
 
+from emulator_process import Emulator  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-EMULATOR = os.environ.get("APIGW_EMULATOR") or os.path.join(
-    HERE, "..", "..", "build", "emulator", "apigw-ws-emulator")
 CONFIG = os.path.join(HERE, "signed-config.json")
 REGION = "us-east-1"
 ADMIN = ("AKIASDKADMIN", "admin-secret")
@@ -54,43 +51,12 @@ MISMATCH = re.compile(
     r"The Canonical String for this request should have been\n'")
 
 
-class Emulator:
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [EMULATOR, "--config", CONFIG, "--port", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        line = b""
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if ready:
-                line = self.proc.stdout.readline()
-                break
-            if self.proc.poll() is not None:
-                break
-        m = re.search(rb"listening on ws://([^/\s]+):(\d+)/(\S+)", line)
-        if not m:
-            self.proc.kill()
-            raise RuntimeError("emulator did not start: %r %r" % (line, self.proc.stderr.read()))
-        self.port = int(m.group(2))
-        self.stage = m.group(3).decode()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-
 EMU = None
 
 
 def setUpModule():
     global EMU
-    EMU = Emulator()
+    EMU = Emulator(CONFIG)
 
 
 def tearDownModule():

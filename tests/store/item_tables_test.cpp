@@ -1,5 +1,5 @@
-// PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, BatchWriteItem and BatchGetItem on :memory:,
-// with DynamoDB's errors.
+// PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, BatchWriteItem, BatchGetItem,
+// TransactWriteItems and TransactGetItems on :memory:, with DynamoDB's errors.
 #include <string>
 #include <vector>
 
@@ -328,9 +328,10 @@ TEST_F(ItemTablesTest, ScanPagesInKeyOrderAndProjects) {
 
 TEST_F(ItemTablesTest, AcceptsTheXAmzTargetOperationName) {
   EXPECT_EQ(call("DynamoDB_20120810.PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": "a"}}})"), "{}");
-  EXPECT_EQ(call("TransactWriteItems", "{}"),
+  EXPECT_EQ(call("DescribeBackup", "{}"),
             "UnknownOperationException: The emulator's store supports PutItem, GetItem, DeleteItem, UpdateItem, "
-            "Query, Scan, BatchWriteItem and BatchGetItem, not TransactWriteItems");
+            "Query, Scan, BatchWriteItem, BatchGetItem, TransactWriteItems, TransactGetItems, CreateTable, "
+            "DeleteTable, DescribeTable, UpdateTable and ListTables, not DescribeBackup");
   EXPECT_EQ(call("GetItem", "{not json"), "SerializationException: The request is not JSON: Missing a name for object member. at offset 1");
 }
 
@@ -512,6 +513,132 @@ TEST_F(ItemTablesTest, ReportsDynamoDbErrors) {
   for (const test_case& c : cases) {
     EXPECT_EQ(call(c.operation, c.request), c.error) << c.operation << " " << c.request;
   }
+}
+
+}  // namespace
+}  // namespace apigw::store
+
+namespace apigw::store {
+namespace {
+
+// ---- Transactions ----
+
+// The whole answer, error members included (CancellationReasons, Item).
+class TransactionsTest : public ItemTablesTest {
+ protected:
+  std::string full(std::string_view op, std::string_view json) { return store_->call_json(op, json).to_json(); }
+};
+
+constexpr const char* kCanceledTransaction = R"j({"TransactItems": [
+    {"Put": {"TableName": "conns", "Item": {"connectionId": {"S": "new"}}}},
+    {"Update": {"TableName": "msgs", "Key": {"room": {"S": "lobby"}, "ts": {"N": "1"}},
+                "UpdateExpression": "SET #t = :t", "ExpressionAttributeNames": {"#t": "text"},
+                "ExpressionAttributeValues": {":t": {"S": "edited"}}}},
+    {"ConditionCheck": {"TableName": "conns", "Key": {"connectionId": {"S": "old"}},
+                        "ConditionExpression": "attribute_not_exists(connectionId)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}]})j";
+
+TEST_F(TransactionsTest, AFailedConditionCancelsEveryActionWithAReasonForEach) {
+  put_message("lobby", "1", "first");
+  ASSERT_EQ(call("PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": "old"}, "n": {"N": "7"}}})"), "{}");
+  EXPECT_EQ(full("TransactWriteItems", kCanceledTransaction),
+            R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",)"
+            R"("message":"Transaction cancelled, please refer cancellation reasons for specific reasons )"
+            R"([None, None, ConditionalCheckFailed]","CancellationReasons":[{"Code":"None"},{"Code":"None"},)"
+            R"({"Code":"ConditionalCheckFailed","Message":"The conditional request failed",)"
+            R"("Item":{"connectionId":{"S":"old"},"n":{"N":"7"}}}]})");
+  // Nothing was written.
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "new"}}})"), "{}");
+  EXPECT_EQ(call("GetItem", R"({"TableName": "msgs", "Key": {"room": {"S": "lobby"}, "ts": {"N": "1"}},
+                               "ProjectionExpression": "#t", "ExpressionAttributeNames": {"#t": "text"}})"),
+            R"({"Item":{"text":{"S":"first"}}})");
+
+  // Once the condition holds, every action is done.
+  ASSERT_EQ(call("DeleteItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "old"}}})"), "{}");
+  EXPECT_EQ(full("TransactWriteItems", kCanceledTransaction), "{}");
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "new"}}})"),
+            R"({"Item":{"connectionId":{"S":"new"}}})");
+  EXPECT_EQ(call("GetItem", R"({"TableName": "msgs", "Key": {"room": {"S": "lobby"}, "ts": {"N": "1"}},
+                               "ProjectionExpression": "#t", "ExpressionAttributeNames": {"#t": "text"}})"),
+            R"({"Item":{"text":{"S":"edited"}}})");
+}
+
+TEST_F(TransactionsTest, AnInvalidActionFailsTheWholeRequestAndWritesNothing) {
+  EXPECT_EQ(call("TransactWriteItems", R"({"TransactItems": [
+      {"Put": {"TableName": "conns", "Item": {"connectionId": {"S": "a"}}}},
+      {"Update": {"TableName": "conns", "Key": {"connectionId": {"S": "b"}}, "UpdateExpression": "SET"}}]})"),
+            "ValidationException: Invalid UpdateExpression: Syntax error; token: \"<EOF>\", near: \"SET\"");
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "a"}}})"), "{}");
+}
+
+TEST_F(TransactionsTest, RefusesTwoActionsOnOneItemAndMalformedEntries) {
+  const std::string twice = R"({"TransactItems": [
+      {"Put": {"TableName": "conns", "Item": {"connectionId": {"S": "a"}}}},
+      {"Delete": {"TableName": "conns", "Key": {"connectionId": {"S": "a"}}}}]})";
+  EXPECT_EQ(call("TransactWriteItems", twice),
+            "ValidationException: Transaction request cannot include multiple operations on one item");
+  EXPECT_EQ(call("TransactWriteItems", R"({"TransactItems": [{"Put": {}, "Delete": {}}]})"),
+            "ValidationException: TransactItems can only contain one of ConditionCheck, Put, Update or Delete");
+  EXPECT_EQ(call("TransactWriteItems", R"({"TransactItems": []})"),
+            "ValidationException: 1 validation error detected: Value at 'transactItems' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1");
+  EXPECT_EQ(call("TransactWriteItems", R"({"TransactItems": [{"ConditionCheck": {"TableName": "conns",
+      "Key": {"connectionId": {"S": "a"}}}}]})"),
+            "ValidationException: 1 validation error detected: Value null at 'conditionExpression' failed to satisfy "
+            "constraint: Member must not be null");
+  std::string many = R"({"TransactItems": [)";
+  for (int i = 0; i < 101; ++i) {
+    many += std::string(i ? "," : "") + R"({"Put": {"TableName": "conns", "Item": {"connectionId": {"S": "c)" +
+            std::to_string(i) + R"("}}}})";
+  }
+  EXPECT_EQ(call("TransactWriteItems", many + "]}"),
+            "ValidationException: 1 validation error detected: Value at 'transactItems' failed to satisfy constraint: "
+            "Member must have length less than or equal to 100");
+  EXPECT_EQ(call("TransactGetItems", R"({"TransactItems": [{"Put": {}}]})"),
+            "ValidationException: TransactItems can only contain Get");
+}
+
+TEST_F(TransactionsTest, AClientRequestTokenMakesTheRequestIdempotent) {
+  const std::string add = R"({"ClientRequestToken": "token-1", "TransactItems": [
+      {"Update": {"TableName": "conns", "Key": {"connectionId": {"S": "a"}},
+                  "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}]})";
+  EXPECT_EQ(call("TransactWriteItems", add), "{}");
+  EXPECT_EQ(call("TransactWriteItems", add), "{}");  // answered again, not applied again
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "a"}}})"),
+            R"({"Item":{"connectionId":{"S":"a"},"n":{"N":"1"}}})");
+  std::string other = add;
+  other.replace(other.find(R"("N": "1")"), 8, R"("N": "2")");
+  EXPECT_EQ(call("TransactWriteItems", other),
+            "IdempotentParameterMismatchException: The request uses the same client token as a previous, but "
+            "non-identical request.");
+}
+
+TEST_F(TransactionsTest, TransactGetItemsAnswersInOrderWithAnEmptyObjectForAMissingItem) {
+  put_message("lobby", "1", "first");
+  EXPECT_EQ(call("TransactGetItems", R"({"TransactItems": [
+      {"Get": {"TableName": "conns", "Key": {"connectionId": {"S": "none"}}}},
+      {"Get": {"TableName": "msgs", "Key": {"room": {"S": "lobby"}, "ts": {"N": "1"}},
+               "ProjectionExpression": "#t", "ExpressionAttributeNames": {"#t": "text"}}}]})"),
+            R"({"Responses":[{},{"Item":{"text":{"S":"first"}}}]})");
+}
+
+TEST_F(TransactionsTest, ASingleWritesFailedConditionCanReturnTheItem) {
+  ASSERT_EQ(call("PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": "a"}, "n": {"N": "1"}}})"), "{}");
+  EXPECT_EQ(full("PutItem", R"j({"TableName": "conns", "Item": {"connectionId": {"S": "a"}},
+                               "ConditionExpression": "attribute_not_exists(connectionId)",
+                               "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})j"),
+            R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
+            R"("message":"The conditional request failed","Item":{"connectionId":{"S":"a"},"n":{"N":"1"}}})");
+  EXPECT_EQ(full("DeleteItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "a"}},
+                                  "ConditionExpression": "n = :two", "ExpressionAttributeValues": {":two": {"N": "2"}}})"),
+            R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
+            R"("message":"The conditional request failed"})");
+  EXPECT_EQ(call("UpdateItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "a"}},
+                                  "UpdateExpression": "SET n = :two", "ExpressionAttributeValues": {":two": {"N": "2"}},
+                                  "ReturnValuesOnConditionCheckFailure": "ALL_NEW"})"),
+            "ValidationException: 1 validation error detected: Value 'ALL_NEW' at "
+            "'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: "
+            "[ALL_OLD, NONE]");
 }
 
 }  // namespace

@@ -1,0 +1,285 @@
+// The table operations of item_tables: CreateTable, DeleteTable, DescribeTable, UpdateTable and
+// ListTables, with DynamoDB's answers and error wording. A table's CreateTable JSON (with the
+// settings UpdateTable changed) is what store_tables keeps, so a store file shows the same
+// billing mode and throughput after a restart.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "store/item_tables.hpp"
+#include "store/request_support.hpp"
+
+namespace apigw::store {
+namespace {
+
+using detail::fail;
+using detail::fail_internal;
+using detail::failure;
+using detail::guarded;
+using detail::member;
+using detail::prepare;
+using detail::required;
+using detail::to_text;
+using detail::view;
+namespace rj = rapidjson;
+
+constexpr long long kMaxListTables = 100;
+
+double seconds_now() {
+  using namespace std::chrono;
+  return static_cast<double>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()) / 1000.0;
+}
+
+std::string table_name(const rj::Value& request) {
+  if (!request.IsObject()) fail("The request must be a JSON object");
+  const rj::Value& v = required(request, "TableName", "tableName");
+  if (!v.IsString()) fail("TableName must be a string");
+  return std::string(view(v));
+}
+
+[[noreturn]] void not_found(const std::string& name) {
+  throw failure{dynamo_error::resource_not_found, "Requested resource not found: Table: " + name + " not found"};
+}
+
+// The billing rules CreateTable and UpdateTable check. Settings DynamoDB refuses on either.
+void check_billing(const rj::Value& request, bool creating) {
+  const rj::Value* mode = member(request, "BillingMode");
+  if (mode && (!mode->IsString() || (view(*mode) != "PROVISIONED" && view(*mode) != "PAY_PER_REQUEST"))) {
+    fail("1 validation error detected: Value '" + (mode->IsString() ? std::string(view(*mode)) : to_text(*mode)) +
+         "' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: "
+         "[PROVISIONED, PAY_PER_REQUEST]");
+  }
+  const rj::Value* throughput = member(request, "ProvisionedThroughput");
+  if (throughput) {
+    for (const char* units : {"ReadCapacityUnits", "WriteCapacityUnits"}) {
+      const rj::Value* u = throughput->IsObject() ? member(*throughput, units) : nullptr;
+      if (!u || !u->IsInt64() || u->GetInt64() < 1) {
+        fail(std::string("One or more parameter values were invalid: ") + units +
+             " must be a whole number of at least 1 in ProvisionedThroughput");
+      }
+    }
+  }
+  const bool on_demand = mode && view(*mode) == "PAY_PER_REQUEST";
+  if (on_demand && throughput) {
+    fail("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be "
+         "specified when BillingMode is PAY_PER_REQUEST");
+  }
+  if (creating && !on_demand && !throughput) {
+    fail("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be "
+         "specified when BillingMode is PROVISIONED");
+  }
+  if (const rj::Value* p = member(request, "DeletionProtectionEnabled"); p && !p->IsBool()) {
+    fail("DeletionProtectionEnabled must be a boolean");
+  }
+}
+
+// What is refused because it is not emulated, rather than accepted and then not done.
+void refuse_unemulated(const rj::Value& request) {
+  for (const char* indexes : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes", "GlobalSecondaryIndexUpdates"}) {
+    if (member(request, indexes)) {
+      fail(std::string(indexes) + " is not supported by the emulator: secondary indexes are not emulated "
+           "(Query the table's own key instead)");
+    }
+  }
+  if (member(request, "ReplicaUpdates")) fail("ReplicaUpdates is not supported by the emulator: there is one region");
+}
+
+void write_definition(database& db, const std::string& name, const std::string& definition) {
+  auto st = prepare(db, "INSERT OR REPLACE INTO store_tables (name, definition) VALUES (?1, ?2)");
+  st->bind_text(1, name);
+  st->bind_text(2, definition);
+  if (st->step() != statement::step_result::done) fail_internal(st->error_message());
+}
+
+rj::Value copy_member(const rj::Value& from, const char* name, rj::Document::AllocatorType& alloc) {
+  const rj::Value* v = member(from, name);
+  return v ? rj::Value(*v, alloc) : rj::Value();
+}
+
+}  // namespace
+
+void item_tables::add_table(const table_schema& schema, std::string definition) {
+  tables_.insert_or_assign(schema.name, schema);
+  details_.insert_or_assign(schema.name, table_details{std::move(definition), seconds_now()});
+}
+
+rj::Value item_tables::describe(const table_schema& t, std::string_view status, rj::Document::AllocatorType& alloc) {
+  const table_details& details = details_.at(t.name);
+  rj::Document definition;
+  definition.Parse(details.definition.c_str());
+  if (definition.HasParseError() || !definition.IsObject()) fail_internal("the definition of " + t.name + " is damaged");
+
+  std::int64_t items = 0;
+  std::int64_t bytes = 0;
+  {
+    auto st = prepare(db_, "SELECT COUNT(*), COALESCE(SUM(LENGTH(item)), 0) FROM store_items WHERE tbl = ?1");
+    st->bind_text(1, t.name);
+    if (st->step() != statement::step_result::row) fail_internal(st->error_message());
+    items = st->column_int64(0);
+    bytes = st->column_int64(1);
+  }
+
+  rj::Value d(rj::kObjectType);
+  d.AddMember("AttributeDefinitions", copy_member(definition, "AttributeDefinitions", alloc), alloc);
+  d.AddMember("TableName", rj::Value(t.name.c_str(), alloc), alloc);
+  d.AddMember("KeySchema", copy_member(definition, "KeySchema", alloc), alloc);
+  d.AddMember("TableStatus", rj::Value(status.data(), static_cast<rj::SizeType>(status.size()), alloc), alloc);
+  d.AddMember("CreationDateTime", details.created, alloc);
+  rj::Value throughput(rj::kObjectType);
+  throughput.AddMember("NumberOfDecreasesToday", 0, alloc);
+  std::int64_t read_units = 0;
+  std::int64_t write_units = 0;
+  if (const rj::Value* p = member(definition, "ProvisionedThroughput"); p && p->IsObject()) {
+    if (const rj::Value* r = member(*p, "ReadCapacityUnits"); r && r->IsInt64()) read_units = r->GetInt64();
+    if (const rj::Value* w = member(*p, "WriteCapacityUnits"); w && w->IsInt64()) write_units = w->GetInt64();
+  }
+  throughput.AddMember("ReadCapacityUnits", read_units, alloc);
+  throughput.AddMember("WriteCapacityUnits", write_units, alloc);
+  d.AddMember("ProvisionedThroughput", throughput, alloc);
+  d.AddMember("TableSizeBytes", bytes, alloc);
+  d.AddMember("ItemCount", items, alloc);
+  const std::string arn = arn_prefix_ + t.name;
+  d.AddMember("TableArn", rj::Value(arn.c_str(), alloc), alloc);
+  const rj::Value* mode = member(definition, "BillingMode");
+  if (mode && mode->IsString() && view(*mode) == "PAY_PER_REQUEST") {
+    rj::Value billing(rj::kObjectType);
+    billing.AddMember("BillingMode", "PAY_PER_REQUEST", alloc);
+    billing.AddMember("LastUpdateToPayPerRequestDateTime", details.created, alloc);
+    d.AddMember("BillingModeSummary", billing, alloc);
+  }
+  const rj::Value* protection = member(definition, "DeletionProtectionEnabled");
+  d.AddMember("DeletionProtectionEnabled", protection && protection->IsBool() && protection->GetBool(), alloc);
+  return d;
+}
+
+dynamo_result item_tables::create_table(const rj::Value& request) {
+  return guarded([&] {
+    const std::string name = table_name(request);
+    refuse_unemulated(request);
+    auto schema = parse_table_schema(request, "CreateTable");
+    if (!schema) fail(schema.error());
+    check_billing(request, true);
+    if (tables_.count(name)) throw failure{dynamo_error::resource_in_use, "Table already exists: " + name};
+    const std::string definition = to_text(request);
+    write_definition(db_, name, definition);
+    add_table(*schema, definition);
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    r.body().AddMember("TableDescription", describe(tables_.at(name), "ACTIVE", alloc), alloc);
+    return r;
+  });
+}
+
+dynamo_result item_tables::delete_table(const rj::Value& request) {
+  return guarded([&] {
+    const std::string name = table_name(request);
+    auto it = tables_.find(name);
+    if (it == tables_.end()) not_found(name);
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    rj::Value description = describe(it->second, "DELETING", alloc);
+    if (description["DeletionProtectionEnabled"].GetBool()) {
+      throw failure{dynamo_error::resource_in_use,
+                    "Resource cannot be deleted as it is currently protected against deletion. Disable deletion "
+                    "protection first."};
+    }
+    detail::write_transaction transaction(db_);
+    for (const char* sql : {"DELETE FROM store_items WHERE tbl = ?1", "DELETE FROM store_tables WHERE name = ?1"}) {
+      auto st = prepare(db_, sql);
+      st->bind_text(1, name);
+      if (st->step() != statement::step_result::done) fail_internal(st->error_message());
+    }
+    transaction.commit();
+    tables_.erase(it);
+    details_.erase(name);
+    r.body().AddMember("TableDescription", description, alloc);
+    return r;
+  });
+}
+
+dynamo_result item_tables::describe_table(const rj::Value& request) {
+  return guarded([&] {
+    const std::string name = table_name(request);
+    auto it = tables_.find(name);
+    if (it == tables_.end()) not_found(name);
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    r.body().AddMember("Table", describe(it->second, "ACTIVE", alloc), alloc);
+    return r;
+  });
+}
+
+dynamo_result item_tables::update_table(const rj::Value& request) {
+  return guarded([&] {
+    const std::string name = table_name(request);
+    refuse_unemulated(request);
+    check_billing(request, false);
+    auto it = tables_.find(name);
+    if (it == tables_.end()) not_found(name);
+
+    // The settings a description shows are kept; the rest (streams, SSE, table class, ...) are
+    // accepted and change nothing (docs/store.md lists them).
+    rj::Document definition;
+    definition.Parse(details_.at(name).definition.c_str());
+    auto& a = definition.GetAllocator();
+    auto set = [&](const char* key, const rj::Value& value) {
+      definition.RemoveMember(key);
+      definition.AddMember(rj::Value(key, a), rj::Value(value, a), a);
+    };
+    if (const rj::Value* mode = member(request, "BillingMode")) {
+      set("BillingMode", *mode);
+      if (view(*mode) == "PAY_PER_REQUEST") definition.RemoveMember("ProvisionedThroughput");
+    }
+    if (const rj::Value* throughput = member(request, "ProvisionedThroughput")) {
+      const rj::Value* mode = member(definition, "BillingMode");
+      if (mode && view(*mode) == "PAY_PER_REQUEST") {
+        fail("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be "
+             "specified when BillingMode is PAY_PER_REQUEST");
+      }
+      set("ProvisionedThroughput", *throughput);
+    }
+    if (const rj::Value* p = member(request, "DeletionProtectionEnabled")) set("DeletionProtectionEnabled", *p);
+    const std::string text = to_text(definition);
+    write_definition(db_, name, text);
+    details_.at(name).definition = text;
+
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    r.body().AddMember("TableDescription", describe(it->second, "ACTIVE", alloc), alloc);
+    return r;
+  });
+}
+
+dynamo_result item_tables::list_tables(const rj::Value& request) {
+  return guarded([&] {
+    if (!request.IsObject()) fail("The request must be a JSON object");
+    long long limit = kMaxListTables;
+    if (const rj::Value* l = member(request, "Limit")) {
+      if (!l->IsInt64() || l->GetInt64() < 1 || l->GetInt64() > kMaxListTables) {
+        fail("1 validation error detected: Value '" + to_text(*l) +
+             "' at 'limit' failed to satisfy constraint: Member must have value " +
+             (l->IsInt64() && l->GetInt64() > kMaxListTables ? "less than or equal to 100"
+                                                             : "greater than or equal to 1"));
+      }
+      limit = l->GetInt64();
+    }
+    auto it = tables_.begin();
+    if (const rj::Value* start = member(request, "ExclusiveStartTableName")) {
+      if (!start->IsString()) fail("ExclusiveStartTableName must be a string");
+      it = tables_.upper_bound(view(*start));
+    }
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    rj::Value names(rj::kArrayType);
+    for (long long n = 0; it != tables_.end() && n < limit; ++it, ++n) {
+      names.PushBack(rj::Value(it->first.c_str(), alloc), alloc);
+    }
+    if (it != tables_.end()) {
+      r.body().AddMember("LastEvaluatedTableName", rj::Value(names[names.Size() - 1], alloc), alloc);
+    }
+    r.body().AddMember("TableNames", names, alloc);
+    return r;
+  });
+}
+
+}  // namespace apigw::store

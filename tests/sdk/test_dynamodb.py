@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""boto3's DynamoDB client and the AWS CLI (Debian's awscli) against the emulator's DynamoDB
+endpoint, on its own port: the table operations (CreateTable, DescribeTable, ListTables,
+UpdateTable, DeleteTable) with DynamoDB's answers and errors, and the CLI commands a learner
+types.
+
+    APIGW_EMULATOR=/path/to/apigw-ws-emulator python3 test_dynamodb.py
+
+Needs Debian's python3-boto3 and awscli.
+"""
+import json
+import os
+import subprocess
+import unittest
+import urllib.error
+import urllib.request
+
+# Keep the machine's AWS profile, config files and proxies out of the test.
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+import boto3  # noqa: E402
+import botocore.config  # noqa: E402
+import botocore.exceptions  # noqa: E402
+
+from emulator_process import Emulator  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG = os.path.join(HERE, "dynamodb-config.json")
+AWS_CLI = "/usr/bin/aws"  # Debian's awscli; an `aws` earlier on PATH may be another install
+EMU = None
+
+
+def setUpModule():
+    global EMU
+    EMU = Emulator(CONFIG)
+
+
+def tearDownModule():
+    EMU.stop()
+
+
+def client():
+    return boto3.client(
+        "dynamodb", endpoint_url=EMU.endpoint, region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
+        config=botocore.config.Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}))
+
+
+def rooms_table(name, **extra):
+    return dict(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "roomId", "AttributeType": "S"},
+                              {"AttributeName": "sentAt", "AttributeType": "N"}],
+        KeySchema=[{"AttributeName": "roomId", "KeyType": "HASH"},
+                   {"AttributeName": "sentAt", "KeyType": "RANGE"}],
+        **extra)
+
+
+class TableOperations(unittest.TestCase):
+    def setUp(self):
+        self.db = client()
+
+    def tearDown(self):
+        self.db.close()
+
+    def error(self, call, **kwargs):
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            call(**kwargs)
+        return cm.exception.response["Error"]["Code"], cm.exception.response["Error"]["Message"]
+
+    def test_a_created_table_is_described_listed_used_and_deleted(self):
+        created = self.db.create_table(**rooms_table("rooms", BillingMode="PAY_PER_REQUEST"))["TableDescription"]
+        self.assertEqual(created["TableName"], "rooms")
+        self.assertEqual(created["TableStatus"], "ACTIVE")
+        self.assertEqual(created["TableArn"], "arn:aws:dynamodb:us-east-1:123456789012:table/rooms")
+        self.assertEqual(created["KeySchema"], [{"AttributeName": "roomId", "KeyType": "HASH"},
+                                                {"AttributeName": "sentAt", "KeyType": "RANGE"}])
+        self.assertEqual(created["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        self.assertEqual(created["ItemCount"], 0)
+        self.db.get_waiter("table_exists").wait(TableName="rooms", WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+
+        self.assertIn("rooms", self.db.list_tables()["TableNames"])
+        self.db.put_item(TableName="rooms", Item={"roomId": {"S": "lobby"}, "sentAt": {"N": "1"}})
+        self.assertEqual(self.db.describe_table(TableName="rooms")["Table"]["ItemCount"], 1)
+
+        deleted = self.db.delete_table(TableName="rooms")["TableDescription"]
+        self.assertEqual(deleted["TableStatus"], "DELETING")
+        self.assertEqual(deleted["ItemCount"], 1)
+        self.assertEqual(self.error(self.db.describe_table, TableName="rooms"),
+                         ("ResourceNotFoundException", "Requested resource not found: Table: rooms not found"))
+        self.assertEqual(self.error(self.db.get_item, TableName="rooms",
+                                    Key={"roomId": {"S": "lobby"}, "sentAt": {"N": "1"}}),
+                         ("ResourceNotFoundException", "Requested resource not found"))
+        self.db.get_waiter("table_not_exists").wait(TableName="rooms", WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+
+        # A table made again starts empty.
+        self.db.create_table(**rooms_table("rooms", BillingMode="PAY_PER_REQUEST"))
+        self.assertEqual(self.db.scan(TableName="rooms")["Count"], 0)
+        self.db.delete_table(TableName="rooms")
+
+    def test_a_table_that_exists_is_not_created_again(self):
+        self.assertEqual(
+            self.error(self.db.create_table, TableName="simplechat_connections",
+                       AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+                       KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+                       BillingMode="PAY_PER_REQUEST"),
+            ("ResourceInUseException", "Table already exists: simplechat_connections"))
+
+    def test_provisioned_billing_needs_throughput_and_on_demand_refuses_it(self):
+        self.assertEqual(
+            self.error(self.db.create_table, **rooms_table("tbl_one")),
+            ("ValidationException", "One or more parameter values were invalid: ReadCapacityUnits and "
+             "WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"))
+        self.assertEqual(
+            self.error(self.db.create_table, **rooms_table(
+                "tbl_one", BillingMode="PAY_PER_REQUEST",
+                ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})),
+            ("ValidationException", "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+             "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"))
+        self.assertNotIn("tbl_one", self.db.list_tables()["TableNames"])
+
+    def test_secondary_indexes_are_refused_not_ignored(self):
+        code, message = self.error(self.db.create_table, **rooms_table(
+            "indexed", BillingMode="PAY_PER_REQUEST",
+            GlobalSecondaryIndexes=[{"IndexName": "bySent",
+                                     "KeySchema": [{"AttributeName": "sentAt", "KeyType": "HASH"}],
+                                     "Projection": {"ProjectionType": "ALL"}}]))
+        self.assertEqual(code, "ValidationException")
+        self.assertTrue(message.startswith("GlobalSecondaryIndexes is not supported by the emulator"), message)
+
+    def test_a_key_schema_mistake_names_where(self):
+        code, message = self.error(
+            self.db.create_table, TableName="bad", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}])
+        self.assertEqual((code, message), (
+            "ValidationException",
+            "CreateTable.KeySchema[0].AttributeName: attribute connectionId has no entry in AttributeDefinitions; "
+            "add its type there"))
+
+    def test_list_tables_pages(self):
+        for name in ("page_a", "page_b", "page_c"):
+            self.db.create_table(**rooms_table(name, BillingMode="PAY_PER_REQUEST"))
+        try:
+            first = self.db.list_tables(Limit=2)
+            self.assertEqual(first["TableNames"], ["page_a", "page_b"])
+            self.assertEqual(first["LastEvaluatedTableName"], "page_b")
+            rest = self.db.list_tables(ExclusiveStartTableName="page_b", Limit=2)
+            self.assertEqual(rest["TableNames"], ["page_c", "simplechat_connections"])
+            self.assertNotIn("LastEvaluatedTableName", rest)
+            names = [n for page in self.db.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 1})
+                     for n in page["TableNames"]]
+            self.assertEqual(names, sorted(names))
+            self.assertTrue({"page_a", "page_b", "page_c", "simplechat_connections"} <= set(names))
+            self.assertEqual(self.error(self.db.list_tables, Limit=101)[0], "ValidationException")
+        finally:
+            for name in ("page_a", "page_b", "page_c"):
+                self.db.delete_table(TableName=name)
+
+    def test_update_table_keeps_billing(self):
+        self.db.create_table(**rooms_table("billed", BillingMode="PAY_PER_REQUEST"))
+        updated = self.db.update_table(TableName="billed", BillingMode="PROVISIONED",
+                                       ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4})
+        throughput = updated["TableDescription"]["ProvisionedThroughput"]
+        self.assertEqual((throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]), (3, 4))
+        self.assertNotIn("BillingModeSummary", updated["TableDescription"])
+        described = self.db.describe_table(TableName="billed")["Table"]
+        self.assertEqual(described["ProvisionedThroughput"]["WriteCapacityUnits"], 4)
+        self.db.delete_table(TableName="billed")
+        self.assertEqual(self.error(self.db.update_table, TableName="billed", BillingMode="PAY_PER_REQUEST")[0],
+                         "ResourceNotFoundException")
+
+    def test_deletion_protection_is_enforced(self):
+        # Debian's botocore (1.29) predates DeletionProtectionEnabled: the calls go as raw JSON.
+        def call(operation, body):
+            request = urllib.request.Request(
+                EMU.endpoint + "/", data=json.dumps(body).encode(), method="POST",
+                headers={"X-Amz-Target": "DynamoDB_20120810." + operation,
+                         "Content-Type": "application/x-amz-json-1.0"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return answer.status, json.loads(answer.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+
+        status, created = call("CreateTable", rooms_table("guarded", BillingMode="PAY_PER_REQUEST",
+                                                          DeletionProtectionEnabled=True))
+        self.assertEqual((status, created["TableDescription"]["DeletionProtectionEnabled"]), (200, True))
+        self.assertEqual(call("DeleteTable", {"TableName": "guarded"}), (400, {
+            "__type": "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+            "message": "Resource cannot be deleted as it is currently protected against deletion. "
+                       "Disable deletion protection first."}))
+        status, updated = call("UpdateTable", {"TableName": "guarded", "DeletionProtectionEnabled": False})
+        self.assertEqual((status, updated["TableDescription"]["DeletionProtectionEnabled"]), (200, False))
+        self.assertEqual(call("DeleteTable", {"TableName": "guarded"})[0], 200)
+
+
+class Transactions(unittest.TestCase):
+    def setUp(self):
+        self.db = client()
+
+    def tearDown(self):
+        self.db.close()
+
+    def test_a_canceled_transaction_gives_boto3_its_cancellation_reasons(self):
+        self.db.put_item(TableName="simplechat_connections", Item={"connectionId": {"S": "tx-taken"}})
+        actions = [
+            {"Put": {"TableName": "simplechat_connections", "Item": {"connectionId": {"S": "tx-new"}}}},
+            {"Put": {"TableName": "simplechat_connections", "Item": {"connectionId": {"S": "tx-taken"}},
+                     "ConditionExpression": "attribute_not_exists(connectionId)",
+                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        ]
+        with self.assertRaises(self.db.exceptions.TransactionCanceledException) as cm:
+            self.db.transact_write_items(TransactItems=actions)
+        response = cm.exception.response
+        self.assertEqual(response["Error"]["Message"], "Transaction cancelled, please refer cancellation reasons for "
+                         "specific reasons [None, ConditionalCheckFailed]")
+        self.assertEqual(response["CancellationReasons"], [
+            {"Code": "None"},
+            {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
+             "Item": {"connectionId": {"S": "tx-taken"}}}])
+        self.assertNotIn("Item", self.db.get_item(TableName="simplechat_connections",
+                                                  Key={"connectionId": {"S": "tx-new"}}))
+
+        self.db.delete_item(TableName="simplechat_connections", Key={"connectionId": {"S": "tx-taken"}})
+        self.db.transact_write_items(TransactItems=actions)
+        got = self.db.transact_get_items(TransactItems=[
+            {"Get": {"TableName": "simplechat_connections", "Key": {"connectionId": {"S": k}}}}
+            for k in ("tx-new", "tx-taken", "tx-none")])
+        self.assertEqual(got["Responses"], [{"Item": {"connectionId": {"S": "tx-new"}}},
+                                            {"Item": {"connectionId": {"S": "tx-taken"}}}, {}])
+        for k in ("tx-new", "tx-taken"):
+            self.db.delete_item(TableName="simplechat_connections", Key={"connectionId": {"S": k}})
+
+
+class AwsCli(unittest.TestCase):
+    """The commands of the lab and of docs/store.md, as a learner types them."""
+
+    def aws(self, *args, check=True):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+        done = subprocess.run([AWS_CLI, *args, "--endpoint-url", EMU.endpoint, "--output", "json"],
+                              env=env, capture_output=True, text=True, timeout=60)
+        if check:
+            self.assertEqual(done.returncode, 0, done.stderr)
+        return done
+
+    def test_scan_shows_what_put_item_wrote(self):
+        self.aws("dynamodb", "put-item", "--table-name", "simplechat_connections",
+                 "--item", '{"connectionId": {"S": "cli-1"}}')
+        scanned = json.loads(self.aws("dynamodb", "scan", "--table-name", "simplechat_connections").stdout)
+        self.assertIn({"connectionId": {"S": "cli-1"}}, scanned["Items"])
+        self.aws("dynamodb", "delete-item", "--table-name", "simplechat_connections",
+                 "--key", '{"connectionId": {"S": "cli-1"}}')
+
+    def test_create_table_wait_and_delete(self):
+        self.aws("dynamodb", "create-table", "--table-name", "cli_rooms",
+                 "--attribute-definitions", "AttributeName=roomId,AttributeType=S",
+                 "--key-schema", "AttributeName=roomId,KeyType=HASH",
+                 "--billing-mode", "PAY_PER_REQUEST")
+        self.aws("dynamodb", "wait", "table-exists", "--table-name", "cli_rooms")
+        described = json.loads(self.aws("dynamodb", "describe-table", "--table-name", "cli_rooms").stdout)
+        self.assertEqual(described["Table"]["TableStatus"], "ACTIVE")
+        self.aws("dynamodb", "delete-table", "--table-name", "cli_rooms")
+        missing = self.aws("dynamodb", "describe-table", "--table-name", "cli_rooms", check=False)
+        self.assertEqual(missing.returncode, 254)
+        self.assertIn("An error occurred (ResourceNotFoundException) when calling the DescribeTable operation: "
+                      "Requested resource not found: Table: cli_rooms not found", missing.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
