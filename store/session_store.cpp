@@ -5,6 +5,8 @@
 
 #include <rapidjson/error/en.h>
 
+#include "store/consumed_capacity.hpp"
+
 namespace apigw::store {
 namespace {
 
@@ -96,54 +98,55 @@ std::vector<table_schema> session_store::tables() const {
   return items_.tables();
 }
 
-dynamo_result session_store::put_item(const rapidjson::Value& request) {
+template <class Operation>
+dynamo_result session_store::serve_item_operation(std::string_view name, const rapidjson::Value& request,
+                                                  Operation operation) {
+  capacity_report report = capacity_report::none;
+  if (auto refusal = read_capacity_report(request, report)) return std::move(*refusal);
   std::lock_guard lock(mutex_);
-  return items_.put_item(request);
+  dynamo_result r = operation();
+  add_consumed_capacity(name, request, report, r);
+  return r;
+}
+
+dynamo_result session_store::put_item(const rapidjson::Value& request) {
+  return serve_item_operation("PutItem", request, [&] { return items_.put_item(request); });
 }
 
 dynamo_result session_store::batch_write_item(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.batch_write_item(request);
+  return serve_item_operation("BatchWriteItem", request, [&] { return items_.batch_write_item(request); });
 }
 
 dynamo_result session_store::batch_get_item(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.batch_get_item(request);
+  return serve_item_operation("BatchGetItem", request, [&] { return items_.batch_get_item(request); });
 }
 
 dynamo_result session_store::get_item(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.get_item(request);
+  return serve_item_operation("GetItem", request, [&] { return items_.get_item(request); });
 }
 
 dynamo_result session_store::delete_item(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.delete_item(request);
+  return serve_item_operation("DeleteItem", request, [&] { return items_.delete_item(request); });
 }
 
 dynamo_result session_store::update_item(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.update_item(request);
+  return serve_item_operation("UpdateItem", request, [&] { return items_.update_item(request); });
 }
 
 dynamo_result session_store::query(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.query(request);
+  return serve_item_operation("Query", request, [&] { return items_.query(request); });
 }
 
 dynamo_result session_store::scan(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.scan(request);
+  return serve_item_operation("Scan", request, [&] { return items_.scan(request); });
 }
 
 dynamo_result session_store::transact_write_items(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.transact_write_items(request);
+  return serve_item_operation("TransactWriteItems", request, [&] { return items_.transact_write_items(request); });
 }
 
 dynamo_result session_store::transact_get_items(const rapidjson::Value& request) {
-  std::lock_guard lock(mutex_);
-  return items_.transact_get_items(request);
+  return serve_item_operation("TransactGetItems", request, [&] { return items_.transact_get_items(request); });
 }
 
 dynamo_result session_store::create_table(const rapidjson::Value& request) {

@@ -107,6 +107,10 @@ class session_store {
     bool insert = false;  // else a delete of record.id
     connection_record record;
   };
+  // Under mutex_: OPERATION() (an item operation named NAME), with ReturnConsumedCapacity
+  // checked first and answered after.
+  template <class Operation>
+  dynamo_result serve_item_operation(std::string_view name, const rapidjson::Value& request, Operation operation);
   void write_pending(std::vector<pending_record> batch);  // takes mutex_
   void run_record_writer();
 

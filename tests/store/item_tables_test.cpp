@@ -643,3 +643,43 @@ TEST_F(TransactionsTest, ASingleWritesFailedConditionCanReturnTheItem) {
 
 }  // namespace
 }  // namespace apigw::store
+
+namespace apigw::store {
+namespace {
+
+// ---- ReturnConsumedCapacity ----
+
+TEST_F(ItemTablesTest, ReturnConsumedCapacityIsAnsweredWithDynamoDbsUnits) {
+  const std::string big(3000, 'x');  // a 3 KB item: 3 write units, 1 read unit (4 KB)
+  EXPECT_EQ(call("PutItem", R"({"TableName": "conns", "ReturnConsumedCapacity": "TOTAL",
+                              "Item": {"connectionId": {"S": "a"}, "text": {"S": ")" + big + R"("}}})"),
+            R"({"ConsumedCapacity":{"TableName":"conns","CapacityUnits":3.0}})");
+  EXPECT_EQ(call("PutItem", R"({"TableName": "conns", "ReturnConsumedCapacity": "INDEXES",
+                              "Item": {"connectionId": {"S": "b"}}})"),
+            R"({"ConsumedCapacity":{"TableName":"conns","CapacityUnits":1.0,"Table":{"CapacityUnits":1.0}}})");
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "ReturnConsumedCapacity": "TOTAL", "ProjectionExpression": "connectionId",
+                              "Key": {"connectionId": {"S": "b"}}})"),
+            R"({"Item":{"connectionId":{"S":"b"}},"ConsumedCapacity":{"TableName":"conns","CapacityUnits":0.5}})");
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "ReturnConsumedCapacity": "TOTAL", "ConsistentRead": true,
+                              "ProjectionExpression": "connectionId", "Key": {"connectionId": {"S": "b"}}})"),
+            R"({"Item":{"connectionId":{"S":"b"}},"ConsumedCapacity":{"TableName":"conns","CapacityUnits":1.0}})");
+  EXPECT_EQ(call("Scan", R"({"TableName": "conns", "ReturnConsumedCapacity": "TOTAL", "Select": "COUNT"})"),
+            R"({"Count":2,"ScannedCount":2,"ConsumedCapacity":{"TableName":"conns","CapacityUnits":0.5}})");
+  EXPECT_EQ(call("BatchWriteItem", R"({"ReturnConsumedCapacity": "TOTAL", "RequestItems": {
+                   "conns": [{"DeleteRequest": {"Key": {"connectionId": {"S": "a"}}}}],
+                   "msgs": [{"PutRequest": {"Item": {"room": {"S": "r"}, "ts": {"N": "1"}}}}]}})"),
+            R"({"UnprocessedItems":{},"ConsumedCapacity":[{"TableName":"conns","CapacityUnits":1.0},)"
+            R"({"TableName":"msgs","CapacityUnits":1.0}]})");
+  EXPECT_EQ(call("TransactWriteItems", R"({"ReturnConsumedCapacity": "TOTAL", "TransactItems": [
+                   {"Put": {"TableName": "conns", "Item": {"connectionId": {"S": "c"}}}},
+                   {"Delete": {"TableName": "conns", "Key": {"connectionId": {"S": "b"}}}}]})"),
+            R"({"ConsumedCapacity":[{"TableName":"conns","CapacityUnits":4.0}]})");
+  EXPECT_EQ(call("PutItem", R"({"TableName": "conns", "ReturnConsumedCapacity": "ALL",
+                              "Item": {"connectionId": {"S": "d"}}})"),
+            "ValidationException: 1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "d"}}})"), "{}");  // not written
+}
+
+}  // namespace
+}  // namespace apigw::store
