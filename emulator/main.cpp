@@ -303,6 +303,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::cout << "listening on " << server.url() << std::endl;
+  // The same port serves DynamoDB and @connections over HTTP (docs/store.md, docs/management-api.md).
+  const std::string url = server.url();
+  const std::string http = "http" + url.substr(2, url.find('/', 5) - 2);
+  std::cout << "DynamoDB and @connections: " << http << " (e.g. aws dynamodb list-tables --endpoint-url " << http
+            << ")" << std::endl;
 
   int received = 0;
   sigwait(&signals, &received);

@@ -1,6 +1,7 @@
 // libFuzzer target: DynamoDB requests on the store's item tables (PutItem, GetItem, DeleteItem,
-// UpdateItem, Query, Scan, BatchWriteItem, BatchGetItem: attribute values, expressions, keys,
-// paging, batches) over an in-memory SQLite
+// UpdateItem, Query, Scan, BatchWriteItem, BatchGetItem, TransactWriteItems, TransactGetItems,
+// the table operations, ReturnConsumedCapacity: attribute values, expressions, keys, paging,
+// batches, transactions) over an in-memory SQLite
 // database with three tables: "t" (pk S), "r" (pk S, sk N) and "b" (pk B, sk S).
 // Input: one request a line, "Operation {request JSON}". Each input starts from empty tables.
 // Checks beyond "no crash": no request ends in an InternalServerError (the store failing), and
@@ -18,6 +19,7 @@
 
 #include "store/database.hpp"
 #include "apigw/dynamo_result.hpp"
+#include "store/consumed_capacity.hpp"
 #include "store/item_tables.hpp"
 #include "store/table_schema.hpp"
 
@@ -38,9 +40,9 @@ constexpr int k_max_requests = 16;
 }
 
 std::vector<table_schema> tables() {
-  table_schema t{"t", {"pk", key_type::S}, std::nullopt};
-  table_schema r{"r", {"pk", key_type::S}, key_attribute{"sk", key_type::N}};
-  table_schema b{"b", {"pk", key_type::B}, key_attribute{"sk", key_type::S}};
+  table_schema t{"t", {"pk", key_type::S}, std::nullopt, ""};
+  table_schema r{"r", {"pk", key_type::S}, key_attribute{"sk", key_type::N}, ""};
+  table_schema b{"b", {"pk", key_type::B}, key_attribute{"sk", key_type::S}, ""};
   return {t, r, b};
 }
 
@@ -52,6 +54,13 @@ dynamo_result call(item_tables& items, std::string_view operation, const rj::Val
   if (operation == "Query") return items.query(request);
   if (operation == "BatchWriteItem") return items.batch_write_item(request);
   if (operation == "BatchGetItem") return items.batch_get_item(request);
+  if (operation == "TransactWriteItems") return items.transact_write_items(request);
+  if (operation == "TransactGetItems") return items.transact_get_items(request);
+  if (operation == "CreateTable") return items.create_table(request);
+  if (operation == "DeleteTable") return items.delete_table(request);
+  if (operation == "DescribeTable") return items.describe_table(request);
+  if (operation == "UpdateTable") return items.update_table(request);
+  if (operation == "ListTables") return items.list_tables(request);
   return items.scan(request);
 }
 
@@ -61,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto opened = database::open(std::string(database::memory_path));
   if (!opened) fail("cannot open an in-memory database", opened.error());
   auto db = *std::move(opened);
-  item_tables items(*db);
+  item_tables items(*db, "arn:aws:dynamodb:us-east-1:123456789012:table/");
   if (auto declared = items.open(tables()); !declared) fail("cannot declare the tables", declared.error());
 
   std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -76,7 +85,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rj::Document request;
     request.Parse(json.data(), json.size());
     if (request.HasParseError()) continue;
-    const dynamo_result result = call(items, operation, request);
+    capacity_report report = capacity_report::none;
+    if (read_capacity_report(request, report)) continue;
+    dynamo_result result = call(items, operation, request);
+    add_consumed_capacity(operation, request, report, result);
     if (!result.ok() && result.error().type == dynamo_error::internal) {
       fail("the store failed", result.error().message);
     }

@@ -462,11 +462,12 @@ status item_tables::open(const std::vector<table_schema>& declared) {
     if (!r) return apigw::fail("cannot record table " + t.name + ": " + r.error());
     auto& st = *r;
     st->bind_text(1, t.name);
-    st->bind_text(2, to_create_table_json(t));
+    const std::string definition = t.definition.empty() ? to_create_table_json(t) : t.definition;
+    st->bind_text(2, definition);
     if (st->step() != statement::step_result::done) {
       return apigw::fail("cannot record table " + t.name + ": " + st->error_message());
     }
-    add_table(t, to_create_table_json(t));
+    add_table(t, definition);
   }
   return {};
 }

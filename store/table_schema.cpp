@@ -168,6 +168,10 @@ struct parser {
     }
     out.hash_key = key_attrs[0];
     if (key_attrs.size() == 2) out.range_key = key_attrs[1];
+    rj::StringBuffer buf;
+    rj::Writer<rj::StringBuffer> w(buf);
+    v.Accept(w);
+    out.definition.assign(buf.GetString(), buf.GetSize());
     return true;
   }
 };

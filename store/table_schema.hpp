@@ -30,6 +30,9 @@ struct table_schema {
   std::string name;
   key_attribute hash_key;
   std::optional<key_attribute> range_key;
+  // The CreateTable JSON it was parsed from, compact (its billing mode, throughput and the like
+  // show in DescribeTable); empty when made otherwise.
+  std::string definition;
 
   // Same key schema (the name is not compared).
   bool same_keys(const table_schema& other) const {

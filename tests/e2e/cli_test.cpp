@@ -64,6 +64,7 @@ void expect_graceful_shutdown(int signo) {
   const std::string line = child.read_stdout_line(10s);
   const auto port = listening_port(line);
   ASSERT_NE(port, 0) << "stdout: \"" << line << "\", stderr: " << child.read_stderr_all(100ms);
+  (void)child.read_stdout_line(10s);  // the HTTP endpoint's line
 
   ws_client client;
   connect_options o;
@@ -76,7 +77,7 @@ void expect_graceful_shutdown(int signo) {
   const auto m = client.read();
   EXPECT_TRUE(m.is_close(1001, "Going away")) << m;
   EXPECT_EQ(child.wait(10s), 0);
-  EXPECT_EQ(child.read_stdout_all(1s), "") << "more than one line on stdout";
+  EXPECT_EQ(child.read_stdout_all(1s), "") << "more than two lines on stdout";
 }
 
 TEST(CliTest, PrintsTheListeningLineAndServesOnThatPort) {
@@ -85,6 +86,9 @@ TEST(CliTest, PrintsTheListeningLineAndServesOnThatPort) {
   const std::string line = child.read_stdout_line(10s);
   const auto port = listening_port(line);
   ASSERT_NE(port, 0) << "stdout: \"" << line << "\", stderr: " << child.read_stderr_all(100ms);
+  const std::string http = "http://127.0.0.1:" + std::to_string(port);
+  EXPECT_EQ(child.read_stdout_line(10s),
+            "DynamoDB and @connections: " + http + " (e.g. aws dynamodb list-tables --endpoint-url " + http + ")\n");
 
   ws_client client;
   connect_options o;

@@ -66,7 +66,10 @@ class emulator_process {
     listening_line_ = child_.read_stdout_line(10s);
     const std::regex re("^listening on ws://127\\.0\\.0\\.1:([0-9]+)/" + regex_escape(stage) + "\n$");
     std::smatch m;
-    if (std::regex_match(listening_line_, m, re)) port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    if (std::regex_match(listening_line_, m, re)) {
+      port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+      (void)child_.read_stdout_line(10s);  // the HTTP endpoint's line
+    }
   }
 
   std::uint16_t port() const { return port_; }
@@ -101,7 +104,7 @@ class emulator_process {
 
   struct ended {
     std::optional<int> status;
-    std::string out;  // what followed the listening line
+    std::string out;  // what followed the two ready lines
     std::string err;
   };
   // SIGTERM, then everything the process wrote until it exited.

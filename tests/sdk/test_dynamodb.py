@@ -102,6 +102,12 @@ class TableOperations(unittest.TestCase):
         self.assertEqual(self.db.scan(TableName="rooms")["Count"], 0)
         self.db.delete_table(TableName="rooms")
 
+    def test_a_declared_table_is_described_with_its_settings(self):
+        table = self.db.describe_table(TableName="simplechat_connections")["Table"]
+        self.assertEqual(table["TableStatus"], "ACTIVE")
+        self.assertEqual(table["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        self.assertEqual(table["AttributeDefinitions"], [{"AttributeName": "connectionId", "AttributeType": "S"}])
+
     def test_a_table_that_exists_is_not_created_again(self):
         self.assertEqual(
             self.error(self.db.create_table, TableName="simplechat_connections",

@@ -41,7 +41,7 @@ TEST(TableSchemaTest, ParsesRangeKeyTableWithDefinitionsInAnyOrder) {
 }
 
 TEST(TableSchemaTest, RoundTripsThroughCreateTableJson) {
-  table_schema t{"messages", {"a", key_type::S}, key_attribute{"b", key_type::N}};
+  table_schema t{"messages", {"a", key_type::S}, key_attribute{"b", key_type::N}, ""};
   std::string json = to_create_table_json(t);
   auto back = parse(json);
   ASSERT_TRUE(back.has_value()) << back.error();
