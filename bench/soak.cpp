@@ -1,4 +1,4 @@
-// The soak driver (issue 9): runs the real emulator binary on loopback, with the lab's chat API
+// The soak driver: runs the real emulator binary on loopback, with the lab's chat API
 // plus an echo route, and keeps thousands of connections churning and messaging through it in
 // rounds. Between rounds every client has left; the driver then checks that the emulator is idle
 // (no connection listed, the lab's table and the connection records empty) and samples its
@@ -225,6 +225,7 @@ class emulator_process {
       else if (n == 0) break;
       else std::this_thread::sleep_for(10ms);
     }
+    line = line.substr(0, line.find('\n'));  // the endpoint's line may have come in the same read
     const auto colon = line.rfind(':');
     const auto slash = line.find('/', colon == std::string::npos ? 0 : colon);
     if (line.rfind("listening on ws://127.0.0.1:", 0) != 0 || colon == std::string::npos || slash == std::string::npos) {

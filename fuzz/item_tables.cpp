@@ -61,6 +61,8 @@ dynamo_result call(item_tables& items, std::string_view operation, const rj::Val
   if (operation == "DescribeTable") return items.describe_table(request);
   if (operation == "UpdateTable") return items.update_table(request);
   if (operation == "ListTables") return items.list_tables(request);
+  if (operation == "UpdateTimeToLive") return items.update_time_to_live(request);
+  if (operation == "DescribeTimeToLive") return items.describe_time_to_live(request);
   return items.scan(request);
 }
 
@@ -87,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (request.HasParseError()) continue;
     capacity_report report = capacity_report::none;
     if (read_capacity_report(request, report)) continue;
+    items.expire_items();
     dynamo_result result = call(items, operation, request);
     add_consumed_capacity(operation, request, report, result);
     if (!result.ok() && result.error().type == dynamo_error::internal) {

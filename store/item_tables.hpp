@@ -69,12 +69,23 @@ class item_tables {
   dynamo_result update_table(const rapidjson::Value& request);
   dynamo_result list_tables(const rapidjson::Value& request);
 
+  // Time to live, kept in the table's definition as CreateTable's TimeToLiveSpecification (so a
+  // declared table may enable it too).
+  dynamo_result update_time_to_live(const rapidjson::Value& request);
+  dynamo_result describe_time_to_live(const rapidjson::Value& request);
+  // Deletes the expired items of the tables with time to live, at most once a second per table:
+  // an item whose attribute is a number of seconds since the epoch before now (and not more than
+  // five years before: DynamoDB leaves those). Called before every item operation.
+  void expire_items();
+
  private:
   // The table's CreateTable JSON as store_tables keeps it, and when this process first saw it
   // (its CreationDateTime: a store file does not record when a table was made).
   struct table_details {
     std::string definition;
     double created = 0;  // seconds since the epoch
+    std::string ttl_attribute;  // empty: time to live is off
+    std::chrono::steady_clock::time_point last_expiry{};
   };
   void add_table(const table_schema& schema, std::string definition);
   rapidjson::Value describe(const table_schema& t, std::string_view status,

@@ -104,6 +104,7 @@ dynamo_result session_store::serve_item_operation(std::string_view name, const r
   capacity_report report = capacity_report::none;
   if (auto refusal = read_capacity_report(request, report)) return std::move(*refusal);
   std::lock_guard lock(mutex_);
+  items_.expire_items();
   dynamo_result r = operation();
   add_consumed_capacity(name, request, report, r);
   return r;
@@ -174,6 +175,16 @@ dynamo_result session_store::list_tables(const rapidjson::Value& request) {
   return items_.list_tables(request);
 }
 
+dynamo_result session_store::update_time_to_live(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.update_time_to_live(request);
+}
+
+dynamo_result session_store::describe_time_to_live(const rapidjson::Value& request) {
+  std::lock_guard lock(mutex_);
+  return items_.describe_time_to_live(request);
+}
+
 dynamo_result session_store::call(std::string_view operation, const rapidjson::Value& request) {
   constexpr std::string_view target_prefix = "DynamoDB_20120810.";
   if (operation.substr(0, target_prefix.size()) == target_prefix) operation.remove_prefix(target_prefix.size());
@@ -192,10 +203,12 @@ dynamo_result session_store::call(std::string_view operation, const rapidjson::V
   if (operation == "DescribeTable") return describe_table(request);
   if (operation == "UpdateTable") return update_table(request);
   if (operation == "ListTables") return list_tables(request);
+  if (operation == "UpdateTimeToLive") return update_time_to_live(request);
+  if (operation == "DescribeTimeToLive") return describe_time_to_live(request);
   return dynamo_result(dynamo_error::unknown_operation,
                        "The emulator's store supports PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, "
                        "BatchWriteItem, BatchGetItem, TransactWriteItems, TransactGetItems, CreateTable, DeleteTable, "
-                       "DescribeTable, UpdateTable and ListTables, not " + std::string(operation));
+                       "DescribeTable, UpdateTable, ListTables, UpdateTimeToLive and DescribeTimeToLive, not " + std::string(operation));
 }
 
 dynamo_result session_store::call_json(std::string_view operation, std::string_view request_json) {

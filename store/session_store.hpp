@@ -72,6 +72,8 @@ class session_store {
   dynamo_result describe_table(const rapidjson::Value& request);
   dynamo_result update_table(const rapidjson::Value& request);
   dynamo_result list_tables(const rapidjson::Value& request);
+  dynamo_result update_time_to_live(const rapidjson::Value& request);
+  dynamo_result describe_time_to_live(const rapidjson::Value& request);
 
   // By operation name: "PutItem" or the X-Amz-Target form "DynamoDB_20120810.PutItem".
   dynamo_result call(std::string_view operation, const rapidjson::Value& request);

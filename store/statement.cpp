@@ -25,6 +25,8 @@ void statement::bind_int64(int index, std::int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
 }
 
+void statement::bind_double(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
+
 void statement::bind_null(int index) { sqlite3_bind_null(stmt_, index); }
 
 statement::step_result statement::step() {

@@ -26,6 +26,7 @@ class statement {
   void bind_text(int index, std::string_view text);
   void bind_blob(int index, std::string_view bytes);
   void bind_int64(int index, std::int64_t value);
+  void bind_double(int index, double value);
   void bind_null(int index);
 
   step_result step();

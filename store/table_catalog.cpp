@@ -96,11 +96,24 @@ rj::Value copy_member(const rj::Value& from, const char* name, rj::Document::All
   return v ? rj::Value(*v, alloc) : rj::Value();
 }
 
+// The attribute of an enabled TimeToLiveSpecification in DEFINITION, or "".
+std::string ttl_attribute_of(const rj::Value& definition) {
+  const rj::Value* spec = member(definition, "TimeToLiveSpecification");
+  if (!spec || !spec->IsObject()) return {};
+  const rj::Value* enabled = member(*spec, "Enabled");
+  const rj::Value* name = member(*spec, "AttributeName");
+  if (!enabled || !enabled->IsBool() || !enabled->GetBool() || !name || !name->IsString()) return {};
+  return std::string(view(*name));
+}
+
 }  // namespace
 
 void item_tables::add_table(const table_schema& schema, std::string definition) {
+  rj::Document d;
+  d.Parse(definition.c_str());
+  std::string ttl = d.IsObject() ? ttl_attribute_of(d) : std::string();
   tables_.insert_or_assign(schema.name, schema);
-  details_.insert_or_assign(schema.name, table_details{std::move(definition), seconds_now()});
+  details_.insert_or_assign(schema.name, table_details{std::move(definition), seconds_now(), std::move(ttl), {}});
 }
 
 rj::Value item_tables::describe(const table_schema& t, std::string_view status, rj::Document::AllocatorType& alloc) {
@@ -248,6 +261,90 @@ dynamo_result item_tables::update_table(const rj::Value& request) {
     r.body().AddMember("TableDescription", describe(it->second, "ACTIVE", alloc), alloc);
     return r;
   });
+}
+
+dynamo_result item_tables::update_time_to_live(const rj::Value& request) {
+  return guarded([&] {
+    const std::string name = table_name(request);
+    const rj::Value& spec = required(request, "TimeToLiveSpecification", "timeToLiveSpecification");
+    const rj::Value* enabled = spec.IsObject() ? member(spec, "Enabled") : nullptr;
+    const rj::Value* attribute = spec.IsObject() ? member(spec, "AttributeName") : nullptr;
+    if (!enabled || !enabled->IsBool()) {
+      fail("1 validation error detected: Value null at 'timeToLiveSpecification.enabled' failed to satisfy "
+           "constraint: Member must not be null");
+    }
+    if (!attribute || !attribute->IsString() || attribute->GetStringLength() == 0 ||
+        attribute->GetStringLength() > 255) {
+      fail("1 validation error detected: Value at 'timeToLiveSpecification.attributeName' failed to satisfy "
+           "constraint: Member must have length between 1 and 255");
+    }
+    if (std::string_view(view(*attribute)).find('"') != std::string_view::npos) {
+      fail("TimeToLiveSpecification.AttributeName: a name with '\"' is not supported by the emulator");
+    }
+    if (!tables_.count(name)) not_found(name);
+    table_details& details = details_.at(name);
+    if (enabled->GetBool() && !details.ttl_attribute.empty()) fail("TimeToLive is already enabled");
+    if (!enabled->GetBool() && details.ttl_attribute.empty()) fail("TimeToLive is already disabled");
+
+    rj::Document definition;
+    definition.Parse(details.definition.c_str());
+    definition.RemoveMember("TimeToLiveSpecification");
+    definition.AddMember("TimeToLiveSpecification", rj::Value(spec, definition.GetAllocator()),
+                         definition.GetAllocator());
+    const std::string text = to_text(definition);
+    write_definition(db_, name, text);
+    details.definition = text;
+    details.ttl_attribute = enabled->GetBool() ? std::string(view(*attribute)) : std::string();
+    details.last_expiry = {};
+
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    rj::Value answer(rj::kObjectType);
+    answer.AddMember("Enabled", enabled->GetBool(), alloc);
+    answer.AddMember("AttributeName", rj::Value(*attribute, alloc), alloc);
+    r.body().AddMember("TimeToLiveSpecification", answer, alloc);
+    return r;
+  });
+}
+
+dynamo_result item_tables::describe_time_to_live(const rj::Value& request) {
+  return guarded([&] {
+    const std::string name = table_name(request);
+    if (!tables_.count(name)) not_found(name);
+    const table_details& details = details_.at(name);
+    dynamo_result r;
+    auto& alloc = r.body().GetAllocator();
+    rj::Value description(rj::kObjectType);
+    // Enabling and disabling take effect at once here (AWS passes through ENABLING / DISABLING).
+    description.AddMember("TimeToLiveStatus", rj::StringRef(details.ttl_attribute.empty() ? "DISABLED" : "ENABLED"),
+                          alloc);
+    if (!details.ttl_attribute.empty()) {
+      description.AddMember("AttributeName", rj::Value(details.ttl_attribute.c_str(), alloc), alloc);
+    }
+    r.body().AddMember("TimeToLiveDescription", description, alloc);
+    return r;
+  });
+}
+
+void item_tables::expire_items() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [name, details] : details_) {
+    if (details.ttl_attribute.empty() || now - details.last_expiry < std::chrono::seconds(1)) continue;
+    details.last_expiry = now;
+    const double epoch = seconds_now();
+    constexpr double five_years = 5 * 365.25 * 24 * 3600;
+    // Only a number counts ({"N": "..."}: the path ends in .N); the name is quoted whole.
+    auto st = db_.prepare(
+        "DELETE FROM store_items WHERE tbl = ?1 AND json_extract(item, ?2) IS NOT NULL "
+        "AND CAST(json_extract(item, ?2) AS REAL) >= ?3 AND CAST(json_extract(item, ?2) AS REAL) < ?4");
+    if (!st) return;  // the operation that follows meets the same failure and reports it
+    auto& s = *st;
+    s->bind_text(1, name);
+    s->bind_text(2, "$.\"" + details.ttl_attribute + "\".N");
+    s->bind_double(3, epoch - five_years);
+    s->bind_double(4, epoch);
+    static_cast<void>(s->step());
+  }
 }
 
 dynamo_result item_tables::list_tables(const rj::Value& request) {

@@ -20,10 +20,11 @@ namespace {
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 
 // The operations the store serves.
-constexpr std::array<std::string_view, 15> kOperations = {
-    "PutItem",     "GetItem",          "DeleteItem",         "UpdateItem",       "Query",
-    "Scan",        "BatchWriteItem",   "BatchGetItem",       "TransactWriteItems", "TransactGetItems",
-    "CreateTable", "DeleteTable",      "DescribeTable",      "UpdateTable",      "ListTables"};
+constexpr std::array<std::string_view, 17> kOperations = {
+    "PutItem",          "GetItem",           "DeleteItem",         "UpdateItem",       "Query",
+    "Scan",             "BatchWriteItem",    "BatchGetItem",       "TransactWriteItems", "TransactGetItems",
+    "CreateTable",      "DeleteTable",       "DescribeTable",      "UpdateTable",      "ListTables",
+    "UpdateTimeToLive", "DescribeTimeToLive"};
 
 std::string_view header(const sigv4::request_view& request, std::string_view name) {
   for (const auto& [key, value] : request.headers) {
@@ -121,7 +122,7 @@ http_answer dynamodb_api::handle_http(const sigv4::request_view& request, std::c
                "The emulator does not serve " + std::string(operation) +
                    "; it serves PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, BatchWriteItem, "
                    "BatchGetItem, TransactWriteItems, TransactGetItems, CreateTable, DeleteTable, "
-                   "DescribeTable, UpdateTable and ListTables");
+                   "DescribeTable, UpdateTable, ListTables, UpdateTimeToLive and DescribeTimeToLive");
 }
 
 }  // namespace apigw::emulator

@@ -1,4 +1,4 @@
-// The executable with a store file (issue 4): `store scan` prints a table's items as DynamoDB
+// The executable with a store file: `store scan` prints a table's items as DynamoDB
 // JSON, also while the emulator runs; a conflicting table declaration exits 2 naming the table;
 // a killed emulator's items are found by the next run, its connection records are not.
 #include "tests/e2e/lab_common.hpp"

@@ -1,4 +1,4 @@
-// Faults (issue 9), end to end over loopback: handlers that throw or hang, the worker pool run
+// Faults, end to end over loopback: handlers that throw or hang, the worker pool run
 // dry, posts racing a close, a client that never reads, a flood of handshakes, the store file
 // locked, read-only or on a full disk, and SIGTERM under load. In each case: a clear error where
 // there is one, no crash, $disconnect exactly once per connection, others unaffected, and a

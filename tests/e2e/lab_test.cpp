@@ -1,4 +1,4 @@
-// The Websocket-Lab chat API, the emulator's default (issue 5, docs/lab.md): two
+// The Websocket-Lab chat API, the emulator's default (docs/lab.md): two
 // clients chat on /Prod, the connections table empties as they leave, and each lab task's
 // breakage shows as on AWS - the missing route as the Forbidden frame, the missing
 // execute-api:ManageConnections permission as an AccessDeniedException in the function's log

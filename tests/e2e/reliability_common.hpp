@@ -1,4 +1,4 @@
-// Shared pieces of the fault and security tests (issue 9): the emulator executable as a child
+// Shared pieces of the fault and security tests: the emulator executable as a child
 // process, the lab's API with an access log of its events, a SQLite handle on a store file held by
 // "another process" (the test), a tiny tmpfs for a full or read-only disk, and a handler that
 // blocks until it is released.

@@ -1,4 +1,4 @@
-// Security defaults (issue 9): loopback unless told otherwise (and a warning when not), limits
+// Security defaults: loopback unless told otherwise (and a warning when not), limits
 // and a deadline on request heads and bodies against slow or oversized clients, static pages
 // that no path leads out of, --no-admin, and secrets masked in everything the emulator prints.
 #include "tests/e2e/reliability_common.hpp"

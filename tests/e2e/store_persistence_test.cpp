@@ -1,4 +1,4 @@
-// The session store behind a running server (issue 4): with a store file, the items handlers
+// The session store behind a running server: with a store file, the items handlers
 // wrote survive a restart while the previous run's connection records are cleared, and a table
 // declared with another key schema than the file holds stops start-up with an error naming it.
 #include "tests/e2e/lab_common.hpp"

@@ -1,4 +1,4 @@
-// The Websocket-Lab's own functions in Node.js and Python (lab/, issue 16, docs/lab.md), run by
+// The Websocket-Lab's own functions in Node.js and Python (lab/, docs/lab.md), run by
 // the shipped configs (config/websocket-lab-LANG.json, config/lab-auth-LANG.json) loaded from
 // their files, so that codeUri resolves as it does for a learner: the chat works and the table
 // follows the connections, and each lab task shows as the built-in C++ lab shows it - the missing

@@ -11,6 +11,7 @@ Needs Debian's python3-boto3 and awscli.
 import json
 import os
 import subprocess
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -203,6 +204,34 @@ class TableOperations(unittest.TestCase):
         status, updated = call("UpdateTable", {"TableName": "guarded", "DeletionProtectionEnabled": False})
         self.assertEqual((status, updated["TableDescription"]["DeletionProtectionEnabled"]), (200, False))
         self.assertEqual(call("DeleteTable", {"TableName": "guarded"})[0], 200)
+
+
+class TimeToLive(unittest.TestCase):
+    def test_expired_items_disappear_once_time_to_live_is_on(self):
+        db = client()
+        self.addCleanup(db.close)
+        db.create_table(**rooms_table("ttl_rooms", BillingMode="PAY_PER_REQUEST"))
+        self.addCleanup(db.delete_table, TableName="ttl_rooms")
+        now = int(time.time())
+        db.put_item(TableName="ttl_rooms", Item={"roomId": {"S": "r"}, "sentAt": {"N": "1"},
+                                                 "expiresAt": {"N": str(now - 10)}})
+        db.put_item(TableName="ttl_rooms", Item={"roomId": {"S": "r"}, "sentAt": {"N": "2"},
+                                                 "expiresAt": {"N": str(now + 3600)}})
+        self.assertEqual(db.describe_time_to_live(TableName="ttl_rooms")["TimeToLiveDescription"],
+                         {"TimeToLiveStatus": "DISABLED"})
+        self.assertEqual(db.update_time_to_live(
+            TableName="ttl_rooms", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+        )["TimeToLiveSpecification"], {"Enabled": True, "AttributeName": "expiresAt"})
+        self.assertEqual(db.describe_time_to_live(TableName="ttl_rooms")["TimeToLiveDescription"],
+                         {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"})
+        left = db.query(TableName="ttl_rooms", KeyConditionExpression="roomId = :r",
+                        ExpressionAttributeValues={":r": {"S": "r"}})["Items"]
+        self.assertEqual([item["sentAt"]["N"] for item in left], ["2"])
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            db.update_time_to_live(TableName="ttl_rooms",
+                                   TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"})
+        self.assertEqual(cm.exception.response["Error"], {"Code": "ValidationException",
+                                                          "Message": "TimeToLive is already enabled"})
 
 
 class Transactions(unittest.TestCase):

@@ -1,5 +1,7 @@
 // PutItem, GetItem, DeleteItem, UpdateItem, Query, Scan, BatchWriteItem, BatchGetItem,
 // TransactWriteItems and TransactGetItems on :memory:, with DynamoDB's errors.
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -331,7 +333,8 @@ TEST_F(ItemTablesTest, AcceptsTheXAmzTargetOperationName) {
   EXPECT_EQ(call("DescribeBackup", "{}"),
             "UnknownOperationException: The emulator's store supports PutItem, GetItem, DeleteItem, UpdateItem, "
             "Query, Scan, BatchWriteItem, BatchGetItem, TransactWriteItems, TransactGetItems, CreateTable, "
-            "DeleteTable, DescribeTable, UpdateTable and ListTables, not DescribeBackup");
+            "DeleteTable, DescribeTable, UpdateTable, ListTables, UpdateTimeToLive and DescribeTimeToLive, not "
+            "DescribeBackup");
   EXPECT_EQ(call("GetItem", "{not json"), "SerializationException: The request is not JSON: Missing a name for object member. at offset 1");
 }
 
@@ -679,6 +682,49 @@ TEST_F(ItemTablesTest, ReturnConsumedCapacityIsAnsweredWithDynamoDbsUnits) {
             "ValidationException: 1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to "
             "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
   EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "d"}}})"), "{}");  // not written
+}
+
+}  // namespace
+}  // namespace apigw::store
+
+namespace apigw::store {
+namespace {
+
+// ---- Time to live ----
+
+TEST_F(ItemTablesTest, TimeToLiveDeletesExpiredItemsOnlyOnceEnabled) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto put = [&](const std::string& id, long long expires) {
+    ASSERT_EQ(call("PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": ")" + id +
+                                  R"("}, "exp": {"N": ")" + std::to_string(expires) + R"("}}})"), "{}");
+  };
+  put("past", now - 60);
+  put("future", now + 3600);
+  put("ancient", now - 6LL * 365 * 24 * 3600);  // DynamoDB leaves items over five years past
+  ASSERT_EQ(call("PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": "text"}, "exp": {"S": "1"}}})"), "{}");
+  EXPECT_EQ(call("DescribeTimeToLive", R"({"TableName": "conns"})"),
+            R"({"TimeToLiveDescription":{"TimeToLiveStatus":"DISABLED"}})");
+  EXPECT_EQ(column(call("Scan", R"({"TableName": "conns"})"), "connectionId").size(), 4u);  // off: all stay
+
+  EXPECT_EQ(call("UpdateTimeToLive", R"({"TableName": "conns", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}})"),
+            R"({"TimeToLiveSpecification":{"Enabled":true,"AttributeName":"exp"}})");
+  EXPECT_EQ(call("DescribeTimeToLive", R"({"TableName": "conns"})"),
+            R"({"TimeToLiveDescription":{"TimeToLiveStatus":"ENABLED","AttributeName":"exp"}})");
+  std::vector<std::string> ids = column(call("Scan", R"({"TableName": "conns"})"), "connectionId");
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (strings{"ancient", "future", "text"}));
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "past"}}})"), "{}");
+
+  EXPECT_EQ(call("UpdateTimeToLive", R"({"TableName": "conns", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}})"),
+            "ValidationException: TimeToLive is already enabled");
+  EXPECT_EQ(call("UpdateTimeToLive", R"({"TableName": "nope", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}})"),
+            "ResourceNotFoundException: Requested resource not found: Table: nope not found");
+  EXPECT_EQ(call("UpdateTimeToLive", R"({"TableName": "conns", "TimeToLiveSpecification": {"Enabled": false, "AttributeName": "exp"}})"),
+            R"({"TimeToLiveSpecification":{"Enabled":false,"AttributeName":"exp"}})");
+  put("past2", now - 60);
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "past2"}}, "ProjectionExpression": "connectionId"})"),
+            R"({"Item":{"connectionId":{"S":"past2"}}})");  // off again: it stays
 }
 
 }  // namespace
