@@ -16,10 +16,12 @@ class APIGW_EXPORT tables_api {
  public:
   virtual ~tables_api() = default;
 
-  // OPERATION: "PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query" or "Scan"; REQUEST: the
-  // DynamoDB request object, e.g. {"TableName": "t", "Key": {"id": {"S": "a"}}}. Errors are
-  // DynamoDB's (ValidationException, ResourceNotFoundException, ConditionalCheckFailedException,
-  // AccessDeniedException …), as values: call() does not throw for them.
+  // OPERATION: a DynamoDB operation the store serves ("PutItem", "GetItem", "DeleteItem",
+  // "UpdateItem", "Query", "Scan", the batch and transaction operations, the table operations;
+  // docs/store.md lists them); REQUEST: the DynamoDB request object, e.g.
+  // {"TableName": "t", "Key": {"id": {"S": "a"}}}. Errors are DynamoDB's (ValidationException,
+  // ResourceNotFoundException, ConditionalCheckFailedException, AccessDeniedException …), as
+  // values: call() does not throw for them.
   virtual dynamo_result call(std::string_view operation, const rapidjson::Value& request) = 0;
 };
 
