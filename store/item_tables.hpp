@@ -88,6 +88,8 @@ class item_tables {
     std::chrono::steady_clock::time_point last_expiry{};
   };
   void add_table(const table_schema& schema, std::string definition);
+  // The table NAME, or a thrown ResourceNotFoundException ("Table: NAME not found").
+  const table_schema& existing_table(const std::string& name) const;
   rapidjson::Value describe(const table_schema& t, std::string_view status,
                             rapidjson::Document::AllocatorType& alloc);
 

@@ -108,6 +108,12 @@ std::string ttl_attribute_of(const rj::Value& definition) {
 
 }  // namespace
 
+const table_schema& item_tables::existing_table(const std::string& name) const {
+  auto it = tables_.find(name);
+  if (it == tables_.end()) not_found(name);
+  return it->second;
+}
+
 void item_tables::add_table(const table_schema& schema, std::string definition) {
   rj::Document d;
   d.Parse(definition.c_str());
@@ -186,11 +192,10 @@ dynamo_result item_tables::create_table(const rj::Value& request) {
 dynamo_result item_tables::delete_table(const rj::Value& request) {
   return guarded([&] {
     const std::string name = table_name(request);
-    auto it = tables_.find(name);
-    if (it == tables_.end()) not_found(name);
+    const table_schema& table = existing_table(name);
     dynamo_result r;
     auto& alloc = r.body().GetAllocator();
-    rj::Value description = describe(it->second, "DELETING", alloc);
+    rj::Value description = describe(table, "DELETING", alloc);
     if (description["DeletionProtectionEnabled"].GetBool()) {
       throw failure{dynamo_error::resource_in_use,
                     "Resource cannot be deleted as it is currently protected against deletion. Disable deletion "
@@ -203,7 +208,7 @@ dynamo_result item_tables::delete_table(const rj::Value& request) {
       if (st->step() != statement::step_result::done) fail_internal(st->error_message());
     }
     transaction.commit();
-    tables_.erase(it);
+    tables_.erase(name);
     details_.erase(name);
     r.body().AddMember("TableDescription", description, alloc);
     return r;
@@ -213,11 +218,10 @@ dynamo_result item_tables::delete_table(const rj::Value& request) {
 dynamo_result item_tables::describe_table(const rj::Value& request) {
   return guarded([&] {
     const std::string name = table_name(request);
-    auto it = tables_.find(name);
-    if (it == tables_.end()) not_found(name);
+    const table_schema& table = existing_table(name);
     dynamo_result r;
     auto& alloc = r.body().GetAllocator();
-    r.body().AddMember("Table", describe(it->second, "ACTIVE", alloc), alloc);
+    r.body().AddMember("Table", describe(table, "ACTIVE", alloc), alloc);
     return r;
   });
 }
@@ -227,8 +231,7 @@ dynamo_result item_tables::update_table(const rj::Value& request) {
     const std::string name = table_name(request);
     refuse_unemulated(request);
     check_billing(request, false);
-    auto it = tables_.find(name);
-    if (it == tables_.end()) not_found(name);
+    const table_schema& table = existing_table(name);
 
     // The settings a description shows are kept; the rest (streams, SSE, table class, ...) are
     // accepted and change nothing (docs/store.md lists them).
@@ -258,7 +261,7 @@ dynamo_result item_tables::update_table(const rj::Value& request) {
 
     dynamo_result r;
     auto& alloc = r.body().GetAllocator();
-    r.body().AddMember("TableDescription", describe(it->second, "ACTIVE", alloc), alloc);
+    r.body().AddMember("TableDescription", describe(table, "ACTIVE", alloc), alloc);
     return r;
   });
 }
@@ -281,7 +284,7 @@ dynamo_result item_tables::update_time_to_live(const rj::Value& request) {
     if (std::string_view(view(*attribute)).find('"') != std::string_view::npos) {
       fail("TimeToLiveSpecification.AttributeName: a name with '\"' is not supported by the emulator");
     }
-    if (!tables_.count(name)) not_found(name);
+    existing_table(name);
     table_details& details = details_.at(name);
     if (enabled->GetBool() && !details.ttl_attribute.empty()) fail("TimeToLive is already enabled");
     if (!enabled->GetBool() && details.ttl_attribute.empty()) fail("TimeToLive is already disabled");
@@ -310,7 +313,7 @@ dynamo_result item_tables::update_time_to_live(const rj::Value& request) {
 dynamo_result item_tables::describe_time_to_live(const rj::Value& request) {
   return guarded([&] {
     const std::string name = table_name(request);
-    if (!tables_.count(name)) not_found(name);
+    existing_table(name);
     const table_details& details = details_.at(name);
     dynamo_result r;
     auto& alloc = r.body().GetAllocator();
