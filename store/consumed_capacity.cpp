@@ -52,14 +52,22 @@ double items_bytes(const rj::Value* items) {
   return bytes;
 }
 
-rj::Value entry(const std::string& table, double units, capacity_report report, rj::Document::AllocatorType& a) {
+rj::Value entry(const std::string& table, double units, capacity_report report, rj::Document::AllocatorType& a,
+                const secondary_index* index = nullptr) {
   rj::Value e(rj::kObjectType);
   e.AddMember("TableName", rj::Value(table.c_str(), a), a);
   e.AddMember("CapacityUnits", units, a);
   if (report == capacity_report::indexes) {
     rj::Value t(rj::kObjectType);
-    t.AddMember("CapacityUnits", units, a);
+    t.AddMember("CapacityUnits", index ? 0.0 : units, a);
     e.AddMember("Table", t, a);
+    if (index) {
+      rj::Value used(rj::kObjectType);
+      used.AddMember("CapacityUnits", units, a);
+      rj::Value by_name(rj::kObjectType);
+      by_name.AddMember(rj::Value(index->name.c_str(), a), used, a);
+      e.AddMember(rj::StringRef(index->global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes"), by_name, a);
+    }
   }
   return e;
 }
@@ -87,7 +95,7 @@ std::optional<dynamo_result> read_capacity_report(const rj::Value& request, capa
 }
 
 void add_consumed_capacity(std::string_view operation, const rj::Value& request, capacity_report report,
-                           dynamo_result& r) {
+                           dynamo_result& r, const secondary_index* index) {
   if (report == capacity_report::none || !r.ok()) return;
   auto& a = r.body().GetAllocator();
   const rj::Value& answer = r.body();
@@ -103,7 +111,7 @@ void add_consumed_capacity(std::string_view operation, const rj::Value& request,
     if (operation == "Query" || operation == "Scan") {
       units = read_units(items_bytes(member(answer, "Items")), consistent(request));
     }
-    r.body().AddMember("ConsumedCapacity", entry(table_of(request), units, report, a), a);
+    r.body().AddMember("ConsumedCapacity", entry(table_of(request), units, report, a, index), a);
     return;
   }
 

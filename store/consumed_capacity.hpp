@@ -13,6 +13,7 @@
 #include <rapidjson/document.h>
 
 #include "apigw/dynamo_result.hpp"
+#include "store/table_schema.hpp"
 
 namespace apigw::store {
 
@@ -23,8 +24,9 @@ enum class capacity_report { none, total, indexes };
 std::optional<dynamo_result> read_capacity_report(const rapidjson::Value& request, capacity_report& out);
 
 // Adds ConsumedCapacity to the successful answer R of OPERATION: one object for a one-table
-// operation, an array (one entry per table) for the batch and transaction operations.
+// operation, an array (one entry per table) for the batch and transaction operations. INDEX is
+// the secondary index a Query or Scan read (IndexName); with INDEXES its units show under it.
 void add_consumed_capacity(std::string_view operation, const rapidjson::Value& request, capacity_report report,
-                           dynamo_result& r);
+                           dynamo_result& r, const secondary_index* index = nullptr);
 
 }  // namespace apigw::store

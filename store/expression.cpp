@@ -264,18 +264,27 @@ class parser {
     return c;
   }
 
+  // key_condition := key_conjunction ; key_conjunction := key_part (AND key_part)* ;
+  // key_part := ( key_conjunction ) | key_term  (boto3 writes "(#n0 = :v0 AND #n1 >= :v1)")
   std::vector<key_term> key_condition() {
     std::vector<key_term> terms;
+    key_conjunction(terms);
+    expect_end();
+    return terms;
+  }
+
+  void key_conjunction(std::vector<key_term>& terms) {
     do {
-      bool parens = peek_punct("(");
-      if (parens) next();
-      terms.push_back(key_term_());
-      if (parens) expect_punct(")");
+      if (peek_punct("(")) {
+        next();
+        key_conjunction(terms);
+        expect_punct(")");
+      } else {
+        terms.push_back(key_term_());
+      }
       if (!peek_word("AND")) break;
       next();
     } while (true);
-    expect_end();
-    return terms;
   }
 
   key_term key_term_() {
@@ -394,6 +403,12 @@ auto run(std::string_view text, expression_attributes& attrs, std::string_view w
     -> result<decltype(f(std::declval<parser&>()))> {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return fail("Invalid " + std::string(what) + ": The expression can not be empty;");
+  }
+  // DynamoDB's limit; it also bounds how deep the parser's recursion on parentheses goes.
+  constexpr std::size_t kMaxExpressionBytes = 4096;
+  if (text.size() > kMaxExpressionBytes) {
+    return fail("Invalid " + std::string(what) + ": Expression size has exceeded the maximum allowed size; "
+                "expression size: " + std::to_string(text.size()));
   }
   try {
     parser p(text, attrs, what);

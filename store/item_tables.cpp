@@ -138,22 +138,40 @@ bool is_empty_key_value(const rj::Value& v) {
   return (t == "S" || t == "B") && payload_of(v).GetStringLength() == 0;
 }
 
+// The bytes of key attribute K in KEY (a Key or ExclusiveStartKey object), checked.
+std::string key_member_bytes(const rj::Value& key, const key_attribute& k, const std::string& prefix) {
+  const rj::Value* v = member(key, k.name);
+  if (!v) fail(prefix + key_mismatch);
+  if (auto s = check_attribute_value(*v); !s) fail(s.error());
+  if (type_of(*v) != to_string(k.type)) fail(prefix + key_mismatch);
+  if (is_empty_key_value(*v)) fail(empty_key_message(k));
+  return key_bytes(*v, k.type);
+}
+
 // The key of a Key (or ExclusiveStartKey) object: exactly the key attributes, of their types.
 item_key key_from_key(const table_schema& t, const rj::Value& key, const std::string& prefix = "") {
   if (!key.IsObject()) fail(prefix + key_mismatch);
   std::size_t expected = t.range_key ? 2 : 1;
   if (key.MemberCount() != expected) fail(prefix + key_mismatch);
   item_key out;
-  auto one = [&](const key_attribute& k, std::string& bytes) {
-    const rj::Value* v = member(key, k.name);
-    if (!v) fail(prefix + key_mismatch);
-    if (auto s = check_attribute_value(*v); !s) fail(s.error());
-    if (type_of(*v) != to_string(k.type)) fail(prefix + key_mismatch);
-    if (is_empty_key_value(*v)) fail(empty_key_message(k));
-    bytes = key_bytes(*v, k.type);
-  };
-  one(t.hash_key, out.hk);
-  if (t.range_key) one(*t.range_key, out.rk);
+  out.hk = key_member_bytes(key, t.hash_key, prefix);
+  if (t.range_key) out.rk = key_member_bytes(key, *t.range_key, prefix);
+  return out;
+}
+
+// ExclusiveStartKey of a read of index I: the table's key and the index's, exactly.
+std::pair<item_key, item_key> index_start_key(const table_schema& t, const secondary_index& i, const rj::Value& key) {
+  const std::string prefix = "The provided starting key is invalid: ";
+  if (!key.IsObject()) fail(prefix + key_mismatch);
+  std::set<std::string_view> names = {t.hash_key.name, i.hash_key.name};
+  if (t.range_key) names.insert(t.range_key->name);
+  if (i.range_key) names.insert(i.range_key->name);
+  if (key.MemberCount() != names.size()) fail(prefix + key_mismatch);
+  std::pair<item_key, item_key> out;
+  out.first.hk = key_member_bytes(key, t.hash_key, prefix);
+  if (t.range_key) out.first.rk = key_member_bytes(key, *t.range_key, prefix);
+  out.second.hk = key_member_bytes(key, i.hash_key, prefix);
+  if (i.range_key) out.second.rk = key_member_bytes(key, *i.range_key, prefix);
   return out;
 }
 
@@ -200,7 +218,65 @@ std::optional<std::string> load(database& db, const table_schema& t, const item_
   return std::nullopt;
 }
 
-void store_item(database& db, const table_schema& t, const item_key& k, std::string_view json) {
+// The key of ITEM in index I; nullopt when the item lacks a key attribute of the index or has it
+// with another type (a sparse index leaves such items out).
+std::optional<item_key> index_key_of(const secondary_index& i, const rj::Value& item) {
+  item_key out;
+  for (const key_attribute* k : {&i.hash_key, i.range_key ? &*i.range_key : nullptr}) {
+    if (!k) continue;
+    const rj::Value* v = member(item, k->name);
+    if (!v || type_of(*v) != to_string(k->type)) return std::nullopt;
+    (k == &i.hash_key ? out.hk : out.rk) = key_bytes(*v, k->type);
+  }
+  return out;
+}
+
+// DynamoDB refuses to write an item whose attribute keys an index with another type, or is empty.
+void check_index_keys(const table_schema& t, const rj::Value& item) {
+  for (const secondary_index& i : t.indexes) {
+    for (const key_attribute* k : {&i.hash_key, i.range_key ? &*i.range_key : nullptr}) {
+      if (!k) continue;
+      const rj::Value* v = member(item, k->name);
+      if (!v) continue;
+      if (type_of(*v) != to_string(k->type)) {
+        fail(invalid + "Type mismatch for Index Key " + k->name + " Expected: " + std::string(to_string(k->type)) +
+             " Actual: " + std::string(type_of(*v)) + " IndexName: " + i.name);
+      }
+      if (is_empty_key_value(*v)) {
+        fail("One or more parameter values are not valid. A value specified for a secondary index key is not "
+             "supported. The AttributeValue for a key attribute cannot contain an empty " +
+             std::string(k->type == key_type::B ? "binary" : "string") + " value. IndexName: " + i.name +
+             ", IndexKey: " + k->name);
+      }
+    }
+  }
+}
+
+void delete_index_rows(database& db, const table_schema& t, const item_key& k) {
+  auto st = prepare(db, "DELETE FROM store_index WHERE tbl = ?1 AND hk = ?2 AND rk = ?3");
+  st->bind_text(1, t.name);
+  st->bind_blob(2, k.hk);
+  st->bind_blob(3, k.rk);
+  if (st->step() != statement::step_result::done) fail_internal(st->error_message());
+}
+
+// One row in store_index for each index of T that has ITEM.
+void insert_index_rows(database& db, const table_schema& t, const item_key& k, const rj::Value& item) {
+  for (const secondary_index& i : t.indexes) {
+    std::optional<item_key> ik = index_key_of(i, item);
+    if (!ik) continue;
+    auto st = prepare(db, "INSERT INTO store_index (tbl, idx, ihk, irk, hk, rk) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    st->bind_text(1, t.name);
+    st->bind_text(2, i.name);
+    st->bind_blob(3, ik->hk);
+    st->bind_blob(4, ik->rk);
+    st->bind_blob(5, k.hk);
+    st->bind_blob(6, k.rk);
+    if (st->step() != statement::step_result::done) fail_internal(st->error_message());
+  }
+}
+
+void insert_item_row(database& db, const table_schema& t, const item_key& k, std::string_view json) {
   auto st = prepare(db, "INSERT OR REPLACE INTO store_items (tbl, hk, rk, item) VALUES (?1, ?2, ?3, ?4)");
   st->bind_text(1, t.name);
   st->bind_blob(2, k.hk);
@@ -209,8 +285,27 @@ void store_item(database& db, const table_schema& t, const item_key& k, std::str
   if (st->step() != statement::step_result::done) fail_internal(st->error_message());
 }
 
+// Writes ITEM (checked, with key K) and its rows in the table's indexes.
+void store_item(database& db, const table_schema& t, const item_key& k, const rj::Value& item) {
+  if (t.indexes.empty()) {
+    insert_item_row(db, t, k, to_text(item));
+    return;
+  }
+  check_index_keys(t, item);
+  detail::savepoint together(db);
+  insert_item_row(db, t, k, to_text(item));
+  delete_index_rows(db, t, k);
+  insert_index_rows(db, t, k, item);
+  together.release();
+}
+
 // Deletes the item and returns what it was.
 std::optional<std::string> remove_item(database& db, const table_schema& t, const item_key& k) {
+  std::optional<detail::savepoint> together;
+  if (!t.indexes.empty()) {
+    together.emplace(db);
+    delete_index_rows(db, t, k);
+  }
   auto st = prepare(db, "DELETE FROM store_items WHERE tbl = ?1 AND hk = ?2 AND rk = ?3 RETURNING item");
   st->bind_text(1, t.name);
   st->bind_blob(2, k.hk);
@@ -221,11 +316,13 @@ std::optional<std::string> remove_item(database& db, const table_schema& t, cons
     if (r == statement::step_result::row) {
       old = std::string(st->column_text(0));
     } else if (r == statement::step_result::done) {
-      return old;
+      break;
     } else {
       fail_internal(st->error_message());
     }
   }
+  if (together) together->release();
+  return old;
 }
 
 // ---- Condition evaluation ----
@@ -345,29 +442,6 @@ std::optional<long long> read_limit(const rj::Value& request) {
   return v->GetInt64();
 }
 
-bool read_count_only(const rj::Value& request) {
-  const rj::Value* v = optional_string(request, "Select");
-  if (!v) return false;
-  std::string_view s = view(*v);
-  if (s == "COUNT") return true;
-  if (s == "ALL_ATTRIBUTES" || s == "SPECIFIC_ATTRIBUTES") return false;
-  fail("1 validation error detected: Value '" + std::string(s) +
-       "' at 'select' failed to satisfy constraint: Member must satisfy enum value set: "
-       "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
-}
-
-// The key attributes of ITEM: a LastEvaluatedKey.
-rj::Value key_of(const table_schema& t, const rj::Value& item, rj::Document::AllocatorType& alloc) {
-  rj::Value out(rj::kObjectType);
-  for (const key_attribute* k : {&t.hash_key, t.range_key ? &*t.range_key : nullptr}) {
-    if (!k) continue;
-    if (const rj::Value* v = member(item, k->name)) {
-      out.AddMember(rj::Value(k->name.c_str(), alloc), rj::Value(*v, alloc), alloc);
-    }
-  }
-  return out;
-}
-
 void set_attributes(dynamo_result& r, rj::Value attributes) {
   if (attributes.IsObject() && attributes.MemberCount() > 0) {
     r.body().AddMember("Attributes", attributes, r.body().GetAllocator());
@@ -415,7 +489,16 @@ status item_tables::open(const std::vector<table_schema>& declared) {
       "  hk BLOB NOT NULL,"           // hash key bytes, ordered like DynamoDB's keys
       "  rk BLOB NOT NULL,"           // range key bytes; X'' without a range key
       "  item TEXT NOT NULL,"         // the item in DynamoDB JSON
-      "  PRIMARY KEY (tbl, hk, rk)) WITHOUT ROWID;");
+      "  PRIMARY KEY (tbl, hk, rk)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS store_index ("  // a row per item in each secondary index that has it
+      "  tbl TEXT NOT NULL,"
+      "  idx TEXT NOT NULL,"          // the index's name
+      "  ihk BLOB NOT NULL,"          // the index's hash key bytes
+      "  irk BLOB NOT NULL,"          // its range key bytes; X'' without one
+      "  hk BLOB NOT NULL,"           // the item's key in store_items
+      "  rk BLOB NOT NULL,"
+      "  PRIMARY KEY (tbl, idx, ihk, irk, hk, rk)) WITHOUT ROWID;"
+      "CREATE INDEX IF NOT EXISTS store_index_by_item ON store_index (tbl, hk, rk);");
   if (!created) return apigw::fail("cannot create the store's tables in " + db_.path() + ": " + created.error());
   tables_.clear();
   details_.clear();
@@ -455,6 +538,19 @@ status item_tables::open(const std::vector<table_schema>& declared) {
                          "]; its items would not match the new keys. Declare the old key schema, give the table "
                          "another name, or use another store file (or delete this one to start empty)");
     }
+    // The configuration's indexes win over the file's: its items are indexed anew.
+    if (it->second.indexes != t.indexes) {
+      const std::string definition = t.definition.empty() ? to_create_table_json(t) : t.definition;
+      auto reindexed = guarded([&] {
+        detail::savepoint together(db_);
+        write_definition(t.name, definition);
+        index_items(t);
+        together.release();
+        return dynamo_result();
+      });
+      if (!reindexed.ok()) return apigw::fail("table " + t.name + ": cannot index its items: " + reindexed.error().message);
+      add_table(t, definition);
+    }
   }
   for (const table_schema& t : declared) {
     if (tables_.count(t.name)) continue;
@@ -470,6 +566,24 @@ status item_tables::open(const std::vector<table_schema>& declared) {
     add_table(t, definition);
   }
   return {};
+}
+
+void item_tables::index_items(const table_schema& t) {
+  auto clear = prepare(db_, "DELETE FROM store_index WHERE tbl = ?1");
+  clear->bind_text(1, t.name);
+  if (clear->step() != statement::step_result::done) fail_internal(clear->error_message());
+  if (t.indexes.empty()) return;
+  auto st = prepare(db_, "SELECT hk, rk, item FROM store_items WHERE tbl = ?1");
+  st->bind_text(1, t.name);
+  while (true) {
+    auto step = st->step();
+    if (step == statement::step_result::done) break;
+    if (step == statement::step_result::error) fail_internal(st->error_message());
+    const item_key k{std::string(st->column_blob(0)), std::string(st->column_blob(1))};
+    rj::Document scratch;  // one item's memory at a time
+    const rj::Value item = parse_item(st->column_text(2), scratch.GetAllocator());
+    insert_index_rows(db_, t, k, item);
+  }
 }
 
 std::vector<table_schema> item_tables::tables() const {
@@ -504,7 +618,7 @@ dynamo_result item_tables::put_item(const rj::Value& request) {
       if (cond && !evaluate(*cond, old ? &old_item : nullptr)) condition_failed(old_on_failure, old ? &old_item : nullptr);
       if (rv == "ALL_OLD" && old) set_attributes(r, std::move(old_item));
     }
-    store_item(db_, *ctx.table, key, to_text(item));
+    store_item(db_, *ctx.table, key, item);
     return r;
   });
 }
@@ -623,7 +737,7 @@ dynamo_result item_tables::batch_write_item(const rj::Value& request) {
     detail::write_transaction transaction(db_);
     for (const write& w : writes) {
       if (w.item != nullptr) {
-        store_item(db_, *w.table, w.key, to_text(*w.item));
+        store_item(db_, *w.table, w.key, *w.item);
       } else {
         remove_item(db_, *w.table, w.key);
       }
@@ -985,7 +1099,7 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
       }
     }
     if (item_size(item) > max_item_bytes) fail("Item size to update has exceeded the maximum allowed size");
-    store_item(db_, t, key, to_text(item));
+    store_item(db_, t, key, item);
 
     rj::Value attributes(rj::kObjectType);
     if (rv == "ALL_OLD" && old_text) {
@@ -1007,15 +1121,85 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
 
 namespace {
 
-// Query's and Scan's shared loop: runs ST, filters and projects, pages.
+// What a Query or Scan reads: the table, or one of its secondary indexes (IndexName).
+struct read_target {
+  const table_schema* table = nullptr;
+  const secondary_index* index = nullptr;
+
+  const key_attribute& hash_key() const { return index ? index->hash_key : table->hash_key; }
+  const std::optional<key_attribute>& range_key() const { return index ? index->range_key : table->range_key; }
+};
+
+read_target target_of(const request_context& ctx, const rj::Value& request) {
+  read_target target{ctx.table, nullptr};
+  if (const rj::Value* name = optional_string(request, "IndexName")) {
+    target.index = ctx.table->find_index(view(*name));
+    if (!target.index) fail("The table does not have the specified index: " + std::string(view(*name)));
+    const rj::Value* consistent = member(request, "ConsistentRead");
+    if (target.index->global && consistent && consistent->IsBool() && consistent->GetBool()) {
+      fail("Consistent reads are not supported on global secondary indexes");
+    }
+  }
+  return target;
+}
+
+// Query's and Scan's shared loop: runs ST (its columns: the item, its hash key bytes), filters
+// and projects, pages.
 struct page_options {
   std::optional<long long> limit;
   std::vector<std::string> projection;
   const condition* filter = nullptr;
   bool count_only = false;
+  // Each item reduced to this index's projection: a global index holds only those attributes
+  // (the filter sees no others); a local one fetches the rest from the table when asked for them.
+  const secondary_index* project_to = nullptr;
+  // Parallel Scan: only the items whose hash key falls in SEGMENT of TOTAL_SEGMENTS.
+  std::uint32_t segment = 0;
+  std::uint32_t total_segments = 1;
 };
 
-dynamo_result read_page(statement& st, const table_schema& t, const page_options& o) {
+// ITEM reduced to what index I of table T holds.
+rj::Value index_projection(rj::Value item, const table_schema& t, const secondary_index& i,
+                           rj::Document::AllocatorType& alloc) {
+  if (i.projection == projection_type::all) return item;
+  rj::Value out(rj::kObjectType);
+  for (auto m = item.MemberBegin(); m != item.MemberEnd(); ++m) {
+    const std::string_view name = view(m->name);
+    const bool keep = name == t.hash_key.name || (t.range_key && name == t.range_key->name) ||
+                      name == i.hash_key.name || (i.range_key && name == i.range_key->name) ||
+                      std::find(i.non_key_attributes.begin(), i.non_key_attributes.end(), name) !=
+                          i.non_key_attributes.end();
+    if (keep) out.AddMember(m->name, m->value, alloc);  // moves
+  }
+  return out;
+}
+
+// The LastEvaluatedKey of ITEM: the table's key attributes, and the index's when reading one.
+rj::Value key_of(const read_target& target, const rj::Value& item, rj::Document::AllocatorType& alloc) {
+  const table_schema& t = *target.table;
+  const secondary_index* i = target.index;
+  rj::Value out(rj::kObjectType);
+  for (const key_attribute* k : {&t.hash_key, t.range_key ? &*t.range_key : nullptr, i ? &i->hash_key : nullptr,
+                                 i && i->range_key ? &*i->range_key : nullptr}) {
+    if (!k || member(out, k->name)) continue;
+    if (const rj::Value* v = member(item, k->name)) {
+      out.AddMember(rj::Value(k->name.c_str(), alloc), rj::Value(*v, alloc), alloc);
+    }
+  }
+  return out;
+}
+
+// A stable spread of hash keys over a parallel Scan's segments (FNV-1a of the key's bytes).
+std::uint32_t segment_of(std::string_view hash_key_bytes, std::uint32_t total_segments) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char c : hash_key_bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return static_cast<std::uint32_t>(h % total_segments);
+}
+
+dynamo_result read_page(statement& st, const read_target& target, const page_options& o) {
   dynamo_result r;
   auto& alloc = r.body().GetAllocator();
   rj::Value items(rj::kArrayType);
@@ -1023,22 +1207,30 @@ dynamo_result read_page(statement& st, const table_schema& t, const page_options
   std::size_t bytes = 0;
   rj::Value last_key;
   bool more = false;
+  const secondary_index* before_filter = o.project_to && o.project_to->global ? o.project_to : nullptr;
+  const secondary_index* after_filter = o.project_to && !o.project_to->global ? o.project_to : nullptr;
   while (true) {
     auto step = st.step();
     if (step == statement::step_result::done) break;
     if (step == statement::step_result::error) fail_internal(st.error_message());
+    if (o.total_segments > 1 && segment_of(st.column_blob(1), o.total_segments) != o.segment) continue;
     std::string_view text = st.column_text(0);
     rj::Value item = parse_item(text, alloc);
     ++scanned;
     bytes += text.size();
+    if (before_filter) item = index_projection(std::move(item), *target.table, *before_filter, alloc);
     if (!o.filter || evaluate(*o.filter, &item)) {
       ++count;
-      if (!o.count_only) items.PushBack(project(rj::Value(item, alloc), o.projection, alloc), alloc);
+      if (!o.count_only) {
+        rj::Value out(item, alloc);
+        if (after_filter) out = index_projection(std::move(out), *target.table, *after_filter, alloc);
+        items.PushBack(project(std::move(out), o.projection, alloc), alloc);
+      }
     }
     // DynamoDB stops a page at Limit evaluated items or at 1 MB, and then returns the last
     // evaluated key even when no item follows.
     if ((o.limit && scanned >= *o.limit) || bytes >= max_page_bytes) {
-      last_key = key_of(t, item, alloc);
+      last_key = key_of(target, item, alloc);
       more = true;
       break;
     }
@@ -1050,17 +1242,30 @@ dynamo_result read_page(statement& st, const table_schema& t, const page_options
   return r;
 }
 
-page_options read_page_options(request_context& ctx, const rj::Value& request, std::unique_ptr<condition>& filter) {
+page_options read_page_options(request_context& ctx, const rj::Value& request, const read_target& target,
+                               std::unique_ptr<condition>& filter) {
   page_options o;
   o.limit = read_limit(request);
-  o.count_only = read_count_only(request);
   o.projection = parse_projection(ctx, ctx.string_member("ProjectionExpression"));
   filter = parse_condition(ctx, ctx.string_member("FilterExpression"), "FilterExpression");
   o.filter = filter.get();
-  if (const rj::Value* index = optional_string(request, "IndexName")) {
-    fail("The table does not have the specified index: " + std::string(view(*index)) +
-         " (secondary indexes are not emulated)");
+  const rj::Value* select = optional_string(request, "Select");
+  const std::string_view s = select ? view(*select) : std::string_view();
+  if (select && s != "COUNT" && s != "ALL_ATTRIBUTES" && s != "SPECIFIC_ATTRIBUTES" && s != "ALL_PROJECTED_ATTRIBUTES") {
+    fail("1 validation error detected: Value '" + std::string(s) +
+         "' at 'select' failed to satisfy constraint: Member must satisfy enum value set: "
+         "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
   }
+  o.count_only = s == "COUNT";
+  const secondary_index* index = target.index;
+  if (s == "ALL_PROJECTED_ATTRIBUTES" && !index) {
+    fail("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+  }
+  if (s == "ALL_ATTRIBUTES" && index && index->global && index->projection != projection_type::all) {
+    fail(invalid + "Select type ALL_ATTRIBUTES is not supported for global secondary index " + index->name +
+         " because its projection type is not ALL");
+  }
+  if (index && (index->global || (o.projection.empty() && s != "ALL_ATTRIBUTES"))) o.project_to = index;
   return o;
 }
 
@@ -1072,37 +1277,45 @@ std::optional<std::string> prefix_successor(std::string prefix) {
   return prefix;
 }
 
+// Reads of an index join its rows in store_index (x) to the items (i).
+constexpr std::string_view kIndexRead =
+    "SELECT i.item, i.hk FROM store_index x JOIN store_items i ON i.tbl = x.tbl AND i.hk = x.hk AND i.rk = x.rk "
+    "WHERE x.tbl = ?1 AND x.idx = ?7";
+
 }  // namespace
 
 dynamo_result item_tables::query(const rj::Value& request) {
   return guarded([&] {
     request_context ctx(tables_, request);
     const table_schema& t = *ctx.table;
+    const read_target target = target_of(ctx, request);
+    const key_attribute& hash_key = target.hash_key();
+    const std::optional<key_attribute>& range_key = target.range_key();
     const rj::Value* kce = ctx.string_member("KeyConditionExpression");
     if (!kce) fail("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
     auto parsed = parse_key_condition_expression(view(*kce), *ctx.attrs);
     if (!parsed) fail(parsed.error());
     std::vector<key_term> terms = *std::move(parsed);
     std::unique_ptr<condition> filter;
-    page_options o = read_page_options(ctx, request, filter);
+    page_options o = read_page_options(ctx, request, target, filter);
     ctx.check_unused();
 
     const key_term* hash = nullptr;
     const key_term* range = nullptr;
     for (const key_term& term : terms) {
-      if (term.path == t.hash_key.name) {
+      if (term.path == hash_key.name) {
         if (hash) fail("KeyConditionExpressions must only contain one condition per key");
         hash = &term;
-      } else if (t.range_key && term.path == t.range_key->name) {
+      } else if (range_key && term.path == range_key->name) {
         if (range) fail("KeyConditionExpressions must only contain one condition per key");
         range = &term;
-      } else if (t.range_key) {
-        fail("Query condition missed key schema element: " + t.range_key->name);
+      } else if (range_key) {
+        fail("Query condition missed key schema element: " + range_key->name);
       } else {
         fail("Query key condition not supported");
       }
     }
-    if (!hash) fail("Query condition missed key schema element: " + t.hash_key.name);
+    if (!hash) fail("Query condition missed key schema element: " + hash_key.name);
     if (hash->k != key_term::kind::eq) fail("Query key condition not supported");
     auto typed = [&](const rj::Value* v, const key_attribute& k) {
       if (type_of(*v) != to_string(k.type)) {
@@ -1110,37 +1323,41 @@ dynamo_result item_tables::query(const rj::Value& request) {
       }
       return key_bytes(*v, k.type);
     };
-    std::string hk = typed(hash->a, t.hash_key);
+    std::string hk = typed(hash->a, hash_key);
 
-    std::string sql = "SELECT item FROM store_items WHERE tbl = ?1 AND hk = ?2";
+    // The same query on the table's columns or, through an index, on store_index's.
+    const bool on_index = target.index != nullptr;
+    const std::string rk = on_index ? "x.irk" : "rk";
+    std::string sql = on_index ? std::string(kIndexRead) + " AND x.ihk = ?2"
+                               : "SELECT item, hk FROM store_items WHERE tbl = ?1 AND hk = ?2";
     std::vector<std::pair<int, std::string>> blobs;  // parameter, bytes
     if (range) {
-      std::string a = typed(range->a, *t.range_key);
+      std::string a = typed(range->a, *range_key);
       switch (range->k) {
-        case key_term::kind::eq: sql += " AND rk = ?3"; break;
-        case key_term::kind::lt: sql += " AND rk < ?3"; break;
-        case key_term::kind::le: sql += " AND rk <= ?3"; break;
-        case key_term::kind::gt: sql += " AND rk > ?3"; break;
-        case key_term::kind::ge: sql += " AND rk >= ?3"; break;
+        case key_term::kind::eq: sql += " AND " + rk + " = ?3"; break;
+        case key_term::kind::lt: sql += " AND " + rk + " < ?3"; break;
+        case key_term::kind::le: sql += " AND " + rk + " <= ?3"; break;
+        case key_term::kind::gt: sql += " AND " + rk + " > ?3"; break;
+        case key_term::kind::ge: sql += " AND " + rk + " >= ?3"; break;
         case key_term::kind::between: {
-          std::string b = typed(range->b, *t.range_key);
+          std::string b = typed(range->b, *range_key);
           if (a > b) {
             fail("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater "
                  "than or equal to lower bound; lower bound operand: AttributeValue: " + to_text(*range->a) +
                  ", upper bound operand: AttributeValue: " + to_text(*range->b));
           }
-          sql += " AND rk >= ?3 AND rk <= ?4";
+          sql += " AND " + rk + " >= ?3 AND " + rk + " <= ?4";
           blobs.emplace_back(4, std::move(b));
           break;
         }
         case key_term::kind::begins_with: {
-          if (t.range_key->type == key_type::N) {
+          if (range_key->type == key_type::N) {
             fail("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator "
                  "or function: begins_with, operand type: N");
           }
-          sql += " AND rk >= ?3";
+          sql += " AND " + rk + " >= ?3";
           if (auto next = prefix_successor(a)) {
-            sql += " AND rk < ?4";
+            sql += " AND " + rk + " < ?4";
             blobs.emplace_back(4, std::move(*next));
           }
           break;
@@ -1153,47 +1370,109 @@ dynamo_result item_tables::query(const rj::Value& request) {
       if (!f->IsBool()) fail("ScanIndexForward must be true or false");
       forward = f->GetBool();
     }
+    const char* after = forward ? " > " : " < ";
     if (const rj::Value* start = member(request, "ExclusiveStartKey")) {
-      item_key k = key_from_key(t, *start, "The provided starting key is invalid: ");
-      if (k.hk != hk) fail("The provided starting key is invalid: The provided key element does not match the query's hash key");
-      sql += forward ? " AND rk > ?5" : " AND rk < ?5";
-      blobs.emplace_back(5, std::move(k.rk));
+      const std::string mismatch =
+          "The provided starting key is invalid: The provided key element does not match the query's hash key";
+      if (on_index) {
+        auto [table_key, index_key] = index_start_key(t, *target.index, *start);
+        if (index_key.hk != hk) fail(mismatch);
+        sql += std::string(" AND (x.irk, x.hk, x.rk)") + after + "(?5, ?8, ?9)";
+        blobs.emplace_back(5, std::move(index_key.rk));
+        blobs.emplace_back(8, std::move(table_key.hk));
+        blobs.emplace_back(9, std::move(table_key.rk));
+      } else {
+        item_key k = key_from_key(t, *start, "The provided starting key is invalid: ");
+        if (k.hk != hk) fail(mismatch);
+        sql += " AND rk" + std::string(after) + "?5";
+        blobs.emplace_back(5, std::move(k.rk));
+      }
     }
-    sql += forward ? " ORDER BY rk ASC LIMIT ?6" : " ORDER BY rk DESC LIMIT ?6";
+    const char* direction = forward ? " ASC" : " DESC";
+    sql += on_index ? std::string(" ORDER BY x.irk") + direction + ", x.hk" + direction + ", x.rk" + direction
+                    : std::string(" ORDER BY rk") + direction;
+    sql += " LIMIT ?6";
 
     auto st = prepare(db_, sql);
     st->bind_text(1, t.name);
     st->bind_blob(2, hk);
     for (const auto& [index, bytes] : blobs) st->bind_blob(index, bytes);
     st->bind_int64(6, o.limit.value_or(-1));
-    return read_page(*st, t, o);
+    if (on_index) st->bind_text(7, target.index->name);
+    return read_page(*st, target, o);
   });
 }
+
+namespace {
+
+// Segment and TotalSegments of a parallel Scan, into O.
+void read_segments(const rj::Value& request, page_options& o) {
+  const rj::Value* segment = member(request, "Segment");
+  const rj::Value* total = member(request, "TotalSegments");
+  if (!segment && !total) return;
+  if (!total) {
+    fail("The TotalSegments parameter is required but was not present in the request when Segment parameter is "
+         "present");
+  }
+  if (!segment) {
+    fail("The Segment parameter is required but was not present in the request when parameter TotalSegments is "
+         "present");
+  }
+  constexpr std::int64_t kMostSegments = 1000000;
+  if (!total->IsInt64() || total->GetInt64() < 1 || total->GetInt64() > kMostSegments) {
+    fail("1 validation error detected: Value '" + to_text(*total) +
+         "' at 'totalSegments' failed to satisfy constraint: Member must have value " +
+         (total->IsInt64() && total->GetInt64() > kMostSegments ? "less than or equal to 1000000"
+                                                                : "greater than or equal to 1"));
+  }
+  if (!segment->IsInt64() || segment->GetInt64() < 0 || segment->GetInt64() >= kMostSegments) {
+    fail("1 validation error detected: Value '" + to_text(*segment) +
+         "' at 'segment' failed to satisfy constraint: Member must have value " +
+         (segment->IsInt64() && segment->GetInt64() >= kMostSegments ? "less than or equal to 999999"
+                                                                     : "greater than or equal to 0"));
+  }
+  if (segment->GetInt64() >= total->GetInt64()) {
+    fail("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: " +
+         to_text(*segment) + " is not less than TotalSegments: " + to_text(*total));
+  }
+  o.segment = static_cast<std::uint32_t>(segment->GetInt64());
+  o.total_segments = static_cast<std::uint32_t>(total->GetInt64());
+}
+
+}  // namespace
 
 dynamo_result item_tables::scan(const rj::Value& request) {
   return guarded([&] {
     request_context ctx(tables_, request);
     const table_schema& t = *ctx.table;
+    const read_target target = target_of(ctx, request);
     std::unique_ptr<condition> filter;
-    page_options o = read_page_options(ctx, request, filter);
+    page_options o = read_page_options(ctx, request, target, filter);
     ctx.check_unused();
-    if (const rj::Value* total = member(request, "TotalSegments"); total && !(total->IsInt() && total->GetInt() == 1)) {
-      fail("parallel Scan (TotalSegments > 1) is not supported by the emulator");
+    read_segments(request, o);
+    const bool on_index = target.index != nullptr;
+    std::string sql = on_index ? std::string(kIndexRead) : "SELECT item, hk FROM store_items WHERE tbl = ?1";
+    std::vector<std::pair<int, std::string>> blobs;  // parameter, bytes
+    if (const rj::Value* start = member(request, "ExclusiveStartKey")) {
+      if (on_index) {
+        auto [table_key, index_key] = index_start_key(t, *target.index, *start);
+        sql += " AND (x.ihk, x.irk, x.hk, x.rk) > (?2, ?3, ?5, ?6)";
+        blobs = {{2, std::move(index_key.hk)}, {3, std::move(index_key.rk)}, {5, std::move(table_key.hk)},
+                 {6, std::move(table_key.rk)}};
+      } else {
+        item_key k = key_from_key(t, *start, "The provided starting key is invalid: ");
+        sql += " AND (hk, rk) > (?2, ?3)";
+        blobs = {{2, std::move(k.hk)}, {3, std::move(k.rk)}};
+      }
     }
-    std::optional<item_key> start;
-    if (const rj::Value* s = member(request, "ExclusiveStartKey")) {
-      start = key_from_key(t, *s, "The provided starting key is invalid: ");
-    }
-    auto st = prepare(db_, start ? "SELECT item FROM store_items WHERE tbl = ?1 AND (hk, rk) > (?2, ?3) "
-                                   "ORDER BY hk, rk LIMIT ?4"
-                                 : "SELECT item FROM store_items WHERE tbl = ?1 ORDER BY hk, rk LIMIT ?4");
+    sql += on_index ? " ORDER BY x.ihk, x.irk, x.hk, x.rk LIMIT ?4" : " ORDER BY hk, rk LIMIT ?4";
+    auto st = prepare(db_, sql);
     st->bind_text(1, t.name);
-    if (start) {
-      st->bind_blob(2, start->hk);
-      st->bind_blob(3, start->rk);
-    }
-    st->bind_int64(4, o.limit.value_or(-1));
-    return read_page(*st, t, o);
+    for (const auto& [index, bytes] : blobs) st->bind_blob(index, bytes);
+    // A segment's Limit counts its own items: the other segments' rows are skipped, not counted.
+    st->bind_int64(4, o.total_segments > 1 ? -1 : o.limit.value_or(-1));
+    if (on_index) st->bind_text(7, target.index->name);
+    return read_page(*st, target, o);
   });
 }
 

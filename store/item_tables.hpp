@@ -1,7 +1,9 @@
 // DynamoDB-shaped item tables on SQLite: PutItem, GetItem, DeleteItem, UpdateItem, Query and
 // Scan, each taking DynamoDB's request JSON and giving its response JSON or its error.
 // All tables share one SQLite table, store_items(tbl, hk, rk, item): the key columns hold
-// order-preserving bytes (attribute_value.hpp), the item its DynamoDB JSON, verbatim.
+// order-preserving bytes (attribute_value.hpp), the item its DynamoDB JSON, verbatim. Secondary
+// indexes share store_index(tbl, idx, ihk, irk, hk, rk): a row for each item an index has,
+// written with the item (a sparse index has only the items with its key attributes).
 // The table operations (CreateTable, DeleteTable, DescribeTable, UpdateTable, ListTables) keep
 // each table's CreateTable JSON in store_tables(name, definition); they are in table_catalog.cpp.
 // Thread-safety: none; session_store serializes every call with its mutex.
@@ -60,8 +62,8 @@ class item_tables {
   dynamo_result transact_get_items(const rapidjson::Value& request);
 
   // Tables are ACTIVE at once (CreateTable's answer says so too; AWS's says CREATING, and its
-  // waiters poll DescribeTable until ACTIVE, which they then see on the first call). Secondary
-  // indexes are refused. Billing mode, throughput and deletion protection are kept and shown;
+  // waiters poll DescribeTable until ACTIVE, which they then see on the first call), and so are
+  // their secondary indexes. Billing mode, throughput and deletion protection are kept and shown;
   // deletion protection is enforced.
   dynamo_result create_table(const rapidjson::Value& request);
   dynamo_result delete_table(const rapidjson::Value& request);
@@ -88,10 +90,18 @@ class item_tables {
     std::chrono::steady_clock::time_point last_expiry{};
   };
   void add_table(const table_schema& schema, std::string definition);
+  // Keeps DEFINITION as the table NAME's CreateTable JSON in store_tables.
+  void write_definition(const std::string& name, const std::string& definition);
+  // Makes the rows of T's secondary indexes from its items anew (an item whose attribute has
+  // another type than the index key's is left out, as DynamoDB's backfill does).
+  void index_items(const table_schema& t);
   // The table NAME, or a thrown ResourceNotFoundException ("Table: NAME not found").
   const table_schema& existing_table(const std::string& name) const;
   rapidjson::Value describe(const table_schema& t, std::string_view status,
                             rapidjson::Document::AllocatorType& alloc);
+  // Adds GlobalSecondaryIndexes and LocalSecondaryIndexes to DESCRIPTION, from DEFINITION.
+  void describe_indexes(const table_schema& t, const rapidjson::Value& definition, const std::string& table_arn,
+                        rapidjson::Value& description, rapidjson::Document::AllocatorType& alloc);
 
   dynamo_result condition_check(const rapidjson::Value& action);
 

@@ -108,4 +108,30 @@ class write_transaction {
   bool open_ = true;
 };
 
+// SAVEPOINT now; ROLLBACK TO it unless release() was called. Nests inside a write_transaction
+// (or another savepoint), so that the several rows of one item's write go in together.
+class savepoint {
+ public:
+  explicit savepoint(database& db) : db_(db) {
+    if (auto begin = db_.exec("SAVEPOINT item_write"); !begin) fail_internal(begin.error());
+  }
+  ~savepoint() {
+    if (open_) {
+      static_cast<void>(db_.exec("ROLLBACK TO item_write"));
+      static_cast<void>(db_.exec("RELEASE item_write"));
+    }
+  }
+  savepoint(const savepoint&) = delete;
+  savepoint& operator=(const savepoint&) = delete;
+
+  void release() {
+    if (auto done = db_.exec("RELEASE item_write"); !done) fail_internal(done.error());
+    open_ = false;
+  }
+
+ private:
+  database& db_;
+  bool open_ = true;
+};
+
 }  // namespace apigw::store::detail

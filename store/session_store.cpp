@@ -41,7 +41,7 @@ status check_owner(database& db) {
   }
   auto p = db.prepare(
       "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-      "AND name NOT IN ('store_tables', 'store_items', 'connections') LIMIT 1");
+      "AND name NOT IN ('store_tables', 'store_items', 'store_index', 'connections') LIMIT 1");
   if (!p) return fail("cannot read " + db.path() + ": " + p.error());
   auto& st = *p;
   auto step = st->step();
@@ -106,7 +106,16 @@ dynamo_result session_store::serve_item_operation(std::string_view name, const r
   std::lock_guard lock(mutex_);
   items_.expire_items();
   dynamo_result r = operation();
-  add_consumed_capacity(name, request, report, r);
+  const secondary_index* index = nullptr;
+  if (report == capacity_report::indexes && request.IsObject()) {
+    const auto table = request.FindMember("TableName");
+    const auto index_name = request.FindMember("IndexName");
+    if (table != request.MemberEnd() && table->value.IsString() && index_name != request.MemberEnd() &&
+        index_name->value.IsString()) {
+      if (const table_schema* t = items_.find(table->value.GetString())) index = t->find_index(index_name->value.GetString());
+    }
+  }
+  add_consumed_capacity(name, request, report, r, index);
   return r;
 }
 

@@ -4,7 +4,9 @@
 // billing mode and throughput after a restart.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 
 #include "store/item_tables.hpp"
 #include "store/request_support.hpp"
@@ -68,6 +70,21 @@ void check_billing(const rj::Value& request, bool creating) {
     fail("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be "
          "specified when BillingMode is PROVISIONED");
   }
+  if (const rj::Value* gsis = member(request, "GlobalSecondaryIndexes"); creating && gsis && gsis->IsArray()) {
+    for (const rj::Value& index : gsis->GetArray()) {
+      const rj::Value* name = index.IsObject() ? member(index, "IndexName") : nullptr;
+      const std::string index_name = name && name->IsString() ? std::string(view(*name)) : std::string();
+      const bool has_throughput = index.IsObject() && member(index, "ProvisionedThroughput");
+      if (on_demand && has_throughput) {
+        fail("One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: " +
+             index_name + " when BillingMode is PAY_PER_REQUEST");
+      }
+      if (!on_demand && !has_throughput) {
+        fail("One or more parameter values were invalid: ProvisionedThroughput must be specified for index: " +
+             index_name);
+      }
+    }
+  }
   if (const rj::Value* p = member(request, "DeletionProtectionEnabled"); p && !p->IsBool()) {
     fail("DeletionProtectionEnabled must be a boolean");
   }
@@ -75,20 +92,11 @@ void check_billing(const rj::Value& request, bool creating) {
 
 // What is refused because it is not emulated, rather than accepted and then not done.
 void refuse_unemulated(const rj::Value& request) {
-  for (const char* indexes : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes", "GlobalSecondaryIndexUpdates"}) {
-    if (member(request, indexes)) {
-      fail(std::string(indexes) + " is not supported by the emulator: secondary indexes are not emulated "
-           "(Query the table's own key instead)");
-    }
+  if (member(request, "GlobalSecondaryIndexUpdates")) {
+    fail("GlobalSecondaryIndexUpdates is not supported by the emulator: declare the table's indexes when it is "
+         "created (CreateTable or the configuration), or delete and create it again");
   }
   if (member(request, "ReplicaUpdates")) fail("ReplicaUpdates is not supported by the emulator: there is one region");
-}
-
-void write_definition(database& db, const std::string& name, const std::string& definition) {
-  auto st = prepare(db, "INSERT OR REPLACE INTO store_tables (name, definition) VALUES (?1, ?2)");
-  st->bind_text(1, name);
-  st->bind_text(2, definition);
-  if (st->step() != statement::step_result::done) fail_internal(st->error_message());
 }
 
 rj::Value copy_member(const rj::Value& from, const char* name, rj::Document::AllocatorType& alloc) {
@@ -107,6 +115,13 @@ std::string ttl_attribute_of(const rj::Value& definition) {
 }
 
 }  // namespace
+
+void item_tables::write_definition(const std::string& name, const std::string& definition) {
+  auto st = prepare(db_, "INSERT OR REPLACE INTO store_tables (name, definition) VALUES (?1, ?2)");
+  st->bind_text(1, name);
+  st->bind_text(2, definition);
+  if (st->step() != statement::step_result::done) fail_internal(st->error_message());
+}
 
 const table_schema& item_tables::existing_table(const std::string& name) const {
   auto it = tables_.find(name);
@@ -168,7 +183,57 @@ rj::Value item_tables::describe(const table_schema& t, std::string_view status, 
   }
   const rj::Value* protection = member(definition, "DeletionProtectionEnabled");
   d.AddMember("DeletionProtectionEnabled", protection && protection->IsBool() && protection->GetBool(), alloc);
+  if (!t.indexes.empty()) describe_indexes(t, definition, arn, d, alloc);
   return d;
+}
+
+void item_tables::describe_indexes(const table_schema& t, const rj::Value& definition, const std::string& table_arn,
+                                   rj::Value& description, rj::Document::AllocatorType& alloc) {
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> sizes;  // items, bytes
+  auto st = prepare(db_,
+                    "SELECT x.idx, COUNT(*), COALESCE(SUM(LENGTH(i.item)), 0) FROM store_index x JOIN store_items i "
+                    "ON i.tbl = x.tbl AND i.hk = x.hk AND i.rk = x.rk WHERE x.tbl = ?1 GROUP BY x.idx");
+  st->bind_text(1, t.name);
+  while (true) {
+    auto step = st->step();
+    if (step == statement::step_result::done) break;
+    if (step == statement::step_result::error) fail_internal(st->error_message());
+    sizes[std::string(st->column_text(0))] = {st->column_int64(1), st->column_int64(2)};
+  }
+  for (const char* list : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
+    const rj::Value* declared = member(definition, list);
+    if (!declared || !declared->IsArray()) continue;
+    const bool global = list[0] == 'G';
+    rj::Value out(rj::kArrayType);
+    for (const rj::Value& index : declared->GetArray()) {
+      const std::string name(view(index["IndexName"]));
+      rj::Value e(rj::kObjectType);
+      e.AddMember("IndexName", rj::Value(name.c_str(), alloc), alloc);
+      e.AddMember("KeySchema", copy_member(index, "KeySchema", alloc), alloc);
+      e.AddMember("Projection", copy_member(index, "Projection", alloc), alloc);
+      if (global) {
+        e.AddMember("IndexStatus", "ACTIVE", alloc);
+        rj::Value throughput(rj::kObjectType);
+        throughput.AddMember("NumberOfDecreasesToday", 0, alloc);
+        std::int64_t read_units = 0;
+        std::int64_t write_units = 0;
+        if (const rj::Value* p = member(index, "ProvisionedThroughput"); p && p->IsObject()) {
+          if (const rj::Value* r = member(*p, "ReadCapacityUnits"); r && r->IsInt64()) read_units = r->GetInt64();
+          if (const rj::Value* w = member(*p, "WriteCapacityUnits"); w && w->IsInt64()) write_units = w->GetInt64();
+        }
+        throughput.AddMember("ReadCapacityUnits", read_units, alloc);
+        throughput.AddMember("WriteCapacityUnits", write_units, alloc);
+        e.AddMember("ProvisionedThroughput", throughput, alloc);
+      }
+      const auto size = sizes.find(name);
+      e.AddMember("IndexSizeBytes", size == sizes.end() ? 0 : size->second.second, alloc);
+      e.AddMember("ItemCount", size == sizes.end() ? 0 : size->second.first, alloc);
+      const std::string arn = table_arn + "/index/" + name;
+      e.AddMember("IndexArn", rj::Value(arn.c_str(), alloc), alloc);
+      out.PushBack(e, alloc);
+    }
+    description.AddMember(rj::StringRef(list), out, alloc);
+  }
 }
 
 dynamo_result item_tables::create_table(const rj::Value& request) {
@@ -180,7 +245,7 @@ dynamo_result item_tables::create_table(const rj::Value& request) {
     check_billing(request, true);
     if (tables_.count(name)) throw failure{dynamo_error::resource_in_use, "Table already exists: " + name};
     const std::string definition = to_text(request);
-    write_definition(db_, name, definition);
+    write_definition(name, definition);
     add_table(*schema, definition);
     dynamo_result r;
     auto& alloc = r.body().GetAllocator();
@@ -202,7 +267,8 @@ dynamo_result item_tables::delete_table(const rj::Value& request) {
                     "protection first."};
     }
     detail::write_transaction transaction(db_);
-    for (const char* sql : {"DELETE FROM store_items WHERE tbl = ?1", "DELETE FROM store_tables WHERE name = ?1"}) {
+    for (const char* sql : {"DELETE FROM store_index WHERE tbl = ?1", "DELETE FROM store_items WHERE tbl = ?1",
+                            "DELETE FROM store_tables WHERE name = ?1"}) {
       auto st = prepare(db_, sql);
       st->bind_text(1, name);
       if (st->step() != statement::step_result::done) fail_internal(st->error_message());
@@ -256,7 +322,7 @@ dynamo_result item_tables::update_table(const rj::Value& request) {
     }
     if (const rj::Value* p = member(request, "DeletionProtectionEnabled")) set("DeletionProtectionEnabled", *p);
     const std::string text = to_text(definition);
-    write_definition(db_, name, text);
+    write_definition(name, text);
     details_.at(name).definition = text;
 
     dynamo_result r;
@@ -295,7 +361,7 @@ dynamo_result item_tables::update_time_to_live(const rj::Value& request) {
     definition.AddMember("TimeToLiveSpecification", rj::Value(spec, definition.GetAllocator()),
                          definition.GetAllocator());
     const std::string text = to_text(definition);
-    write_definition(db_, name, text);
+    write_definition(name, text);
     details.definition = text;
     details.ttl_attribute = enabled->GetBool() ? std::string(view(*attribute)) : std::string();
     details.last_expiry = {};
@@ -337,16 +403,31 @@ void item_tables::expire_items() {
     const double epoch = seconds_now();
     constexpr double five_years = 5 * 365.25 * 24 * 3600;
     // Only a number counts ({"N": "..."}: the path ends in .N); the name is quoted whole.
-    auto st = db_.prepare(
-        "DELETE FROM store_items WHERE tbl = ?1 AND json_extract(item, ?2) IS NOT NULL "
-        "AND CAST(json_extract(item, ?2) AS REAL) >= ?3 AND CAST(json_extract(item, ?2) AS REAL) < ?4");
-    if (!st) return;  // the operation that follows meets the same failure and reports it
-    auto& s = *st;
-    s->bind_text(1, name);
-    s->bind_text(2, "$.\"" + details.ttl_attribute + "\".N");
-    s->bind_double(3, epoch - five_years);
-    s->bind_double(4, epoch);
-    static_cast<void>(s->step());
+    constexpr std::string_view expired =
+        "tbl = ?1 AND json_extract(item, ?2) IS NOT NULL "
+        "AND CAST(json_extract(item, ?2) AS REAL) >= ?3 AND CAST(json_extract(item, ?2) AS REAL) < ?4";
+    const std::string index_rows = "DELETE FROM store_index WHERE tbl = ?1 AND (hk, rk) IN "
+                                   "(SELECT hk, rk FROM store_items WHERE " + std::string(expired) + ")";
+    const std::string items = "DELETE FROM store_items WHERE " + std::string(expired);
+    // The operation that follows meets any failure here again and reports it.
+    if (!db_.exec("SAVEPOINT expiry")) continue;
+    bool done = true;
+    for (const std::string* sql : {&index_rows, &items}) {
+      if (sql == &index_rows && tables_.at(name).indexes.empty()) continue;
+      auto st = db_.prepare(*sql);
+      if (!st) {
+        done = false;
+        break;
+      }
+      auto& s = *st;
+      s->bind_text(1, name);
+      s->bind_text(2, "$.\"" + details.ttl_attribute + "\".N");
+      s->bind_double(3, epoch - five_years);
+      s->bind_double(4, epoch);
+      done = done && s->step() == statement::step_result::done;
+    }
+    if (!done) static_cast<void>(db_.exec("ROLLBACK TO expiry"));
+    static_cast<void>(db_.exec("RELEASE expiry"));
   }
 }
 

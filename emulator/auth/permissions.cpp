@@ -85,8 +85,14 @@ std::optional<apigw::dynamo_result> guarded_tables::denied(std::string_view oper
       }
       return std::nullopt;
     }
+    // A Query or Scan of an index is judged on the index's ARN (TABLE_ARN/index/NAME).
     auto name = request.FindMember("TableName");
-    if (name != request.MemberEnd() && name->value.IsString()) return denied_on(operation, name->value.GetString());
+    if (name != request.MemberEnd() && name->value.IsString()) {
+      std::string resource = name->value.GetString();
+      auto index = request.FindMember("IndexName");
+      if (index != request.MemberEnd() && index->value.IsString()) resource += "/index/" + std::string(index->value.GetString());
+      return denied_on(operation, resource);
+    }
   }
   return denied_on(operation, "*");
 }

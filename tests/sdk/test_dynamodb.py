@@ -52,13 +52,13 @@ def client():
 
 
 def rooms_table(name, **extra):
-    return dict(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "roomId", "AttributeType": "S"},
-                              {"AttributeName": "sentAt", "AttributeType": "N"}],
-        KeySchema=[{"AttributeName": "roomId", "KeyType": "HASH"},
-                   {"AttributeName": "sentAt", "KeyType": "RANGE"}],
-        **extra)
+    return {
+        "TableName": name,
+        "AttributeDefinitions": [{"AttributeName": "roomId", "AttributeType": "S"},
+                                 {"AttributeName": "sentAt", "AttributeType": "N"}],
+        "KeySchema": [{"AttributeName": "roomId", "KeyType": "HASH"},
+                      {"AttributeName": "sentAt", "KeyType": "RANGE"}],
+        **extra}
 
 
 class TableOperations(unittest.TestCase):
@@ -130,14 +130,62 @@ class TableOperations(unittest.TestCase):
              "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"))
         self.assertNotIn("tbl_one", self.db.list_tables()["TableNames"])
 
-    def test_secondary_indexes_are_refused_not_ignored(self):
-        code, message = self.error(self.db.create_table, **rooms_table(
-            "indexed", BillingMode="PAY_PER_REQUEST",
-            GlobalSecondaryIndexes=[{"IndexName": "bySent",
-                                     "KeySchema": [{"AttributeName": "sentAt", "KeyType": "HASH"}],
-                                     "Projection": {"ProjectionType": "ALL"}}]))
-        self.assertEqual(code, "ValidationException")
-        self.assertTrue(message.startswith("GlobalSecondaryIndexes is not supported by the emulator"), message)
+    def test_secondary_indexes_through_boto3s_resource(self):
+        from boto3.dynamodb.conditions import Attr, Key
+        table_name = "indexed"
+        self.db.create_table(**rooms_table(
+            table_name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "roomId", "AttributeType": "S"},
+                                  {"AttributeName": "sentAt", "AttributeType": "N"},
+                                  {"AttributeName": "author", "AttributeType": "S"}],
+            GlobalSecondaryIndexes=[{"IndexName": "byAuthor",
+                                     "KeySchema": [{"AttributeName": "author", "KeyType": "HASH"},
+                                                   {"AttributeName": "sentAt", "KeyType": "RANGE"}],
+                                     "Projection": {"ProjectionType": "KEYS_ONLY"}}]))
+        try:
+            described = self.db.describe_table(TableName=table_name)["Table"]
+            [index] = described["GlobalSecondaryIndexes"]
+            self.assertEqual((index["IndexName"], index["IndexStatus"]), ("byAuthor", "ACTIVE"))
+            self.assertTrue(index["IndexArn"].endswith(":table/indexed/index/byAuthor"), index["IndexArn"])
+            table = boto3.resource(
+                "dynamodb", endpoint_url=EMU.endpoint, region_name="us-east-1",
+                aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret").Table(table_name)
+            with table.batch_writer() as batch:
+                for room, sent, author in (("r1", 3, "ann"), ("r2", 1, "ann"), ("r1", 2, "bo"), ("r3", 4, None)):
+                    item = {"roomId": room, "sentAt": sent, "text": "hi"}
+                    if author:
+                        item["author"] = author
+                    batch.put_item(Item=item)
+            page = table.query(IndexName="byAuthor", KeyConditionExpression=Key("author").eq("ann"),
+                               ScanIndexForward=False)
+            self.assertEqual(page["Items"], [{"roomId": "r1", "sentAt": 3, "author": "ann"},
+                                             {"roomId": "r2", "sentAt": 1, "author": "ann"}])
+            page = table.query(IndexName="byAuthor", Limit=1,
+                               KeyConditionExpression=Key("author").eq("ann") & Key("sentAt").gte(1))
+            self.assertEqual(page["LastEvaluatedKey"], {"roomId": "r2", "sentAt": 1, "author": "ann"})
+            rest = table.query(IndexName="byAuthor", ExclusiveStartKey=page["LastEvaluatedKey"],
+                               KeyConditionExpression=Key("author").eq("ann"))
+            self.assertEqual([i["sentAt"] for i in rest["Items"]], [3])
+            scanned = table.scan(IndexName="byAuthor", FilterExpression=Attr("sentAt").lt(3))
+            self.assertEqual(sorted(i["roomId"] for i in scanned["Items"]), ["r1", "r2"])
+            # Parallel Scan: the segments together hold every item once.
+            seen = []
+            for segment in range(3):
+                seen += [i["roomId"] + str(i["sentAt"])
+                         for i in table.scan(Segment=segment, TotalSegments=3)["Items"]]
+            self.assertEqual(sorted(seen), ["r12", "r13", "r21", "r34"])
+            with self.assertRaises(botocore.exceptions.ClientError) as raised:
+                table.put_item(Item={"roomId": "r9", "sentAt": 9, "author": 5})
+            self.assertEqual(raised.exception.response["Error"], {
+                "Code": "ValidationException",
+                "Message": "One or more parameter values were invalid: Type mismatch for Index Key author "
+                           "Expected: S Actual: N IndexName: byAuthor"})
+            with self.assertRaises(botocore.exceptions.ClientError) as raised:
+                table.query(IndexName="byRoom", KeyConditionExpression=Key("roomId").eq("r1"))
+            self.assertEqual(raised.exception.response["Error"]["Message"],
+                             "The table does not have the specified index: byRoom")
+        finally:
+            self.db.delete_table(TableName=table_name)
 
     def test_a_key_schema_mistake_names_where(self):
         code, message = self.error(

@@ -41,12 +41,48 @@ TEST(TableSchemaTest, ParsesRangeKeyTableWithDefinitionsInAnyOrder) {
 }
 
 TEST(TableSchemaTest, RoundTripsThroughCreateTableJson) {
-  table_schema t{"messages", {"a", key_type::S}, key_attribute{"b", key_type::N}, ""};
+  table_schema t{"messages", {"a", key_type::S}, key_attribute{"b", key_type::N}, "", {}};
+  t.indexes.push_back({"byUser", true, {"user", key_type::S}, key_attribute{"b", key_type::N},
+                       projection_type::include, {"text", "sent"}});
+  t.indexes.push_back({"byLength", false, {"a", key_type::S}, key_attribute{"length", key_type::N},
+                       projection_type::keys_only, {}});
   std::string json = to_create_table_json(t);
   auto back = parse(json);
-  ASSERT_TRUE(back.has_value()) << back.error();
+  ASSERT_TRUE(back.has_value()) << back.error() << "\n" << json;
   EXPECT_EQ(back->name, "messages");
   EXPECT_TRUE(back->same_keys(t));
+  EXPECT_EQ(back->indexes, t.indexes);
+}
+
+TEST(TableSchemaTest, ParsesGlobalAndLocalSecondaryIndexes) {
+  auto r = parse(R"({"TableName": "messages",
+      "KeySchema": [{"AttributeName": "room", "KeyType": "HASH"}, {"AttributeName": "ts", "KeyType": "RANGE"}],
+      "AttributeDefinitions": [{"AttributeName": "room", "AttributeType": "S"},
+                               {"AttributeName": "ts", "AttributeType": "N"},
+                               {"AttributeName": "user", "AttributeType": "S"},
+                               {"AttributeName": "likes", "AttributeType": "N"}],
+      "GlobalSecondaryIndexes": [{"IndexName": "byUser", "KeySchema": [{"AttributeName": "user", "KeyType": "HASH"}],
+                                  "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                  "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}],
+      "LocalSecondaryIndexes": [{"IndexName": "byLikes",
+                                 "KeySchema": [{"AttributeName": "room", "KeyType": "HASH"},
+                                               {"AttributeName": "likes", "KeyType": "RANGE"}],
+                                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["text"]}}]})");
+  ASSERT_TRUE(r.has_value()) << r.error();
+  ASSERT_EQ(r->indexes.size(), 2u);
+  const secondary_index* by_user = r->find_index("byUser");
+  ASSERT_NE(by_user, nullptr);
+  EXPECT_TRUE(by_user->global);
+  EXPECT_EQ(by_user->hash_key, (key_attribute{"user", key_type::S}));
+  EXPECT_FALSE(by_user->range_key.has_value());
+  EXPECT_EQ(by_user->projection, projection_type::keys_only);
+  const secondary_index* by_likes = r->find_index("byLikes");
+  ASSERT_NE(by_likes, nullptr);
+  EXPECT_FALSE(by_likes->global);
+  EXPECT_EQ(by_likes->range_key, (key_attribute{"likes", key_type::N}));
+  EXPECT_EQ(by_likes->projection, projection_type::include);
+  EXPECT_EQ(by_likes->non_key_attributes, std::vector<std::string>{"text"});
+  EXPECT_EQ(r->find_index("other"), nullptr);
 }
 
 TEST(TableSchemaTest, RejectsMalformedDefinitionsWithTheirJsonPath) {
@@ -78,14 +114,34 @@ TEST(TableSchemaTest, RejectsMalformedDefinitionsWithTheirJsonPath) {
        "tables[0].AttributeDefinitions[0].AttributeType: expected \"S\", \"N\" or \"B\", found \"BOOL\""},
       {R"({"TableName": "conns", )" + keys + R"(, "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
           {"AttributeName": "x", "AttributeType": "S"}]})",
-       "tables[0].AttributeDefinitions: defines 2 attributes but KeySchema uses 1; define only key attributes "
-       "(DynamoDB rejects the others)"},
+       "tables[0].AttributeDefinitions: defines 2 attributes but the key schemas use 1 (id); define only key "
+       "attributes (DynamoDB rejects the others)"},
       {R"({"TableName": "conns", )" + keys + ", " + defs + R"(, "GlobalSecondaryIndexes": []})",
-       "tables[0].GlobalSecondaryIndexes: secondary indexes are not emulated; remove GlobalSecondaryIndexes "
-       "(Query the table's own key instead)"},
+       "tables[0].GlobalSecondaryIndexes: expected an array of 1 to 20 indexes, found 0 elements"},
+      {R"({"TableName": "conns", )" + keys + ", " + defs + R"(, "GlobalSecondaryIndexes": [{"IndexName": "byId",
+          "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "Projection": {"ProjectionType": "SOME"}}]})",
+       "tables[0].GlobalSecondaryIndexes[0].Projection.ProjectionType: expected \"ALL\", \"KEYS_ONLY\" or "
+       "\"INCLUDE\", found \"SOME\""},
+      {R"({"TableName": "conns", )" + keys + ", " + defs + R"(, "GlobalSecondaryIndexes": [{"IndexName": "byId",
+          "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "Projection": {"ProjectionType": "INCLUDE"}}]})",
+       "tables[0].GlobalSecondaryIndexes[0].Projection.NonKeyAttributes: an INCLUDE projection needs a non-empty "
+       "array of attribute names"},
+      {R"({"TableName": "conns", )" + keys + ", " + defs + R"(, "GlobalSecondaryIndexes": [{"IndexName": "byX",
+          "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}]})",
+       "tables[0].GlobalSecondaryIndexes[0].KeySchema[0].AttributeName: attribute x has no entry in "
+       "AttributeDefinitions; add its type there"},
+      {R"({"TableName": "conns", )" + keys + ", " + defs + R"(, "LocalSecondaryIndexes": [{"IndexName": "byId",
+          "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}]})",
+       "tables[0].LocalSecondaryIndexes[0]: a local secondary index needs a table with a RANGE key (DynamoDB: "
+       "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex)"},
+      {R"({"TableName": "conns", )" + keys + ", " + defs + R"(, "GlobalSecondaryIndexes": [{"IndexName": "byId",
+          "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}},
+          {"IndexName": "byId", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+           "Projection": {"ProjectionType": "ALL"}}]})",
+       "tables[0].GlobalSecondaryIndexes[1].IndexName: two indexes are named byId"},
       {R"({"TableName": "conns", )" + keys + ", " + defs + R"(, "Tabel": 1})",
-       "tables[0].Tabel: unknown key; a table takes TableName, KeySchema and AttributeDefinitions "
-       "(CreateTable's other settings are ignored)"},
+       "tables[0].Tabel: unknown key; a table takes TableName, KeySchema, AttributeDefinitions and secondary "
+       "indexes (CreateTable's other settings are ignored)"},
   };
   for (const test_case& c : cases) {
     auto r = parse(c.json);
