@@ -387,5 +387,51 @@ TEST(DynamoDbCalls, ATransactionIsJudgedActionByAction) {
             "because no identity-based policy allows the dynamodb:ConditionCheckItem action");
 }
 
+// A Query of an index is judged on the index's ARN: a policy that names only the table's does not
+// cover it (SAM's DynamoDBCrudPolicy adds TABLE_ARN/index/* for this reason).
+TEST(DynamoDbCalls, AQueryOfAnIndexIsJudgedOnTheIndexArn) {
+  code_folder code;
+  code.write("index.mjs", R"js(
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export const handler = async (event) => {
+  try {
+    await db.send(new PutCommand({ TableName: "rooms", Item: { connectionId: "c1", room: "lobby" } }));
+    const found = await db.send(new QueryCommand({ TableName: "rooms", IndexName: "byRoom",
+        KeyConditionExpression: "room = :r", ExpressionAttributeValues: { ":r": "lobby" } }));
+    return { body: JSON.stringify(found.Items) };
+  } catch (e) {
+    return { body: `${e.name}: ${e.message}` };
+  }
+};
+)js");
+  const auto api = [&](const std::string& function) {
+    return std::string(R"({"routeSelectionExpression":"$request.body.action",)")
+           + R"("tables":[{"TableName":"rooms","KeySchema":[{"AttributeName":"connectionId","KeyType":"HASH"}],)"
+             R"("AttributeDefinitions":[{"AttributeName":"connectionId","AttributeType":"S"},)"
+             R"({"AttributeName":"room","AttributeType":"S"}],"GlobalSecondaryIndexes":[{"IndexName":"byRoom",)"
+             R"("KeySchema":[{"AttributeName":"room","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}]}],)"
+             R"("routes":[{"routeKey":"run","integration":"Fn","routeResponseSelectionExpression":"$default"}],)"
+             R"("integrations":{"Fn":)" + function + "}}";
+  };
+  const auto run = [&](const std::string& resources) {
+    const std::string policy = R"(,"policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow",)"
+                               R"("Action":["dynamodb:PutItem","dynamodb:Query"],"Resource":)" + resources + "}]}";
+    test_server server(api(lambda("nodejs20.x", "index.handler", code.path(), R"(,"timeout":10)" + policy)));
+    ws_client c(15s);
+    EXPECT_TRUE(c.connect(server.options()).upgraded);
+    EXPECT_TRUE(c.send_text(R"({"action":"run"})"));
+    return c.read(15s).data;
+  };
+  EXPECT_EQ(run(R"("arn:aws:dynamodb:us-east-1:123456789012:table/rooms")"),
+            "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/FnRole/Fn is not authorized to "
+            "perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:123456789012:table/rooms/index/byRoom "
+            "because no identity-based policy allows the dynamodb:Query action");
+  EXPECT_EQ(run(R"(["arn:aws:dynamodb:us-east-1:123456789012:table/rooms",)"
+                R"("arn:aws:dynamodb:us-east-1:123456789012:table/rooms/index/*"])"),
+            R"([{"connectionId":"c1","room":"lobby"}])");
+}
+
 }  // namespace
 }  // namespace apigw::functions_test
