@@ -190,6 +190,13 @@ std::optional<int> compare_values(const rj::Value& a, const rj::Value& b) {
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
+std::string to_short_text(const rj::Value& v) {
+  const std::string_view t = type_of(v);
+  const rj::Value& p = payload_of(v);
+  if (t == "S" || t == "N" || t == "B") return "{" + std::string(t) + ":" + std::string(view(p)) + "}";
+  return "{" + std::string(t) + "}";
+}
+
 bool values_equal(const rj::Value& a, const rj::Value& b) {
   std::string_view t = type_of(a);
   if (t != type_of(b)) return false;

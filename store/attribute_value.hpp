@@ -38,6 +38,10 @@ bool values_equal(const rapidjson::Value& a, const rapidjson::Value& b);
 // <0, 0, >0 for two values of the same scalar type (S, N, B); nullopt when they cannot be ordered.
 std::optional<int> compare_values(const rapidjson::Value& a, const rapidjson::Value& b);
 
+// How DynamoDB's messages show a scalar value: {N:6}, {S:abc}, {B:base64}; other types as {L},
+// {M}, {SS}, ...
+std::string to_short_text(const rapidjson::Value& v);
+
 // Standard base64 (with padding) to bytes; nullopt when TEXT is not base64.
 std::optional<std::string> decode_base64(std::string_view text);
 

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/ascii.hpp"
+#include "store/attribute_value.hpp"
 
 
 namespace apigw::store {
@@ -127,9 +128,41 @@ class parser {
       expect_punct(")");
       return o;
     }
+    if (peek_word("list_append") && tokens_[i_ + 1].k == token::kind::punct && tokens_[i_ + 1].text == "(") {
+      next();
+      next();
+      operand o;
+      o.k = operand::kind::list_append;
+      o.fallback = std::make_unique<operand>(set_operand());
+      if (peek_punct(")")) {
+        fail("Incorrect number of operands for operator or function; operator or function: list_append, number "
+             "of operands: 1");
+      }
+      expect_punct(",");
+      o.second = std::make_unique<operand>(set_operand());
+      if (peek_punct(",")) {
+        fail("Incorrect number of operands for operator or function; operator or function: list_append, number "
+             "of operands: 3");
+      }
+      expect_punct(")");
+      return o;
+    }
     if (peek().k == token::kind::name && i_ + 1 < tokens_.size() && tokens_[i_ + 1].text == "(") {
-      fail("the function " + peek().text + " is not supported by the emulator in SET; supported: "
-           "if_not_exists and the operators + and -");
+      fail("Invalid function name; function: " + peek().text);
+    }
+    return simple_operand();
+  }
+
+  // A comparison's operand: a value, a path or size(path).
+  operand comparison_operand() {
+    if (peek_word("size") && tokens_[i_ + 1].k == token::kind::punct && tokens_[i_ + 1].text == "(") {
+      next();
+      next();
+      operand o;
+      o.k = operand::kind::size;
+      o.path = path();
+      expect_punct(")");
+      return o;
     }
     return simple_operand();
   }
@@ -228,7 +261,7 @@ class parser {
       expect_punct(")");
       return inner;
     }
-    if (peek().k == token::kind::name && tokens_[i_ + 1].text == "(") {
+    if (peek().k == token::kind::name && tokens_[i_ + 1].text == "(" && !peek_word("size")) {
       std::string fn = peek().text;
       next();
       next();
@@ -236,32 +269,88 @@ class parser {
         c->k = fn == "attribute_exists" ? condition::kind::exists : condition::kind::not_exists;
         c->lhs.k = operand::kind::path;
         c->lhs.path = path();
-      } else if (fn == "begins_with") {
-        c->k = condition::kind::begins_with;
+      } else if (fn == "begins_with" || fn == "contains") {
+        c->k = fn == "begins_with" ? condition::kind::begins_with : condition::kind::contains;
         c->lhs = simple_operand();
         expect_punct(",");
         c->rhs = simple_operand();
+      } else if (fn == "attribute_type") {
+        c->k = condition::kind::attribute_type;
+        c->lhs.k = operand::kind::path;
+        c->lhs.path = path();
+        expect_punct(",");
+        c->rhs.k = operand::kind::value;
+        c->rhs.value = value_ref();
+        check_type_name(*c->rhs.value);
       } else {
-        fail("the function " + fn + " is not supported by the emulator; supported: attribute_exists, "
-             "attribute_not_exists, begins_with");
+        fail("Invalid function name; function: " + fn);
       }
       expect_punct(")");
       return c;
     }
     c->k = condition::kind::compare;
-    c->lhs = simple_operand();
+    c->lhs = comparison_operand();
+    if (peek_word("BETWEEN")) {
+      next();
+      c->k = condition::kind::between;
+      c->rhs = comparison_operand();
+      if (!peek_word("AND")) syntax_error();
+      next();
+      c->more.push_back(comparison_operand());
+      check_bounds(c->rhs, c->more[0]);
+      return c;
+    }
+    if (peek_word("IN")) {
+      next();
+      c->k = condition::kind::in;
+      expect_punct("(");
+      do {
+        c->more.push_back(comparison_operand());
+        if (!peek_punct(",")) break;
+        next();
+      } while (true);
+      expect_punct(")");
+      constexpr std::size_t kMostInOperands = 100;
+      if (c->more.size() > kMostInOperands) {
+        fail("The IN operator is provided with too many operands; number of operands: " +
+             std::to_string(c->more.size()));
+      }
+      return c;
+    }
     const token& t = peek();
     if (t.k != token::kind::punct || (t.text != "=" && t.text != "<>" && t.text != "<" &&
                                       t.text != "<=" && t.text != ">" && t.text != ">=")) {
-      if (peek_word("BETWEEN") || peek_word("IN")) {
-        fail(peek().text + " is not supported by the emulator in a " + what_);
-      }
       syntax_error();
     }
     c->op = t.text;
     next();
-    c->rhs = simple_operand();
+    c->rhs = comparison_operand();
     return c;
+  }
+
+  // BETWEEN's bounds, when both are values: of one type, the lower not above the upper.
+  void check_bounds(const operand& lower, const operand& upper) const {
+    if (lower.k != operand::kind::value || upper.k != operand::kind::value) return;
+    const std::string bounds = "lower bound operand: AttributeValue: " + to_short_text(*lower.value) +
+                               ", upper bound operand: AttributeValue: " + to_short_text(*upper.value);
+    if (type_of(*lower.value) != type_of(*upper.value)) {
+      fail("The BETWEEN operator requires same data type for lower and upper bounds; " + bounds);
+    }
+    const std::optional<int> order = compare_values(*lower.value, *upper.value);
+    if (order && *order > 0) {
+      fail("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; " + bounds);
+    }
+  }
+
+  // attribute_type's second operand: one of DynamoDB's type names.
+  void check_type_name(const rj::Value& v) const {
+    const rj::Value* s = v.IsObject() ? find(&v, "S") : nullptr;
+    const std::string_view name = s && s->IsString() ? view(*s) : std::string_view();
+    for (std::string_view known : {"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"}) {
+      if (name == known) return;
+    }
+    fail("Invalid attribute type name found; type: " + std::string(name) +
+         ", valid types: { S,SS,N,NS,B,BS,BOOL,NULL,L,M }");
   }
 
   // key_condition := key_conjunction ; key_conjunction := key_part (AND key_part)* ;

@@ -1,6 +1,7 @@
 // DynamoDB's expression languages, as far as the emulator supports them: UpdateExpression
-// (SET with +, - and if_not_exists; REMOVE; ADD of numbers and sets), ConditionExpression
-// (attribute_exists, attribute_not_exists, begins_with, comparisons, AND, OR, NOT, parentheses),
+// (SET with +, -, if_not_exists and list_append; REMOVE; ADD of numbers and sets; DELETE from
+// sets), ConditionExpression (attribute_exists, attribute_not_exists, attribute_type,
+// begins_with, contains, size, comparisons, BETWEEN, IN, AND, OR, NOT, parentheses),
 // KeyConditionExpression and ProjectionExpression. Paths are top-level attribute names or #names.
 // Parse errors are DynamoDB's ValidationException messages ("Invalid UpdateExpression: ...").
 // Thread-safety: plain values and free functions; an expression_attributes is used by one request.
@@ -41,13 +42,15 @@ class expression_attributes {
   std::set<std::string, std::less<>> used_values_;
 };
 
-// A value in SET: a :value, an attribute, or if_not_exists(attribute, operand).
+// A value in SET or a condition: a :value, an attribute, if_not_exists(attribute, operand) or
+// list_append(operand, operand) (SET), size(attribute) (conditions).
 struct operand {
-  enum class kind { value, path, if_not_exists };
+  enum class kind { value, path, if_not_exists, list_append, size };
   kind k = kind::value;
   const rapidjson::Value* value = nullptr;  // kind::value
-  std::string path;                         // kind::path and kind::if_not_exists
-  std::unique_ptr<operand> fallback;        // kind::if_not_exists
+  std::string path;                         // kind::path, kind::if_not_exists and kind::size
+  std::unique_ptr<operand> fallback;        // kind::if_not_exists; list_append's first list
+  std::unique_ptr<operand> second;          // list_append's second list
 };
 
 struct set_action {
@@ -65,10 +68,11 @@ struct update_expression {
 };
 
 struct condition {
-  enum class kind { exists, not_exists, begins_with, compare, and_, or_, not_ };
+  enum class kind { exists, not_exists, begins_with, contains, attribute_type, compare, between, in, and_, or_, not_ };
   kind k = kind::exists;
   std::string op;                       // compare: "=", "<>", "<", "<=", ">", ">="
-  operand lhs, rhs;                     // compare and begins_with (paths or values)
+  operand lhs, rhs;                     // compare, begins_with, contains, attribute_type; between's lower bound
+  std::vector<operand> more;            // between: the upper bound; in: the candidates
   std::unique_ptr<condition> a, b;      // and_, or_, not_ (a only)
 };
 

@@ -327,10 +327,64 @@ std::optional<std::string> remove_item(database& db, const table_schema& t, cons
 
 // ---- Condition evaluation ----
 
-const rj::Value* resolve(const operand& o, const rj::Value* item) {
+// An operand's value for a condition: a :value, an attribute of ITEM, or size(attribute) made in
+// SCRATCH. nullptr when the attribute is missing (or size does not apply to its type).
+const rj::Value* resolve(const operand& o, const rj::Value* item, std::optional<rj::Document>& scratch) {
   if (o.k == operand::kind::value) return o.value;
-  if (!item) return nullptr;
-  return member(*item, o.path);
+  const rj::Value* v = item ? member(*item, o.path) : nullptr;
+  if (o.k != operand::kind::size || !v) return v;
+  const std::string_view t = type_of(*v);
+  const rj::Value& p = payload_of(*v);
+  std::size_t size = 0;
+  if (t == "S") {
+    size = p.GetStringLength();
+  } else if (t == "B") {
+    size = decode_base64(view(p)).value_or(std::string()).size();
+  } else if (t == "SS" || t == "NS" || t == "BS" || t == "L") {
+    size = p.Size();
+  } else if (t == "M") {
+    size = p.MemberCount();
+  } else {
+    return nullptr;  // N, BOOL, NULL have no size
+  }
+  scratch.emplace();
+  scratch->SetObject();
+  const std::string n = std::to_string(size);
+  scratch->AddMember("N", rj::Value(n.c_str(), static_cast<rj::SizeType>(n.size()), scratch->GetAllocator()),
+                     scratch->GetAllocator());
+  return &*scratch;
+}
+
+const rj::Value* resolve(const operand& o, const rj::Value* item) {
+  std::optional<rj::Document> unused;
+  return o.k == operand::kind::size ? nullptr : resolve(o, item, unused);
+}
+
+// contains(A, B): a substring of a string, an element of a set or a list.
+bool contains(const rj::Value& a, const rj::Value& b) {
+  const std::string_view ta = type_of(a);
+  const std::string_view tb = type_of(b);
+  const rj::Value& p = payload_of(a);
+  if (ta == "S") return tb == "S" && view(p).find(view(payload_of(b))) != std::string_view::npos;
+  if (ta == "SS" || ta == "NS" || ta == "BS") {
+    if (tb != ta.substr(0, 1)) return false;
+    const std::string_view wanted = view(payload_of(b));
+    for (const rj::Value& e : p.GetArray()) {
+      if (ta != "NS" && view(e) == wanted) return true;
+      if (ta == "NS") {
+        auto x = parse_decimal(view(e));
+        auto y = parse_decimal(wanted);
+        if (x && y && *x == *y) return true;
+      }
+    }
+    return false;
+  }
+  if (ta == "L") {
+    for (const rj::Value& e : p.GetArray()) {
+      if (values_equal(e, b)) return true;
+    }
+  }
+  return false;
 }
 
 bool evaluate(const condition& c, const rj::Value* item) {
@@ -352,9 +406,19 @@ bool evaluate(const condition& c, const rj::Value* item) {
       }
       return false;
     }
-    case condition::kind::compare: {
+    case condition::kind::contains: {
       const rj::Value* a = resolve(c.lhs, item);
       const rj::Value* b = resolve(c.rhs, item);
+      return a && b && contains(*a, *b);
+    }
+    case condition::kind::attribute_type: {
+      const rj::Value* a = resolve(c.lhs, item);
+      return a && type_of(*a) == view(payload_of(*c.rhs.value));
+    }
+    case condition::kind::compare: {
+      std::optional<rj::Document> sa, sb;
+      const rj::Value* a = resolve(c.lhs, item, sa);
+      const rj::Value* b = resolve(c.rhs, item, sb);
       if (c.op == "<>") return !a || !b || !values_equal(*a, *b);
       if (!a || !b) return false;
       if (c.op == "=") return values_equal(*a, *b);
@@ -364,6 +428,27 @@ bool evaluate(const condition& c, const rj::Value* item) {
       if (c.op == "<=") return *order <= 0;
       if (c.op == ">") return *order > 0;
       return *order >= 0;
+    }
+    case condition::kind::between: {
+      std::optional<rj::Document> sx, slo, shi;
+      const rj::Value* x = resolve(c.lhs, item, sx);
+      const rj::Value* lo = resolve(c.rhs, item, slo);
+      const rj::Value* hi = resolve(c.more[0], item, shi);
+      if (!x || !lo || !hi) return false;
+      const std::optional<int> above = compare_values(*x, *lo);
+      const std::optional<int> below = compare_values(*x, *hi);
+      return above && below && *above >= 0 && *below <= 0;
+    }
+    case condition::kind::in: {
+      std::optional<rj::Document> sx;
+      const rj::Value* x = resolve(c.lhs, item, sx);
+      if (!x) return false;
+      for (const operand& candidate : c.more) {
+        std::optional<rj::Document> sc;
+        const rj::Value* v = resolve(candidate, item, sc);
+        if (v && values_equal(*x, *v)) return true;
+      }
+      return false;
     }
   }
   return false;
@@ -1025,20 +1110,34 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
         item.AddMember(rj::Value(name.c_str(), alloc), value, alloc);
       }
     };
-    std::function<const rj::Value&(const operand&)> eval = [&](const operand& o) -> const rj::Value& {
-      if (o.k == operand::kind::value) return *o.value;
+    // A SET operand's value, made in ALLOC (list_append makes a new list).
+    std::function<rj::Value(const operand&)> eval = [&](const operand& o) -> rj::Value {
+      if (o.k == operand::kind::value) return rj::Value(*o.value, alloc);
+      if (o.k == operand::kind::list_append) {
+        rj::Value first = eval(*o.fallback);
+        rj::Value second = eval(*o.second);
+        for (const rj::Value* v : {&first, &second}) {
+          if (type_of(*v) != "L") {
+            fail("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or "
+                 "function: list_append, operand type: " + std::string(type_of(*v)));
+          }
+        }
+        rj::Value& joined = first.MemberBegin()->value;
+        for (rj::Value& e : second.MemberBegin()->value.GetArray()) joined.PushBack(e, alloc);  // moves
+        return first;
+      }
       const rj::Value* v = old_ptr ? member(*old_ptr, o.path) : nullptr;
-      if (o.k == operand::kind::if_not_exists) return v ? *v : eval(*o.fallback);
+      if (o.k == operand::kind::if_not_exists && !v) return eval(*o.fallback);
       if (!v) fail("The provided expression refers to an attribute that does not exist in the item");
-      return *v;
+      return rj::Value(*v, alloc);
     };
     for (const set_action& a : update.set) {
-      const rj::Value& left = eval(a.left);
+      rj::Value left = eval(a.left);
       if (!a.right) {
-        assign(a.path, rj::Value(left, alloc));
+        assign(a.path, std::move(left));
         continue;
       }
-      const rj::Value& right = eval(*a.right);
+      rj::Value right = eval(*a.right);
       for (const rj::Value* v : {&left, &right}) {
         if (type_of(*v) != "N") {
           fail("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or "
@@ -1343,8 +1442,8 @@ dynamo_result item_tables::query(const rj::Value& request) {
           std::string b = typed(range->b, *range_key);
           if (a > b) {
             fail("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater "
-                 "than or equal to lower bound; lower bound operand: AttributeValue: " + to_text(*range->a) +
-                 ", upper bound operand: AttributeValue: " + to_text(*range->b));
+                 "than or equal to lower bound; lower bound operand: AttributeValue: " + to_short_text(*range->a) +
+                 ", upper bound operand: AttributeValue: " + to_short_text(*range->b));
           }
           sql += " AND " + rk + " >= ?3 AND " + rk + " <= ?4";
           blobs.emplace_back(4, std::move(b));
