@@ -122,6 +122,9 @@ struct api_spec {
   // "requireSignedManagementCalls": @connections calls must be SigV4-signed by a credential whose
   // policy allows execute-api:ManageConnections on the call's ARN.
   bool require_signed_management_calls = false;
+  // "strictCredentials": a DynamoDB call must be signed, and by a key the emulator knows (a
+  // function's or one of CREDENTIALS); otherwise any key is an administrator's.
+  bool strict_credentials = false;
   std::vector<table_spec> tables;
   std::string source;           // the file it came from, or "<built-in>"
 };

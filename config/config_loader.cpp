@@ -28,12 +28,12 @@ namespace rj = rapidjson;
 // Validation stops at the first error: one precise message is easier to act on than a cascade
 // of errors that follow from it. Checks run in a fixed order (top-level keys, name, apiId,
 // routeSelectionExpression, stage, server, limits, integrations, authorizers, apiKeys,
-// credentials, requireSignedManagementCalls, tables, routes).
+// credentials, requireSignedManagementCalls, strictCredentials, tables, routes).
 
-constexpr std::array<std::string_view, 14> top_level_keys = {
+constexpr std::array<std::string_view, 15> top_level_keys = {
     "name",   "apiId",  "region", "routeSelectionExpression", "stage", "server",
     "limits", "routes", "integrations", "authorizers", "apiKeys", "credentials",
-    "requireSignedManagementCalls", "tables"};
+    "requireSignedManagementCalls", "strictCredentials", "tables"};
 constexpr std::array<std::string_view, 4> stage_keys = {"name", "variables", "accessLogFormat",
                                                         "throttling"};
 constexpr std::array<std::string_view, 2> throttling_keys = {"rateLimit", "burstLimit"};
@@ -489,6 +489,11 @@ class loader {
                     "true needs at least one entry in \"credentials\" to sign @connections calls "
                     "with; add one or set it to false");
       }
+    }
+
+    if (const rj::Value* v = find(doc, "strictCredentials")) {
+      if (!v->IsBool()) return fail_type("strictCredentials", "true or false", *v);
+      api.strict_credentials = v->GetBool();
     }
 
     if (const rj::Value* v = find(doc, "tables"); v && !read_tables(*v, api)) return false;

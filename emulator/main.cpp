@@ -34,7 +34,7 @@ namespace {
 // The server's synopsis lists every one of its options; the usage describes each below.
 constexpr std::string_view kServerSynopsis =
     "apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet] "
-    "[--log-level L] [--log-format F] [--access-log FILE] [--no-admin] [--version] [--help]";
+    "[--log-level L] [--log-format F] [--access-log FILE] [--no-admin] [--strict-credentials] [--version] [--help]";
 constexpr std::string_view kStoreSynopsis =
     "apigw-ws-emulator store scan TABLE | get TABLE KEYJSON | tables | connections --store PATH";
 constexpr std::string_view kExplainSynopsis = "apigw-ws-emulator explain [--config FILE] [--message TEXT] [--json]";
@@ -50,14 +50,16 @@ constexpr std::string_view kUsageDetails =
     "  --log-format F text (default) or json: the routing trace as JSON lines\n"
     "  --access-log FILE  where the stage's access log goes (default: standard output)\n"
     "  --no-admin     do not serve the emulator's own endpoints under /@emulator/\n"
+    "  --strict-credentials  refuse DynamoDB calls that are unsigned or signed with a key the\n"
+    "                 emulator does not know (default: any key is an administrator's)\n"
     "  --version      print the version and exit\n"
     "  --help, -h     print this help and exit\n"
     "explain: how the API routes one message (TEXT, or standard input); exit 0 when a route\n"
     "  takes it, 1 when the client would get Forbidden, 2 for a bad config\n";
 
-constexpr std::array<std::string_view, 12> kServerOptions = {
+constexpr std::array<std::string_view, 13> kServerOptions = {
     "--config", "--host",       "--port",       "--store",    "--threads", "--quiet",
-    "--log-level", "--log-format", "--access-log", "--no-admin", "--version", "--help"};
+    "--log-level", "--log-format", "--access-log", "--no-admin", "--strict-credentials", "--version", "--help"};
 constexpr std::array<std::string_view, 3> kExplainOptions = {"--config", "--message", "--json"};
 constexpr std::array<std::string_view, 1> kStoreOptions = {"--store"};
 constexpr std::array<std::string_view, 2> kSubcommands = {"store", "explain"};
@@ -190,6 +192,8 @@ arguments parse(int argc, char** argv) {
       if (args.server.access_log_path.empty()) usage_error("--access-log needs a file name");
     } else if (flag == "--no-admin") {
       args.server.admin = false;
+    } else if (flag == "--strict-credentials") {
+      args.server.strict_credentials = true;
     } else if (flag == "--threads") {
       args.server.threads = static_cast<unsigned>(parse_number(flag, value(), 1, 256));
     } else {

@@ -2,7 +2,8 @@
 // UpdateItem, Query, Scan, BatchWriteItem, BatchGetItem, TransactWriteItems, TransactGetItems,
 // the table operations, ReturnConsumedCapacity: attribute values, expressions, keys, paging,
 // batches, transactions) over an in-memory SQLite
-// database with three tables: "t" (pk S), "r" (pk S, sk N) and "b" (pk B, sk S).
+// database with four tables: "t" (pk S), "r" (pk S, sk N), "b" (pk B, sk S) and "g" (pk S, sk N)
+// with a global index "gi" (gk S, sk N; INCLUDE a) and a local one "li" (pk, lk B; KEYS_ONLY).
 // Input: one request a line, "Operation {request JSON}". Each input starts from empty tables.
 // Checks beyond "no crash": no request ends in an InternalServerError (the store failing), and
 // every response serializes.
@@ -43,7 +44,12 @@ std::vector<table_schema> tables() {
   table_schema t{"t", {"pk", key_type::S}, std::nullopt, ""};
   table_schema r{"r", {"pk", key_type::S}, key_attribute{"sk", key_type::N}, ""};
   table_schema b{"b", {"pk", key_type::B}, key_attribute{"sk", key_type::S}, ""};
-  return {t, r, b};
+  table_schema g{"g", {"pk", key_type::S}, key_attribute{"sk", key_type::N}, ""};
+  g.indexes.push_back({"gi", true, {"gk", key_type::S}, key_attribute{"sk", key_type::N},
+                       projection_type::include, {"a"}});
+  g.indexes.push_back({"li", false, {"pk", key_type::S}, key_attribute{"lk", key_type::B},
+                       projection_type::keys_only, {}});
+  return {t, r, b, g};
 }
 
 dynamo_result call(item_tables& items, std::string_view operation, const rj::Value& request) {

@@ -67,7 +67,13 @@ http_answer signature_error(std::string_view type, std::string_view message) {
 
 }  // namespace
 
-dynamodb_api::dynamodb_api(store::session_store& store, const config::api_spec& api) : store_(store), api_(api) {}
+dynamodb_api::dynamodb_api(store::session_store& store, const config::api_spec& api, bool strict)
+    : store_(store), api_(api), strict_(strict) {
+  for (const config::credential_spec& key : api.credentials) {
+    keys_.push_back(key);
+    signers_.push_back({"", nullptr});
+  }
+}
 
 bool dynamodb_api::is_dynamodb_request(const sigv4::request_view& request) {
   const std::string_view target = request.target.substr(0, request.target.find('?'));
@@ -84,8 +90,10 @@ void dynamodb_api::add_function_signer(config::credential_spec key, std::string 
 http_answer dynamodb_api::handle_http(const sigv4::request_view& request, std::chrono::system_clock::time_point now) {
   const std::string_view operation = header(request, "X-Amz-Target").substr(kTargetPrefix.size());
 
-  // A function's own key: verified and judged by its policy. Anyone else is an administrator.
+  // A known key (a function's, or one of the config's credentials): verified; a function's is
+  // judged by its policy. Any other key is an administrator's, unless credentials are strict.
   const signer* function = nullptr;
+  bool known = false;
   const std::string_view authorization = header(request, "Authorization");
   for (std::size_t i = 0; i < keys_.size(); ++i) {
     if (authorization.find("Credential=" + keys_[i].access_key_id + "/") == std::string_view::npos) continue;
@@ -94,8 +102,16 @@ http_answer dynamodb_api::handle_http(const sigv4::request_view& request, std::c
       const std::string_view why = std::string_view(verdict.error).substr(0, verdict.error.find('\n'));
       return signature_error("InvalidSignatureException", why);
     }
-    function = &signers_[i];
+    known = true;
+    if (!signers_[i].function.empty()) function = &signers_[i];
     break;
+  }
+  if (strict_ && !known) {
+    if (authorization.empty() && header(request, "X-Amz-Signature").empty() &&
+        request.target.find("X-Amz-Signature=") == std::string_view::npos) {
+      return signature_error("MissingAuthenticationTokenException", "Request is missing Authentication Token");
+    }
+    return signature_error("UnrecognizedClientException", "The security token included in the request is invalid.");
   }
 
   rapidjson::Document body;

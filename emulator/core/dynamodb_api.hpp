@@ -2,7 +2,9 @@
 // application/x-amz-json-1.0), in front of the session store: the tables the config declares,
 // for function code, the AWS CLI and the SDKs. A call signed with a Lambda function's keys is
 // judged by that function's policy (dynamodb:<Op> on the table's ARN), as its role would be on
-// AWS; calls with any other credentials are allowed, as an administrator's.
+// AWS. The config's credentials are verified and then allowed, as an administrator's; any other
+// key is allowed unverified (its secret is unknown), unless strict credentials are on: then it
+// gets UnrecognizedClientException, and an unsigned call MissingAuthenticationTokenException.
 // Thread-safety: handle_http() may be called from any thread once the signers are added.
 #pragma once
 
@@ -22,7 +24,8 @@ namespace apigw::emulator {
 
 class dynamodb_api {
  public:
-  dynamodb_api(store::session_store& store, const config::api_spec& api);
+  // The config's credentials sign as administrators; STRICT as api.strict_credentials.
+  dynamodb_api(store::session_store& store, const config::api_spec& api, bool strict);
 
   // True when REQUEST is a DynamoDB call: POST to "/" with an X-Amz-Target of DynamoDB's.
   static bool is_dynamodb_request(const sigv4::request_view& request);
@@ -37,13 +40,14 @@ class dynamodb_api {
 
  private:
   struct signer {
-    std::string function;
+    std::string function;  // empty: an administrator (one of the config's credentials)
     std::shared_ptr<const iam_policy> policy;
   };
 
   store::session_store& store_;
   const config::api_spec& api_;
-  std::vector<config::credential_spec> keys_;  // the functions' keys
+  bool strict_;
+  std::vector<config::credential_spec> keys_;  // the config's keys, then the functions'
   std::vector<signer> signers_;                // in the same order
 };
 

@@ -46,7 +46,8 @@ class server::impl {
       : api_(std::move(api)), handlers_(std::move(handlers)), store_(std::move(store)), options_(std::move(options)),
         threads_count_(options_.threads ? options_.threads
                                         : std::max(1u, std::thread::hardware_concurrency())),
-        ioc_(static_cast<int>(threads_count_)), management_(registry_, api_), dynamodb_(*store_, api_),
+        ioc_(static_cast<int>(threads_count_)), management_(registry_, api_),
+        dynamodb_(*store_, api_, api_.strict_credentials || options_.strict_credentials),
         stderr_log_(std::cerr) {}
 
   // The gateway needs the services above; a config error (handler, policy, expression) here.

@@ -28,6 +28,9 @@ struct server_options {
   bool trace_as_json = false;  // JSON lines instead of text
   // Where the stage's access log goes (when it has an accessLogFormat); empty: standard output.
   std::string access_log_path;
+  // As the config's "strictCredentials": true (--strict-credentials) refuses DynamoDB calls that
+  // are unsigned or signed with an unknown key.
+  bool strict_credentials = false;
 };
 
 class server {

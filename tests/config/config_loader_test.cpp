@@ -643,7 +643,7 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
       {"UnknownTopLevelKey", api(R"("stages": {},)"),
        "t.json: stages: unknown key; the keys allowed at the top level are name, apiId, region, "
        "routeSelectionExpression, stage, server, limits, routes, integrations, authorizers, apiKeys, "
-       "credentials, requireSignedManagementCalls, tables"},
+       "credentials, requireSignedManagementCalls, strictCredentials, tables"},
       {"UnknownStageKey", api(R"("stage": {"nmae": "dev"},)"),
        "t.json: stage.nmae: unknown key; the keys allowed in stage are name, variables, accessLogFormat, "
        "throttling"},
@@ -669,7 +669,7 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
       {"UnknownKeyWithOddCharacters", api(R"("my key": 1,)"),
        R"(t.json: ["my key"]: unknown key; the keys allowed at the top level are name, apiId, region, )"
        "routeSelectionExpression, stage, server, limits, routes, integrations, authorizers, apiKeys, "
-       "credentials, requireSignedManagementCalls, tables"},
+       "credentials, requireSignedManagementCalls, strictCredentials, tables"},
       {"DuplicateTopLevelKey", api(R"("name": "a", "name": "b",)"),
        "t.json: name: duplicate key; each key may appear only once in an object"},
       {"DuplicateIntegration", api("", R"([{"routeKey": "$default", "integration": "echo"}])",

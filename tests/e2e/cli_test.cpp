@@ -198,7 +198,7 @@ TEST(CliTest, MistypedOptionsGetTheNearestOneAndNoUsage) {
 TEST(CliTest, UnknownOptionWithoutANearOneGetsTheOptionList) {
   const std::string options =
       "usage: apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet] "
-      "[--log-level L] [--log-format F] [--access-log FILE] [--no-admin] [--version] [--help]\n";
+      "[--log-level L] [--log-format F] [--access-log FILE] [--no-admin] [--strict-credentials] [--version] [--help]\n";
   const ran flag = run_binary({"--bogus-flag"});
   EXPECT_EQ(flag.status, 2);
   EXPECT_EQ(flag.err, "apigw-ws-emulator: unknown option --bogus-flag\n" + options);
@@ -230,7 +230,7 @@ TEST(CliTest, TheFirstUsageLineListsEveryOption) {
     listed.insert((*it)[1]);
   }
   EXPECT_EQ(listed, described) << r.out;
-  EXPECT_EQ(described.size(), 12u) << r.out;
+  EXPECT_EQ(described.size(), 13u) << r.out;
 }
 
 TEST(CliTest, UnknownHandlerExitsTwoNamingIt) {

@@ -24,6 +24,7 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 import boto3  # noqa: E402
+import botocore  # noqa: E402
 import botocore.config  # noqa: E402
 import botocore.exceptions  # noqa: E402
 
@@ -44,11 +45,45 @@ def tearDownModule():
     EMU.stop()
 
 
-def client():
+def client(emulator=None, key="AKIDEXAMPLE", secret="secret", **config):
     return boto3.client(
-        "dynamodb", endpoint_url=EMU.endpoint, region_name="us-east-1",
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
-        config=botocore.config.Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}))
+        "dynamodb", endpoint_url=(emulator or EMU).endpoint, region_name="us-east-1",
+        aws_access_key_id=key, aws_secret_access_key=secret,
+        config=botocore.config.Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}, **config))
+
+
+def error_of(call, **kwargs):
+    try:
+        call(**kwargs)
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"]["Message"]
+    return None
+
+
+class Credentials(unittest.TestCase):
+    """Any key is an administrator's, but a key the emulator knows must sign right; with
+    --strict-credentials only known keys may call."""
+
+    def test_a_known_key_with_a_wrong_secret_is_refused(self):
+        self.assertEqual(error_of(client(key="AKIDADMIN", secret="wrong").list_tables)[0],
+                         "InvalidSignatureException")
+        self.assertIn("simplechat_connections",
+                      client(key="AKIDADMIN", secret="adminsecret").list_tables()["TableNames"])
+        self.assertIn("simplechat_connections", client(key="AKIDANYONE").list_tables()["TableNames"])
+
+    def test_strict_credentials_refuse_unknown_keys_and_unsigned_calls(self):
+        strict = Emulator(CONFIG, "--strict-credentials")
+        try:
+            self.assertEqual(error_of(client(strict, key="AKIDANYONE").list_tables),
+                             ("UnrecognizedClientException", "The security token included in the request is invalid."))
+            self.assertEqual(error_of(client(strict, signature_version=botocore.UNSIGNED).list_tables),
+                             ("MissingAuthenticationTokenException", "Request is missing Authentication Token"))
+            self.assertEqual(error_of(client(strict, key="AKIDADMIN", secret="wrong").list_tables)[0],
+                             "InvalidSignatureException")
+            self.assertIn("simplechat_connections",
+                          client(strict, key="AKIDADMIN", secret="adminsecret").list_tables()["TableNames"])
+        finally:
+            strict.stop()
 
 
 def rooms_table(name, **extra):
