@@ -144,6 +144,7 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
     w.EndObject();
     return json_answer(200, b.GetString());
   }
+  if (path == "/tables" || path.substr(0, 8) == "/tables/") return tables(path.substr(7));
   if (path == "/connections") {
     auto all = registry_.all();
     all.erase(std::remove_if(all.begin(), all.end(), [](const auto& c) { return !c->is_open(); }), all.end());
@@ -184,7 +185,63 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
     w.EndObject();
     return json_answer(200, b.GetString());
   }
-  return json_answer(404, R"({"message":"No such emulator endpoint; there are /@emulator/health, /@emulator/connections, /@emulator/routes, /@emulator/trace, /@emulator/feed and POST /@emulator/explain"})");
+  return json_answer(404, R"({"message":"No such emulator endpoint; there are /@emulator/health, /@emulator/connections, /@emulator/routes, /@emulator/tables, /@emulator/tables/NAME, /@emulator/trace, /@emulator/feed and POST /@emulator/explain"})");
+}
+
+http_answer admin_api::tables(std::string_view rest) const {
+  // The first 1,000 items of a table, in key order: what a person can read on a page.
+  constexpr int kMostItems = 1000;
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  const auto all = store_.tables();
+  if (rest.empty() || rest == "/") {
+    w.StartObject();
+    w.Key("tables");
+    w.StartArray();
+    for (const auto& t : all) {
+      w.StartObject();
+      w.Key("name");
+      w.String(t.name.c_str());
+      w.Key("keySchema");
+      w.String(store::describe_keys(t).c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return json_answer(200, b.GetString());
+  }
+  const std::optional<std::string> name = percent_decode(rest.substr(1));
+  const auto table = std::find_if(all.begin(), all.end(), [&](const auto& t) { return name && t.name == *name; });
+  if (table == all.end()) {
+    std::string names;
+    for (const auto& t : all) names += (names.empty() ? "" : ", ") + t.name;
+    w.StartObject();
+    w.Key("message");
+    const std::string message = "No table " + (name ? *name : std::string(rest.substr(1))) +
+                                (names.empty() ? "; the API declares no tables" : "; the tables are " + names);
+    w.String(message.c_str());
+    w.EndObject();
+    return json_answer(404, b.GetString());
+  }
+  rapidjson::Document request(rapidjson::kObjectType);
+  request.AddMember("TableName", rapidjson::Value(table->name.c_str(), request.GetAllocator()), request.GetAllocator());
+  request.AddMember("Limit", kMostItems, request.GetAllocator());
+  apigw::dynamo_result scanned = store_.call("Scan", request);
+  if (!scanned.ok()) return json_answer(500, scanned.to_json());
+  const auto& page = scanned.body();
+  w.StartObject();
+  w.Key("table");
+  w.String(table->name.c_str());
+  w.Key("keySchema");
+  w.String(store::describe_keys(*table).c_str());
+  w.Key("count");
+  w.Int64(page["Count"].GetInt64());
+  w.Key("more");  // true: the table holds more than the items shown
+  w.Bool(page.HasMember("LastEvaluatedKey"));
+  w.Key("items");
+  page["Items"].Accept(w);
+  w.EndObject();
+  return json_answer(200, b.GetString());
 }
 
 }  // namespace apigw::emulator

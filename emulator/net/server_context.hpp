@@ -30,7 +30,7 @@ struct server_context {
   server_context(boost::asio::io_context& io, const gateway& g, connection_registry& r,
                  management_api& m, store::session_store& s, tracer& t, unsigned worker_threads)
       : ioc(io), gw(g), limits(g.api().limits), stage_path("/" + g.api().stage.name), registry(r),
-        store(s), trace(t), workers(worker_threads), management(m), admin(r, g, t), flows{g, t} {
+        store(s), trace(t), workers(worker_threads), management(m), admin(r, g, t, s), flows{g, t} {
     if (const auto& throttling = g.api().stage.throttling) {
       connect_throttle = std::make_unique<token_bucket>(throttling->rate_limit, throttling->burst_limit);
       message_throttle = std::make_unique<token_bucket>(throttling->rate_limit, throttling->burst_limit);

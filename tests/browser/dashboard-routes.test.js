@@ -1,6 +1,7 @@
 // The dashboard (web/dashboard.html, served at GET /@emulator/) in headless Chromium at a 1200 px
 // wide window: its Routes table never breaks a route key or an integration name (`$disconnec|t`);
-// a table too wide for its column scrolls sideways instead of widening the page; and the "Try a
+// a table too wide for its column scrolls sideways instead of widening the page; the Tables panel
+// shows the items integrations write; and the "Try a
 // message" box's placeholder is a message one of the API's own routes takes:
 //   - the lab API (config/websocket-lab.json): {"action":"sendmessage"};
 //   - dashboard-api.json: {"action":"echo"};
@@ -28,7 +29,7 @@ const {
 
 const PAGE_FILE = process.env.APIGW_BROWSER_DASHBOARD || '';
 const CONFIG = path.resolve(__dirname, '../../config');
-const TEST_TIMEOUT = 60000;   // the whole file, browser start included (each test: 20 s)
+const TEST_TIMEOUT = 90000;   // the whole file, browser start included (each test: 20 s)
 const VIEWPORT = { width: 1200, height: 900 };
 
 // ---- the dashboard -----------------------------------------------------------------------------
@@ -165,5 +166,32 @@ test('the "Try a message" placeholder is a message one of the API\'s routes take
       const result = document.querySelector('[data-testid="explain-result"]');
       return !result.hidden && result.dataset.outcome === 'exact match' && result.dataset.routeKey === k;
     }, key, ctx);
+  });
+});
+
+// The Tables panel: the lab's table, a row per item. A client that joins appears (its $connect put
+// the item), and leaves the table when it disconnects; an API without tables shows no panel.
+test('the Tables panel shows the items the integrations write', { timeout: 20000 }, async () => {
+  await withDashboard(ctx, ['--config', path.join(CONFIG, 'websocket-lab.json')], 3, async (page) => {
+    await waitInPage(page, 'the lab\'s table chosen', () =>
+      document.querySelector('#table-select').value === 'simplechat_connections' &&
+      !document.querySelector('#tables-section').hidden, undefined, ctx);
+    const ws = await page.evaluateHandle((port) => new Promise((resolve, reject) => {
+      const s = new WebSocket(`ws://127.0.0.1:${port}/Prod`);
+      s.onopen = () => resolve(s);
+      s.onerror = () => reject(new Error('the WebSocket did not open'));
+    }), ctx.emu.port);
+    await waitInPage(page, 'one item in the table', () =>
+      document.querySelectorAll('#items > [data-testid="item"]').length === 1 &&
+      document.querySelector('#item-count').textContent === '1', undefined, ctx);
+    const head = await page.locator('#items-head th').allTextContents();
+    assert.deepEqual(head, ['connectionId']);
+    await page.evaluate((s) => s.close(1000), ws);
+    await waitInPage(page, 'the item gone', () =>
+      document.querySelectorAll('#items > [data-testid="item"]').length === 0 &&
+      !document.querySelector('#items-empty').hidden, undefined, ctx);
+  });
+  await withDashboard(ctx, ['--config', path.join(__dirname, 'dashboard-api.json')], 5, async (page) => {
+    assert.equal(await page.locator('#tables-section').isHidden(), true);
   });
 });

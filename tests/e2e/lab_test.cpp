@@ -89,6 +89,26 @@ TEST_F(LabTest, TwoClientsChatAndTheTableIsEmptyOnceTheyLeave) {
   EXPECT_TRUE(log_.find("", "ERROR", "").empty()) << log_.dump();
 }
 
+// The dashboard's view of a table: /@emulator/tables lists the tables, /@emulator/tables/NAME
+// shows the items $connect put there, in DynamoDB's JSON; an unknown name is a 404 naming the
+// tables there are.
+TEST_F(LabTest, TheEmulatorShowsTheTablesAndTheirItems) {
+  start();
+  auto [alice, alice_id] = join();
+  ASSERT_TRUE(alice);
+  const auto listed = http_call(server_->port(), "GET", "/@emulator/tables");
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.header("Content-Type"), "application/json");
+  EXPECT_EQ(listed.body, R"({"tables":[{"name":"simplechat_connections","keySchema":"connectionId (S) HASH"}]})");
+  const auto shown = http_call(server_->port(), "GET", "/@emulator/tables/simplechat_connections");
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_EQ(shown.body, R"({"table":"simplechat_connections","keySchema":"connectionId (S) HASH","count":1,)"
+                        R"("more":false,"items":[{"connectionId":{"S":")" + alice_id + R"("}}]})");
+  const auto missing = http_call(server_->port(), "GET", "/@emulator/tables/chat%20room");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, R"({"message":"No table chat room; the tables are simplechat_connections"})");
+}
+
 // Someone who joins and is greeted at once (the room's next message follows the upgrade
 // closely) must get the message, and must not be deleted from the table as a stale connection.
 TEST_F(LabTest, AClientThatJustJoinedGetsTheNextMessage) {
