@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -27,6 +28,8 @@
 #include "emulator/core/gateway.hpp"
 #include "emulator/core/management_api.hpp"
 #include "emulator/core/tracer.hpp"
+#include "store/session_store.hpp"
+#include "store/table_schema.hpp"
 #include "apigw/handler_registry.hpp"
 
 namespace {
@@ -44,7 +47,8 @@ constexpr std::uint64_t k_body_limit = 1024 * 1024;
   std::abort();
 }
 
-// What every input shares: the default API (the lab's), its gateway, an empty registry.
+// What every input shares: the default API (the lab's), its gateway, an empty registry, a store
+// with the lab's table.
 struct world {
   world() {
     auto loaded = apigw::config::load_default();
@@ -55,7 +59,18 @@ struct world {
     gw = std::move(*created);
     trace = std::make_unique<tracer>(tracer::options{});
     management = std::make_unique<management_api>(connections, api);
-    admin = std::make_unique<admin_api>(connections, *gw, *trace);
+    std::vector<apigw::store::table_schema> tables;
+    for (const auto& spec : api.tables) {
+      rapidjson::Document definition;
+      definition.Parse(spec.definition_json.c_str());
+      auto parsed = apigw::store::parse_table_schema(definition, spec.json_path);
+      if (!parsed) fail("the default API's table", parsed.error());
+      tables.push_back(*std::move(parsed));
+    }
+    auto opened = apigw::store::session_store::open({}, tables);
+    if (!opened) fail("the store", opened.error());
+    store = std::move(*opened);
+    admin = std::make_unique<admin_api>(connections, *gw, *trace, *store);
   }
   apigw::config::api_spec api;
   apigw::handler_registry registry = apigw::handler_registry::with_builtins();
@@ -63,6 +78,7 @@ struct world {
   connection_registry connections;
   std::unique_ptr<tracer> trace;
   std::unique_ptr<management_api> management;
+  std::unique_ptr<apigw::store::session_store> store;  // the lab's table, empty
   std::unique_ptr<admin_api> admin;
 };
 

@@ -41,10 +41,10 @@ constexpr int k_max_requests = 16;
 }
 
 std::vector<table_schema> tables() {
-  table_schema t{"t", {"pk", key_type::S}, std::nullopt, ""};
-  table_schema r{"r", {"pk", key_type::S}, key_attribute{"sk", key_type::N}, ""};
-  table_schema b{"b", {"pk", key_type::B}, key_attribute{"sk", key_type::S}, ""};
-  table_schema g{"g", {"pk", key_type::S}, key_attribute{"sk", key_type::N}, ""};
+  table_schema t{"t", {"pk", key_type::S}, std::nullopt, "", {}};
+  table_schema r{"r", {"pk", key_type::S}, key_attribute{"sk", key_type::N}, "", {}};
+  table_schema b{"b", {"pk", key_type::B}, key_attribute{"sk", key_type::S}, "", {}};
+  table_schema g{"g", {"pk", key_type::S}, key_attribute{"sk", key_type::N}, "", {}};
   g.indexes.push_back({"gi", true, {"gk", key_type::S}, key_attribute{"sk", key_type::N},
                        projection_type::include, {"a"}});
   g.indexes.push_back({"li", false, {"pk", key_type::S}, key_attribute{"lk", key_type::B},
