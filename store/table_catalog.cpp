@@ -104,6 +104,22 @@ rj::Value copy_member(const rj::Value& from, const char* name, rj::Document::All
   return v ? rj::Value(*v, alloc) : rj::Value();
 }
 
+// A description's ProvisionedThroughput from the ProvisionedThroughput of DECLARED (a table's
+// definition or one of its global indexes): 0 units when on demand.
+rj::Value throughput_description(const rj::Value& declared, rj::Document::AllocatorType& alloc) {
+  std::int64_t read_units = 0;
+  std::int64_t write_units = 0;
+  if (const rj::Value* p = member(declared, "ProvisionedThroughput"); p && p->IsObject()) {
+    if (const rj::Value* r = member(*p, "ReadCapacityUnits"); r && r->IsInt64()) read_units = r->GetInt64();
+    if (const rj::Value* w = member(*p, "WriteCapacityUnits"); w && w->IsInt64()) write_units = w->GetInt64();
+  }
+  rj::Value throughput(rj::kObjectType);
+  throughput.AddMember("NumberOfDecreasesToday", 0, alloc);
+  throughput.AddMember("ReadCapacityUnits", read_units, alloc);
+  throughput.AddMember("WriteCapacityUnits", write_units, alloc);
+  return throughput;
+}
+
 // The attribute of an enabled TimeToLiveSpecification in DEFINITION, or "".
 std::string ttl_attribute_of(const rj::Value& definition) {
   const rj::Value* spec = member(definition, "TimeToLiveSpecification");
@@ -159,17 +175,7 @@ rj::Value item_tables::describe(const table_schema& t, std::string_view status, 
   d.AddMember("KeySchema", copy_member(definition, "KeySchema", alloc), alloc);
   d.AddMember("TableStatus", rj::Value(status.data(), static_cast<rj::SizeType>(status.size()), alloc), alloc);
   d.AddMember("CreationDateTime", details.created, alloc);
-  rj::Value throughput(rj::kObjectType);
-  throughput.AddMember("NumberOfDecreasesToday", 0, alloc);
-  std::int64_t read_units = 0;
-  std::int64_t write_units = 0;
-  if (const rj::Value* p = member(definition, "ProvisionedThroughput"); p && p->IsObject()) {
-    if (const rj::Value* r = member(*p, "ReadCapacityUnits"); r && r->IsInt64()) read_units = r->GetInt64();
-    if (const rj::Value* w = member(*p, "WriteCapacityUnits"); w && w->IsInt64()) write_units = w->GetInt64();
-  }
-  throughput.AddMember("ReadCapacityUnits", read_units, alloc);
-  throughput.AddMember("WriteCapacityUnits", write_units, alloc);
-  d.AddMember("ProvisionedThroughput", throughput, alloc);
+  d.AddMember("ProvisionedThroughput", throughput_description(definition, alloc), alloc);
   d.AddMember("TableSizeBytes", bytes, alloc);
   d.AddMember("ItemCount", items, alloc);
   const std::string arn = arn_prefix_ + t.name;
@@ -213,17 +219,7 @@ void item_tables::describe_indexes(const table_schema& t, const rj::Value& defin
       e.AddMember("Projection", copy_member(index, "Projection", alloc), alloc);
       if (global) {
         e.AddMember("IndexStatus", "ACTIVE", alloc);
-        rj::Value throughput(rj::kObjectType);
-        throughput.AddMember("NumberOfDecreasesToday", 0, alloc);
-        std::int64_t read_units = 0;
-        std::int64_t write_units = 0;
-        if (const rj::Value* p = member(index, "ProvisionedThroughput"); p && p->IsObject()) {
-          if (const rj::Value* r = member(*p, "ReadCapacityUnits"); r && r->IsInt64()) read_units = r->GetInt64();
-          if (const rj::Value* w = member(*p, "WriteCapacityUnits"); w && w->IsInt64()) write_units = w->GetInt64();
-        }
-        throughput.AddMember("ReadCapacityUnits", read_units, alloc);
-        throughput.AddMember("WriteCapacityUnits", write_units, alloc);
-        e.AddMember("ProvisionedThroughput", throughput, alloc);
+        e.AddMember("ProvisionedThroughput", throughput_description(index, alloc), alloc);
       }
       const auto size = sizes.find(name);
       e.AddMember("IndexSizeBytes", size == sizes.end() ? 0 : size->second.second, alloc);
