@@ -213,7 +213,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!ec) info->source_ip = remote.address().to_string();
     if (auto host = req.find(http::field::host); host != req.end()) info->domain_name = std::string(host->value());
     if (auto agent = req.find(http::field::user_agent); agent != req.end()) info->user_agent = std::string(agent->value());
-    std::string_view asked = path.substr(1);
+    // The target need not start with '/' ("Prod", "?x", "*" parse as request targets too).
+    std::string_view asked = path;
+    if (asked.starts_with('/')) asked.remove_prefix(1);
     asked = asked.substr(0, asked.find('/'));
     const std::string& stage = ctx_.gw.api().stage.name;
     trace_record r;

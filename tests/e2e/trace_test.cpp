@@ -876,6 +876,33 @@ TEST(WrongStageTest, TheHandshakesRefusalSaysWhichStageExists) {
   }
 }
 
+// A request target need not start with '/': a handshake on "Prod", "?name=a" or "*" gets the same
+// 404 and trace line, and the server goes on answering (an empty target once ended the process).
+TEST(WrongStageTest, ATargetWithoutALeadingSlashIsRefusedLikeAnyOtherStage) {
+  temp_dir dir;
+  const auto config = write_file(dir, "api.json", echo_only_api());
+  emulator_process emulator({"--config", config, "--port", "0", "--quiet"});
+  ASSERT_NE(emulator.port(), 0) << emulator.startup_error();
+  for (const auto& [target, asked] : {std::pair<std::string, std::string>{"Prod", "Prod"},
+                                      std::pair<std::string, std::string>{"?name=a", ""},
+                                      std::pair<std::string, std::string>{"*", "*"}}) {
+    SCOPED_TRACE(target);
+    raw_connection raw;
+    ASSERT_TRUE(raw.connect("127.0.0.1", emulator.port()));
+    ASSERT_TRUE(raw.send(upgrade_request(target, "127.0.0.1")));
+    const auto answer = raw.read_http_response();
+    EXPECT_EQ(answer.status, 404);
+    EXPECT_EQ(answer.body, R"({"message":"Not Found"})");
+    const auto r = http_call(emulator.port(), "GET", "/@emulator/trace?limit=1");
+    ASSERT_EQ(r.status, 200) << "the server stopped answering";
+    const json_doc doc(r.body);
+    const auto* list = doc.at("trace");
+    ASSERT_TRUE(list != nullptr && list->IsArray() && list->Size() == 1) << r.body;
+    const json_doc record(to_json((*list)[0]));
+    EXPECT_EQ(record.str("error"), std::optional<std::string>("no stage \"" + asked + "\": this API's stage is \"dev\"; connect to /dev"));
+  }
+}
+
 }  // namespace
 }  // namespace apigw::e2e
 
