@@ -5,6 +5,7 @@
 
 #include "common/ascii.hpp"
 #include "store/attribute_value.hpp"
+#include "store/reserved_words.hpp"
 
 
 namespace apigw::store {
@@ -76,6 +77,7 @@ class parser {
     const token& t = peek();
     std::string name;
     if (t.k == token::kind::name) {
+      if (is_reserved_word(t.text)) fail("Attribute name is a reserved keyword; reserved keyword: " + t.text);
       name = t.text;
     } else if (t.k == token::kind::name_ref) {
       const rj::Value* v = attrs_.name(t.text);

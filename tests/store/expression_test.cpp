@@ -70,7 +70,7 @@ TEST_F(ExpressionTest, Conditions) {
       {"n < :six AND n <= :five AND n > :one AND n >= :five", "match"},
       {"s = :five", "no match"},  // another type is not equal
       {"s < :five", "no match"},  // nor ordered
-      {"missing <> :one", "match"},
+      {"absent <> :one", "match"},
       {"n BETWEEN :one AND :six", "match"},
       {"n BETWEEN :six AND :seven", "no match"},
       {"n BETWEEN :five AND :five", "match"},
@@ -98,11 +98,11 @@ TEST_F(ExpressionTest, Conditions) {
       {"size(l) > :one", "match"},
       {"size(m) = :one", "match"},
       {"size(n) = :one", "no match"},
-      {"size(missing) >= :one", "no match"},
+      {"size(absent) >= :one", "no match"},
       {"size(s) BETWEEN :one AND :five", "match"},
       {"attribute_type(ss, :SS)", "match"},
       {"attribute_type(n, :S)", "no match"},
-      {"attribute_type(missing, :S)", "no match"},
+      {"attribute_type(absent, :S)", "no match"},
       {"attribute_exists(m) AND attribute_not_exists(zz)", "match"},
       {"attribute_exists(nul) AND yes = :t", "match"},
       {"(n = :one OR n = :five) AND s = :hello", "match"},
@@ -125,6 +125,8 @@ TEST_F(ExpressionTest, Conditions) {
       {"#n = :one",
        "Invalid FilterExpression: An expression attribute name used in the document path is not defined; attribute "
        "name: #n"},
+      {"Name = :one", "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: Name"},
+      {"size(status) > :one", "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: status"},
       {"n = :one AND " + std::string(4100, ' ') + "s = :hello",
        "Invalid FilterExpression: Expression size has exceeded the maximum allowed size; expression size: 4123"},
   };
@@ -182,6 +184,9 @@ TEST_F(ExpressionTest, Updates) {
       {"SET n = :one SET s = :one",
        "Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;"},
       {"SET", "Invalid UpdateExpression: Syntax error; token: \"<EOF>\", near: \"SET\""},
+      {"REMOVE user", "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: user"},
+      {"SET n = if_not_exists(ttl, :one)",
+       "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: ttl"},
       {"ADD s :hello",
        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: "
        "STRING"},
@@ -222,6 +227,8 @@ TEST_F(ExpressionTest, KeyConditions) {
       {"room = :hello OR ts = :one", "Invalid KeyConditionExpression: Syntax error; token: \"OR\", near: \":hello OR ts\""},
       {"room = :hello AND ts <> :one", "Invalid KeyConditionExpression: Unsupported operator in KeyConditionExpression: <>"},
       {"room = :hello AND contains(ts, :one)", "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: contains"},
+      {"room = :hello AND timestamp > :one",
+       "Invalid KeyConditionExpression: Attribute name is a reserved keyword; reserved keyword: timestamp"},
       {"ts = :one", "Query condition missed key schema element: room"},
       {"room < :hello", "Query key condition not supported"},
       {"room = :hello AND ts > :one AND ts < :seven", "KeyConditionExpressions must only contain one condition per key"},
@@ -245,6 +252,26 @@ TEST_F(ExpressionTest, KeyConditions) {
       EXPECT_EQ(got, "ValidationException: " + r.outcome);
     }
   }
+}
+
+// DynamoDB's reserved words (any case) name no attribute in any expression, however deep; an
+// expression attribute name stands in for them.
+TEST_F(ExpressionTest, ReservedWordsNeedAnExpressionAttributeName) {
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "x"}},
+                 "ProjectionExpression": "n, Data"})"),
+            "ValidationException: Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: Data");
+  EXPECT_EQ(call("PutItem", R"j({"TableName": "conns", "Item": {"connectionId": {"S": "y"}},
+                 "ConditionExpression": "attribute_not_exists(connection)"})j"),
+            "ValidationException: Invalid ConditionExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: connection");
+  EXPECT_EQ(call("UpdateItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "x"}},
+                 "UpdateExpression": "SET #s = :v", "ExpressionAttributeNames": {"#s": "status"},
+                 "ExpressionAttributeValues": {":v": {"S": "on"}}, "ReturnValues": "UPDATED_NEW"})"),
+            R"({"Attributes":{"status":{"S":"on"}}})");
+  EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "x"}},
+                 "ProjectionExpression": "#s, names_", "ExpressionAttributeNames": {"#s": "status"}})"),
+            R"({"Item":{"status":{"S":"on"}}})");  // names_ is not NAMES
 }
 
 }  // namespace

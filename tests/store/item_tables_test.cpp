@@ -115,7 +115,7 @@ TEST_F(ItemTablesTest, ConditionsCombineAndCompare) {
       {"attribute_exists(v) AND attribute_not_exists(w)", true},
       {"attribute_exists(w) OR v > :ten", false},
       {"NOT (attribute_exists(w) OR v > :ten)", true},
-      {"missing = :five", false},
+      {"absent = :five", false},
   };
   for (const test_case& c : cases) {
     std::string values = R"({":five": {"N": "5.0"}, ":s5": {"S": "5"}, ":ten": {"N": "10"}, ":he": {"S": "he"}})";
@@ -168,9 +168,9 @@ TEST_F(ItemTablesTest, DeleteChecksItsCondition) {
 }
 
 TEST_F(ItemTablesTest, UpdateSetsAddsAndRemoves) {
-  call("PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": "a"}, "old": {"S": "x"}, "count": {"N": "1"}}})");
+  call("PutItem", R"({"TableName": "conns", "Item": {"connectionId": {"S": "a"}, "stale": {"S": "x"}, "count": {"N": "1"}}})");
   EXPECT_EQ(call("UpdateItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "a"}},
-      "UpdateExpression": "SET #n = :name, room = :room ADD #c :inc REMOVE old",
+      "UpdateExpression": "SET #n = :name, room = :room ADD #c :inc REMOVE stale",
       "ExpressionAttributeNames": {"#n": "name", "#c": "count"},
       "ExpressionAttributeValues": {":name": {"S": "ann"}, ":room": {"S": "lobby"}, ":inc": {"N": "2.5"}},
       "ReturnValues": "ALL_NEW"})"),
@@ -493,7 +493,7 @@ TEST_F(ItemTablesTest, ReportsDynamoDbErrors) {
        v + "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."},
       {"Query", R"({"TableName": "msgs", "KeyConditionExpression": "ts = :v", "ExpressionAttributeValues": {":v": {"N": "1"}}})",
        v + "Query condition missed key schema element: room"},
-      {"Query", R"({"TableName": "msgs", "KeyConditionExpression": "room = :r AND other = :v",
+      {"Query", R"({"TableName": "msgs", "KeyConditionExpression": "room = :r AND unrelated = :v",
                     "ExpressionAttributeValues": {":r": {"S": "x"}, ":v": {"N": "1"}}})",
        v + "Query condition missed key schema element: ts"},
       {"Query", R"({"TableName": "msgs", "KeyConditionExpression": "room < :r", "ExpressionAttributeValues": {":r": {"S": "x"}}})",
