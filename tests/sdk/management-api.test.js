@@ -9,8 +9,8 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { startEmulator, stopEmulator } = require('./emulator_process');
 const { Readable } = require('node:stream');
 const WebSocket = require('ws');
 const {
@@ -22,50 +22,10 @@ const {
   PayloadTooLargeException,
 } = require('@aws-sdk/client-apigatewaymanagementapi');
 
-const EMULATOR = process.env.APIGW_EMULATOR ||
-  path.resolve(__dirname, '../../build/emulator/apigw-ws-emulator');
 const CONFIG = path.join(__dirname, 'config.json');
 const USER_AGENT = 'sdk-test-client/1.0';
 const TEST_TIMEOUT = 20000;
 const ISO_MILLIS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-// ---- the emulator process ------------------------------------------------------------------
-
-function startEmulator() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(EMULATOR, ['--config', CONFIG, '--port', '0'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`emulator did not start within 10 s; stderr: ${err}`));
-    }, 10000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.stderr.on('data', (d) => { err += d; });
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on ws:\/\/([^/\s]+):(\d+)\/(\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, host: m[1], port: Number(m[2]), stage: m[3], stderr: () => err });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`emulator exited with ${code} before listening; stderr: ${err}`));
-    });
-  });
-}
-
-function stopEmulator(emu) {
-  return new Promise((resolve) => {
-    if (emu.child.exitCode !== null) { resolve(emu.child.exitCode); return; }
-    const timer = setTimeout(() => emu.child.kill('SIGKILL'), 10000);
-    emu.child.on('exit', (code, signal) => { clearTimeout(timer); resolve(signal || code); });
-    emu.child.kill('SIGTERM');
-  });
-}
 
 // ---- WebSocket clients ---------------------------------------------------------------------
 
@@ -170,7 +130,7 @@ function assertGone(err) {
 
 let emu;
 
-before(async () => { emu = await startEmulator(); });
+before(async () => { emu = await startEmulator(CONFIG); });
 
 after(async () => {
   if (!emu) return;

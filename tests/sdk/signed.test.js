@@ -11,8 +11,8 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { startEmulator, stopEmulator } = require('./emulator_process');
 const { Readable } = require('node:stream');
 const WebSocket = require('ws');
 const {
@@ -25,51 +25,12 @@ const { SignatureV4 } = require('@smithy/signature-v4');
 const { HttpRequest } = require('@smithy/protocol-http');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
-const EMULATOR = process.env.APIGW_EMULATOR ||
-  path.resolve(__dirname, '../../build/emulator/apigw-ws-emulator');
 const CONFIG = path.join(__dirname, 'signed-config.json');
 const REGION = 'us-east-1';
 const API_ID = 'sdksigned1';
 const ADMIN = { accessKeyId: 'AKIASDKADMIN', secretAccessKey: 'admin-secret' };
 const READER = { accessKeyId: 'AKIASDKREADER', secretAccessKey: 'reader-secret' };
 const TEST_TIMEOUT = 20000;
-
-// ---- the emulator process ------------------------------------------------------------------
-
-function startEmulator() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(EMULATOR, ['--config', CONFIG, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`emulator did not start within 10 s; stderr: ${err}`));
-    }, 10000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.stderr.on('data', (d) => { err += d; });
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on ws:\/\/([^/\s]+):(\d+)\/(\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[2]), stage: m[3], stderr: () => err });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`emulator exited with ${code} before listening; stderr: ${err}`));
-    });
-  });
-}
-
-function stopEmulator(emu) {
-  return new Promise((resolve) => {
-    if (emu.child.exitCode !== null) { resolve(emu.child.exitCode); return; }
-    const timer = setTimeout(() => emu.child.kill('SIGKILL'), 10000);
-    emu.child.on('exit', (code, signal) => { clearTimeout(timer); resolve(signal || code); });
-    emu.child.kill('SIGTERM');
-  });
-}
 
 // ---- presigned $connect URLs and WebSocket clients -------------------------------------------
 
@@ -177,7 +138,7 @@ const MISMATCH = /^The request signature we calculated does not match the signat
 
 let emu;
 
-before(async () => { emu = await startEmulator(); });
+before(async () => { emu = await startEmulator(CONFIG); });
 
 after(async () => {
   if (!emu) return;
