@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "common/ascii.hpp"
 #include "store/attribute_value.hpp"
@@ -72,8 +73,8 @@ class parser {
     if (!at_end()) syntax_error();
   }
 
-  // A top-level attribute: name or #name.
-  std::string path() {
+  // One name of a path: a name (not a reserved word) or a #name.
+  std::string path_name() {
     const token& t = peek();
     std::string name;
     if (t.k == token::kind::name) {
@@ -89,11 +90,38 @@ class parser {
       syntax_error();
     }
     next();
-    if (peek_punct(".") || peek_punct("[")) {
-      fail("nested attribute paths (a.b, a[0]) are not supported by the emulator; use top-level "
-           "attributes; near: \"" + name + peek().text + "\"");
-    }
     return name;
+  }
+
+  // A document path: a name, then .name and [index] steps (a.b[2], #n.#m).
+  document_path path() {
+    document_path p;
+    p.steps.push_back(path_step{path_name()});
+    while (peek_punct(".") || peek_punct("[")) {
+      if (peek_punct(".")) {
+        next();
+        p.steps.push_back(path_step{path_name()});
+        continue;
+      }
+      next();
+      const token& t = peek();
+      std::size_t index = 0;
+      const char* end = t.text.data() + t.text.size();
+      if (t.k != token::kind::name || std::from_chars(t.text.data(), end, index).ptr != end) syntax_error();
+      next();
+      expect_punct("]");
+      p.steps.push_back(path_step{"", index});
+    }
+    return p;
+  }
+
+  // A key condition's attribute: key attributes are top-level.
+  std::string key_path() {
+    document_path p = path();
+    if (!p.top_level()) {
+      fail("Key conditions name key attributes, which are top-level attributes; document path: " + p.text());
+    }
+    return std::move(p.steps.front().name);
   }
 
   const rj::Value* value_ref() {
@@ -172,7 +200,7 @@ class parser {
   update_expression update() {
     update_expression u;
     std::set<std::string, std::less<>> sections;
-    std::vector<std::string> paths;
+    std::vector<document_path> paths;
     if (at_end()) syntax_error();
     while (!at_end()) {
       if (peek().k != token::kind::name) syntax_error();
@@ -201,7 +229,7 @@ class parser {
           u.remove.push_back(path());
           paths.push_back(u.remove.back());
         } else {
-          std::string p = path();
+          document_path p = path();
           const rj::Value* v = value_ref();
           paths.push_back(p);
           (section == "ADD" ? u.add : u.del).emplace_back(std::move(p), v);
@@ -210,14 +238,7 @@ class parser {
         next();
       } while (true);
     }
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-      for (std::size_t j = i + 1; j < paths.size(); ++j) {
-        if (paths[i] == paths[j]) {
-          fail("Two document paths overlap with each other; must remove or rewrite one of these paths; "
-               "path one: [" + paths[i] + "], path two: [" + paths[j] + "]");
-        }
-      }
-    }
+    if (auto overlap = overlapping_paths(paths)) fail(*overlap);
     return u;
   }
 
@@ -384,7 +405,7 @@ class parser {
       next();
       next();
       t.k = key_term::kind::begins_with;
-      t.path = path();
+      t.path = key_path();
       expect_punct(",");
       t.a = value_ref();
       expect_punct(")");
@@ -393,7 +414,7 @@ class parser {
     if (peek().k == token::kind::name && tokens_[i_ + 1].text == "(") {
       fail("Invalid operator used in KeyConditionExpression: " + peek().text);
     }
-    t.path = path();
+    t.path = key_path();
     if (peek_word("BETWEEN")) {
       next();
       t.k = key_term::kind::between;
@@ -417,15 +438,16 @@ class parser {
     return t;
   }
 
-  std::vector<std::string> projection() {
-    std::vector<std::string> names;
+  std::vector<document_path> projection() {
+    std::vector<document_path> paths;
     do {
-      names.push_back(path());
+      paths.push_back(path());
       if (!peek_punct(",")) break;
       next();
     } while (true);
     expect_end();
-    return names;
+    if (auto overlap = overlapping_paths(paths)) fail(*overlap);
+    return paths;
   }
 
  private:
@@ -563,7 +585,7 @@ result<std::vector<key_term>> parse_key_condition_expression(std::string_view te
   return run(text, attrs, "KeyConditionExpression", [](parser& p) { return p.key_condition(); });
 }
 
-result<std::vector<std::string>> parse_projection_expression(std::string_view text,
+result<std::vector<document_path>> parse_projection_expression(std::string_view text,
                                                              expression_attributes& attrs) {
   return run(text, attrs, "ProjectionExpression", [](parser& p) { return p.projection(); });
 }

@@ -2,7 +2,7 @@
 // (SET with +, -, if_not_exists and list_append; REMOVE; ADD of numbers and sets; DELETE from
 // sets), ConditionExpression (attribute_exists, attribute_not_exists, attribute_type,
 // begins_with, contains, size, comparisons, BETWEEN, IN, AND, OR, NOT, parentheses),
-// KeyConditionExpression and ProjectionExpression. Paths are top-level attribute names or #names.
+// KeyConditionExpression and ProjectionExpression. Paths are document paths (a.b[2], #n.#m).
 // Parse errors are DynamoDB's ValidationException messages ("Invalid UpdateExpression: ...").
 // Thread-safety: plain values and free functions; an expression_attributes is used by one request.
 #pragma once
@@ -17,6 +17,7 @@
 #include <rapidjson/document.h>
 
 #include "common/result.hpp"
+#include "store/document_path.hpp"
 
 namespace apigw::store {
 
@@ -48,13 +49,13 @@ struct operand {
   enum class kind { value, path, if_not_exists, list_append, size };
   kind k = kind::value;
   const rapidjson::Value* value = nullptr;  // kind::value
-  std::string path;                         // kind::path, kind::if_not_exists and kind::size
+  document_path path;                       // kind::path, kind::if_not_exists and kind::size
   std::unique_ptr<operand> fallback;        // kind::if_not_exists; list_append's first list
   std::unique_ptr<operand> second;          // list_append's second list
 };
 
 struct set_action {
-  std::string path;
+  document_path path;
   operand left;
   char op = 0;  // '+' or '-' when RIGHT is set
   std::optional<operand> right;
@@ -62,9 +63,9 @@ struct set_action {
 
 struct update_expression {
   std::vector<set_action> set;
-  std::vector<std::string> remove;
-  std::vector<std::pair<std::string, const rapidjson::Value*>> add;
-  std::vector<std::pair<std::string, const rapidjson::Value*>> del;  // DELETE from a set
+  std::vector<document_path> remove;
+  std::vector<std::pair<document_path, const rapidjson::Value*>> add;
+  std::vector<std::pair<document_path, const rapidjson::Value*>> del;  // DELETE from a set
 };
 
 struct condition {
@@ -79,7 +80,7 @@ struct condition {
 struct key_term {
   enum class kind { eq, lt, le, gt, ge, between, begins_with };
   kind k = kind::eq;
-  std::string path;
+  std::string path;  // a key attribute: top-level
   const rapidjson::Value* a = nullptr;
   const rapidjson::Value* b = nullptr;  // between
 };
@@ -91,7 +92,7 @@ result<std::unique_ptr<condition>> parse_condition_expression(
 // One or two terms joined by AND, in the order written.
 result<std::vector<key_term>> parse_key_condition_expression(std::string_view text,
                                                             expression_attributes& attrs);
-result<std::vector<std::string>> parse_projection_expression(std::string_view text,
+result<std::vector<document_path>> parse_projection_expression(std::string_view text,
                                                              expression_attributes& attrs);
 
 }  // namespace apigw::store

@@ -331,7 +331,7 @@ std::optional<std::string> remove_item(database& db, const table_schema& t, cons
 // SCRATCH. nullptr when the attribute is missing (or size does not apply to its type).
 const rj::Value* resolve(const operand& o, const rj::Value* item, std::optional<rj::Document>& scratch) {
   if (o.k == operand::kind::value) return o.value;
-  const rj::Value* v = item ? member(*item, o.path) : nullptr;
+  const rj::Value* v = item ? find_path(*item, o.path) : nullptr;
   if (o.k != operand::kind::size || !v) return v;
   const std::string_view t = type_of(*v);
   const rj::Value& p = payload_of(*v);
@@ -461,23 +461,17 @@ std::unique_ptr<condition> parse_condition(request_context& ctx, const rj::Value
   return *std::move(r);
 }
 
-std::vector<std::string> parse_projection(request_context& ctx, const rj::Value* text) {
+std::vector<document_path> parse_projection(request_context& ctx, const rj::Value* text) {
   if (!text) return {};
   auto r = parse_projection_expression(view(*text), *ctx.attrs);
   if (!r) fail(r.error());
   return *std::move(r);
 }
 
-// ITEM reduced to the NAMES (all of it when NAMES is empty).
-rj::Value project(rj::Value item, const std::vector<std::string>& names, rj::Document::AllocatorType& alloc) {
-  if (names.empty()) return item;
-  rj::Value out(rj::kObjectType);
-  for (auto m = item.MemberBegin(); m != item.MemberEnd(); ++m) {
-    if (std::find(names.begin(), names.end(), view(m->name)) != names.end()) {
-      out.AddMember(m->name, m->value, alloc);  // moves
-    }
-  }
-  return out;
+// ITEM reduced to the PATHS (all of it when PATHS is empty).
+rj::Value project(rj::Value item, const std::vector<document_path>& paths, rj::Document::AllocatorType& alloc) {
+  if (paths.empty()) return item;
+  return project_paths(item, paths, alloc);
 }
 
 std::string_view return_values(const rj::Value& request, bool update) {
@@ -502,6 +496,11 @@ bool old_item_on_condition_failure(const rj::Value& request) {
   fail("1 validation error detected: Value '" + std::string(view(*v)) +
        "' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value "
        "set: [ALL_OLD, NONE]");
+}
+
+// An update whose path goes through an attribute that is missing or neither a map nor a list.
+[[noreturn]] void invalid_document_path() {
+  fail("The document path provided in the update expression is invalid for update");
 }
 
 // A condition that did not hold; with ReturnValuesOnConditionCheckFailure ALL_OLD the error
@@ -712,7 +711,7 @@ dynamo_result item_tables::get_item(const rj::Value& request) {
   return guarded([&] {
     request_context ctx(tables_, request);
     item_key key = key_from_key(*ctx.table, required(request, "Key", "key"));
-    std::vector<std::string> projection = parse_projection(ctx, ctx.string_member("ProjectionExpression"));
+    std::vector<document_path> projection = parse_projection(ctx, ctx.string_member("ProjectionExpression"));
     ctx.check_unused();
     dynamo_result r;
     if (std::optional<std::string> text = load(db_, *ctx.table, key)) {
@@ -852,7 +851,7 @@ dynamo_result item_tables::batch_get_item(const rj::Value& request) {
       }
       const rj::Document single = single_request(table_name, &t->value);
       request_context ctx(tables_, single);
-      std::vector<std::string> projection = parse_projection(ctx, ctx.string_member("ProjectionExpression"));
+      std::vector<document_path> projection = parse_projection(ctx, ctx.string_member("ProjectionExpression"));
       ctx.check_unused();
       if (const rj::Value* consistent = member(t->value, "ConsistentRead"); consistent && !consistent->IsBool()) {
         fail("ConsistentRead must be a boolean");
@@ -1076,14 +1075,14 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
     std::string_view rv = return_values(request, true);
     const bool old_on_failure = old_item_on_condition_failure(request);
 
-    std::vector<std::string> touched;
+    std::vector<document_path> touched;
     for (const set_action& a : update.set) touched.push_back(a.path);
-    for (const std::string& p : update.remove) touched.push_back(p);
+    for (const document_path& p : update.remove) touched.push_back(p);
     for (const auto& [p, v] : update.add) touched.push_back(p);
     for (const auto& [p, v] : update.del) touched.push_back(p);
-    for (const std::string& p : touched) {
-      if (p == t.hash_key.name || (t.range_key && p == t.range_key->name)) {
-        fail(invalid + "Cannot update attribute " + p + ". This attribute is part of the key");
+    for (const document_path& p : touched) {
+      if (p.top() == t.hash_key.name || (t.range_key && p.top() == t.range_key->name)) {
+        fail(invalid + "Cannot update attribute " + p.top() + ". This attribute is part of the key");
       }
     }
 
@@ -1102,13 +1101,8 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
         item.AddMember(rj::Value(m->name, alloc), rj::Value(m->value, alloc), alloc);
       }
     }
-    auto assign = [&](const std::string& name, rj::Value value) {
-      auto it = item.FindMember(name.c_str());
-      if (it != item.MemberEnd()) {
-        it->value = value;
-      } else {
-        item.AddMember(rj::Value(name.c_str(), alloc), value, alloc);
-      }
+    auto assign = [&](const document_path& path, rj::Value value) {
+      if (!assign_path(item, path, std::move(value), alloc)) invalid_document_path();
     };
     // A SET operand's value, made in ALLOC (list_append makes a new list).
     std::function<rj::Value(const operand&)> eval = [&](const operand& o) -> rj::Value {
@@ -1126,7 +1120,7 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
         for (rj::Value& e : second.MemberBegin()->value.GetArray()) joined.PushBack(e, alloc);  // moves
         return first;
       }
-      const rj::Value* v = old_ptr ? member(*old_ptr, o.path) : nullptr;
+      const rj::Value* v = old_ptr ? find_path(*old_ptr, o.path) : nullptr;
       if (o.k == operand::kind::if_not_exists && !v) return eval(*o.fallback);
       if (!v) fail("The provided expression refers to an attribute that does not exist in the item");
       return rj::Value(*v, alloc);
@@ -1147,7 +1141,10 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
       decimal rhs = number_of(right);
       assign(a.path, number_value(checked_sum(number_of(left), a.op == '-' ? negate(rhs) : rhs), alloc));
     }
-    for (const std::string& p : update.remove) item.EraseMember(p.c_str());
+    order_for_removal(update.remove);
+    for (const document_path& p : update.remove) {
+      if (!erase_path(item, p)) invalid_document_path();
+    }
     for (const auto& [p, v] : update.add) {
       std::string_view vt = type_of(*v);
       if (vt != "N" && vt != "SS" && vt != "NS" && vt != "BS") {
@@ -1155,7 +1152,7 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
              "operand type: " + std::string(vt == "S" ? "STRING" : vt == "B" ? "BINARY" : vt == "BOOL" ? "BOOLEAN"
                                              : vt == "L" ? "LIST" : vt == "M" ? "MAP" : "NULL"));
       }
-      const rj::Value* existing = member(item, p);
+      const rj::Value* existing = find_path(item, p);
       if (!existing) {
         assign(p, rj::Value(*v, alloc));
         continue;
@@ -1180,7 +1177,7 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
         fail("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, "
              "operand type: " + std::string(vt));
       }
-      const rj::Value* existing = member(item, p);
+      const rj::Value* existing = find_path(item, p);
       if (!existing) continue;
       if (type_of(*existing) != vt) fail("An operand in the update expression has an incorrect data type");
       rj::Value kept(rj::kArrayType);
@@ -1190,7 +1187,7 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
         if (!removed) kept.PushBack(rj::Value(x, alloc), alloc);
       }
       if (kept.Empty()) {
-        item.EraseMember(p.c_str());
+        erase_path(item, p);
       } else {
         rj::Value set(rj::kObjectType);
         set.AddMember(rj::Value(vt.data(), static_cast<rj::SizeType>(vt.size()), alloc), kept, alloc);
@@ -1206,12 +1203,7 @@ dynamo_result item_tables::update_item(const rj::Value& request) {
     } else if (rv == "ALL_NEW") {
       attributes.CopyFrom(item, alloc);
     } else if (rv == "UPDATED_OLD" || rv == "UPDATED_NEW") {
-      const rj::Value& from = rv == "UPDATED_OLD" ? old_item : item;
-      for (const std::string& p : touched) {
-        if (const rj::Value* v = member(from, p)) {
-          attributes.AddMember(rj::Value(p.c_str(), alloc), rj::Value(*v, alloc), alloc);
-        }
-      }
+      attributes = project_paths(rv == "UPDATED_OLD" ? old_item : item, touched, alloc);
     }
     set_attributes(r, std::move(attributes));
     return r;
@@ -1246,7 +1238,7 @@ read_target target_of(const request_context& ctx, const rj::Value& request) {
 // and projects, pages.
 struct page_options {
   std::optional<long long> limit;
-  std::vector<std::string> projection;
+  std::vector<document_path> projection;
   const condition* filter = nullptr;
   bool count_only = false;
   // Each item reduced to this index's projection: a global index holds only those attributes

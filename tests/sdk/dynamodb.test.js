@@ -276,6 +276,22 @@ describe('@aws-sdk v3: DynamoDBClient and DynamoDBDocumentClient', { timeout: 12
     assert.deepEqual(deleted.Attributes.likes, ['bob']);
   });
 
+  it('document paths: nested maps and list elements in updates, conditions and projections', { timeout: TEST_TIMEOUT }, async () => {
+    const key = { room: 'profile', sent: 1 };
+    await doc.send(new PutCommand({ TableName: table, Item: { ...key, profile: { name: 'ada', langs: ['en', 'fr'] }, seen: [1, 2, 3] } }));
+    await doc.send(new UpdateCommand({ TableName: table, Key: key,
+      UpdateExpression: 'SET profile.#n = :n, profile.langs[2] = :de, profile.visits = if_not_exists(profile.visits, :zero) + :one REMOVE seen[0], seen[2]',
+      ConditionExpression: 'profile.langs[0] = :en AND size(profile.langs) = :two',
+      ExpressionAttributeNames: { '#n': 'name' },
+      ExpressionAttributeValues: { ':n': 'Ada', ':de': 'de', ':zero': 0, ':one': 1, ':en': 'en', ':two': 2 } }));
+    const { Item } = await doc.send(new GetCommand({ TableName: table, Key: key,
+      ProjectionExpression: 'profile.#n, profile.langs[2], profile.visits, seen', ExpressionAttributeNames: { '#n': 'name' } }));
+    assert.deepEqual(Item, { profile: { name: 'Ada', langs: ['de'], visits: 1 }, seen: [2] });
+    await assert.rejects(doc.send(new UpdateCommand({ TableName: table, Key: key, UpdateExpression: 'SET nothing.here = :one',
+      ExpressionAttributeValues: { ':one': 1 } })),
+    (e) => e.name === 'ValidationException' && e.message === 'The document path provided in the update expression is invalid for update');
+  });
+
   it('ConditionalCheckFailedException with the item, when ReturnValuesOnConditionCheckFailure asks', { timeout: TEST_TIMEOUT }, async () => {
     const key = { room: 'cond', sent: 1 };
     await doc.send(new PutCommand({ TableName: table, Item: { ...key, text: 'first' } }));

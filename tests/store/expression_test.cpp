@@ -24,7 +24,8 @@ const std::map<std::string, std::string, std::less<>> kValues = {
     {":he", R"({"S": "he"})"},      {":ell", R"({"S": "ell"})"},     {":a", R"({"S": "a"})"},
     {":z", R"({"S": "z"})"},        {":SS", R"({"S": "SS"})"},       {":S", R"({"S": "S"})"},
     {":STRING", R"({"S": "STRING"})"}, {":la", R"({"L": [{"N": "2"}]})"}, {":ns3", R"({"NS": ["3"]})"},
-    {":ssa", R"({"SS": ["a"]})"},   {":t", R"({"BOOL": true})"},
+    {":ssa", R"({"SS": ["a"]})"},   {":t", R"({"BOOL": true})"},    {":v", R"({"S": "v"})"},
+    {":N", R"({"S": "N"})"},
 };
 
 // The item every row starts from.
@@ -125,6 +126,16 @@ TEST_F(ExpressionTest, Conditions) {
       {"#n = :one",
        "Invalid FilterExpression: An expression attribute name used in the document path is not defined; attribute "
        "name: #n"},
+      {"m.k = :v", "match"},
+      {"l[1] = :a AND l[0] = :one", "match"},
+      {"attribute_exists(l[2]) OR attribute_exists(m.k.deeper) OR attribute_exists(m[0]) OR l.k = :a", "no match"},
+      {"size(m.k) = :one AND attribute_type(l[0], :N)", "match"},
+      {"l[x] = :one", "Invalid FilterExpression: Syntax error; token: \"x\", near: \"[x]\""},
+      {"l[-1] = :one", "Invalid FilterExpression: Syntax error; token: \"-\", near: \"[-1\""},
+      {"m.#nothing = :one",
+       "Invalid FilterExpression: An expression attribute name used in the document path is not defined; attribute "
+       "name: #nothing"},
+      {"m.Size = :one", "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: Size"},
       {"Name = :one", "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: Name"},
       {"size(status) > :one", "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: status"},
       {"n = :one AND " + std::string(4100, ' ') + "s = :hello",
@@ -184,6 +195,22 @@ TEST_F(ExpressionTest, Updates) {
       {"SET n = :one SET s = :one",
        "Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;"},
       {"SET", "Invalid UpdateExpression: Syntax error; token: \"<EOF>\", near: \"SET\""},
+      {"SET m.k = :one, m.added = :a", R"({"Attributes":{"m":{"M":{"k":{"N":"1"},"added":{"S":"a"}}}}})"},
+      {"SET m.k = l[1], l[0] = :two", R"({"Attributes":{"l":{"L":[{"N":"2"}]},"m":{"M":{"k":{"S":"a"}}}}})"},
+      {"ADD m.count_ :two", R"({"Attributes":{"m":{"M":{"count_":{"N":"2"}}}}})"},
+      {"SET absent.k = :one", "The document path provided in the update expression is invalid for update"},
+      {"SET s.k = :one", "The document path provided in the update expression is invalid for update"},
+      {"SET m[0] = :one", "The document path provided in the update expression is invalid for update"},
+      {"REMOVE absent.k", "The document path provided in the update expression is invalid for update"},
+      {"SET m.k = :one REMOVE m",
+       "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these "
+       "paths; path one: [m, k], path two: [m]"},
+      {"SET l[0] = :one REMOVE l[0]",
+       "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these "
+       "paths; path one: [l, [0]], path two: [l, [0]]"},
+      {"SET m.k = :one, m[0] = :two",
+       "Invalid UpdateExpression: Two document paths conflict with each other; must remove or rewrite one of these "
+       "paths; path one: [m, k], path two: [m, [0]]"},
       {"REMOVE user", "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: user"},
       {"SET n = if_not_exists(ttl, :one)",
        "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: ttl"},
@@ -227,6 +254,9 @@ TEST_F(ExpressionTest, KeyConditions) {
       {"room = :hello OR ts = :one", "Invalid KeyConditionExpression: Syntax error; token: \"OR\", near: \":hello OR ts\""},
       {"room = :hello AND ts <> :one", "Invalid KeyConditionExpression: Unsupported operator in KeyConditionExpression: <>"},
       {"room = :hello AND contains(ts, :one)", "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: contains"},
+      {"room = :hello AND ts.part > :one",
+       "Invalid KeyConditionExpression: Key conditions name key attributes, which are top-level attributes; "
+       "document path: [ts, part]"},
       {"room = :hello AND timestamp > :one",
        "Invalid KeyConditionExpression: Attribute name is a reserved keyword; reserved keyword: timestamp"},
       {"ts = :one", "Query condition missed key schema element: room"},
@@ -272,6 +302,45 @@ TEST_F(ExpressionTest, ReservedWordsNeedAnExpressionAttributeName) {
   EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "x"}},
                  "ProjectionExpression": "#s, names_", "ExpressionAttributeNames": {"#s": "status"}})"),
             R"({"Item":{"status":{"S":"on"}}})");  // names_ is not NAMES
+}
+
+// A ProjectionExpression of document paths gives their values inside the maps and lists around
+// them; list elements close up in index order; paths that overlap are refused.
+TEST_F(ExpressionTest, ProjectionsOfDocumentPaths) {
+  const auto get = [&](const std::string& projection) {
+    return call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "x"}},
+                "ProjectionExpression": ")" + projection + R"(", "ExpressionAttributeNames": {"#m": "m"}})");
+  };
+  EXPECT_EQ(get("#m.k, l[1], n"), R"({"Item":{"n":{"N":"5"},"l":{"L":[{"S":"a"}]},"m":{"M":{"k":{"S":"v"}}}}})");
+  EXPECT_EQ(get("#m.absent, l[9], l[1].deeper, s.k"), R"({"Item":{}})");
+  EXPECT_EQ(get("#m, #m.k"),
+            "ValidationException: Invalid ProjectionExpression: Two document paths overlap with each other; must "
+            "remove or rewrite one of these paths; path one: [m], path two: [m, k]");
+  EXPECT_EQ(get("n, #m, n"),
+            "ValidationException: Invalid ProjectionExpression: Two document paths overlap with each other; must "
+            "remove or rewrite one of these paths; path one: [n], path two: [n]");
+}
+
+// REMOVE of list elements: every index names the element of the item before the update, so
+// their order in the expression does not matter; an index past the end appends (SET) or removes
+// nothing (REMOVE).
+TEST_F(ExpressionTest, ListElementsAreSetAndRemovedByTheirIndexBeforeTheUpdate) {
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"REMOVE l[0], m.k", R"({"Item":{"l":{"L":[{"S":"a"}]},"m":{"M":{}}}})"},
+      {"REMOVE l[1], l[0]", R"({"Item":{"l":{"L":[]},"m":{"M":{"k":{"S":"v"}}}}})"},
+      {"REMOVE l[0], l[1]", R"({"Item":{"l":{"L":[]},"m":{"M":{"k":{"S":"v"}}}}})"},
+      {"REMOVE l[7]", R"({"Item":{"l":{"L":[{"N":"1"},{"S":"a"}]},"m":{"M":{"k":{"S":"v"}}}}})"},
+      {"SET l[0] = :two, l[5] = :a", R"({"Item":{"l":{"L":[{"N":"2"},{"S":"a"},{"S":"a"}]},"m":{"M":{"k":{"S":"v"}}}}})"},
+  };
+  for (const auto& [expression, after] : rows) {
+    SCOPED_TRACE(expression);
+    ASSERT_EQ(call("PutItem", R"({"TableName": "conns", "Item": )" + std::string(kItem) + "}"), "{}");
+    ASSERT_EQ(call("UpdateItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "x"}},
+        "UpdateExpression": ")" + expression + "\"" + values_for(expression) + "}"),
+              "{}");
+    EXPECT_EQ(call("GetItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "x"}}, "ProjectionExpression": "l, m"})"),
+              after);
+  }
 }
 
 }  // namespace

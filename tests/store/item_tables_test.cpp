@@ -483,8 +483,7 @@ TEST_F(ItemTablesTest, ReportsDynamoDbErrors) {
        v + "Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;"},
       {"UpdateItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "a"}}, "UpdateExpression": "SET a.b = :v",
                          "ExpressionAttributeValues": {":v": {"N": "1"}}})",
-       v + "Invalid UpdateExpression: nested attribute paths (a.b, a[0]) are not supported by the emulator; use "
-           "top-level attributes; near: \"a.\""},
+       v + "The document path provided in the update expression is invalid for update"},
       {"UpdateItem", R"({"TableName": "conns", "Key": {"connectionId": {"S": "a"}}, "UpdateExpression": "SET x = :v",
                          "ExpressionAttributeValues": {":v": {"N": "1"}}, "ReturnValues": "ALL"})",
        v + "1 validation error detected: Value 'ALL' at 'returnValues' failed to satisfy constraint: Member must "
