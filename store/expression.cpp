@@ -23,6 +23,9 @@ const rj::Value* find(const rj::Value* object, std::string_view key) {
 }
 
 
+// The highest list index DynamoDB takes in a document path (a[4294967295] is refused).
+constexpr std::size_t max_list_index = 4294967294;
+
 struct token {
   enum class kind { name, name_ref, value_ref, punct, end };
   kind k = kind::end;
@@ -107,7 +110,12 @@ class parser {
       const token& t = peek();
       std::size_t index = 0;
       const char* end = t.text.data() + t.text.size();
-      if (t.k != token::kind::name || std::from_chars(t.text.data(), end, index).ptr != end) syntax_error();
+      if (t.k != token::kind::name) syntax_error();
+      const auto [stop, error] = std::from_chars(t.text.data(), end, index);
+      if (stop != end) syntax_error();
+      if (error == std::errc::result_out_of_range || index > max_list_index) {
+        fail("List index is not within the allowable range; index: [" + t.text + "]");
+      }
       next();
       expect_punct("]");
       p.steps.push_back(path_step{"", index});

@@ -212,6 +212,10 @@ TEST_F(ExpressionTest, Updates) {
        "Invalid UpdateExpression: Two document paths conflict with each other; must remove or rewrite one of these "
        "paths; path one: [m, k], path two: [m, [0]]"},
       {"REMOVE user", "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: user"},
+      {"SET l[4294967295] = :a",
+       "Invalid UpdateExpression: List index is not within the allowable range; index: [4294967295]"},
+      {"REMOVE l[99999999999999999999]",
+       "Invalid UpdateExpression: List index is not within the allowable range; index: [99999999999999999999]"},
       {"SET n = if_not_exists(ttl, :one)",
        "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: ttl"},
       {"ADD s :hello",
@@ -323,7 +327,7 @@ TEST_F(ExpressionTest, ProjectionsOfDocumentPaths) {
 
 // REMOVE of list elements: every index names the element of the item before the update, so
 // their order in the expression does not matter; an index past the end appends (SET) or removes
-// nothing (REMOVE).
+// nothing (REMOVE), up to DynamoDB's highest index, 4294967294.
 TEST_F(ExpressionTest, ListElementsAreSetAndRemovedByTheirIndexBeforeTheUpdate) {
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"REMOVE l[0], m.k", R"({"Item":{"l":{"L":[{"S":"a"}]},"m":{"M":{}}}})"},
@@ -331,6 +335,7 @@ TEST_F(ExpressionTest, ListElementsAreSetAndRemovedByTheirIndexBeforeTheUpdate) 
       {"REMOVE l[0], l[1]", R"({"Item":{"l":{"L":[]},"m":{"M":{"k":{"S":"v"}}}}})"},
       {"REMOVE l[7]", R"({"Item":{"l":{"L":[{"N":"1"},{"S":"a"}]},"m":{"M":{"k":{"S":"v"}}}}})"},
       {"SET l[0] = :two, l[5] = :a", R"({"Item":{"l":{"L":[{"N":"2"},{"S":"a"},{"S":"a"}]},"m":{"M":{"k":{"S":"v"}}}}})"},
+      {"SET l[4294967294] = :two", R"({"Item":{"l":{"L":[{"N":"1"},{"S":"a"},{"N":"2"}]},"m":{"M":{"k":{"S":"v"}}}}})"},
   };
   for (const auto& [expression, after] : rows) {
     SCOPED_TRACE(expression);
