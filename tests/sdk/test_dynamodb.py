@@ -389,6 +389,90 @@ class AwsCli(unittest.TestCase):
         self.assertIn("An error occurred (ResourceNotFoundException) when calling the DescribeTable operation: "
                       "Requested resource not found: Table: cli_rooms not found", missing.stderr)
 
+    def error(self, done):
+        """The CLI's exit status and the line it prints for a service error."""
+        return done.returncode, done.stderr.strip()
+
+    def test_items_queries_batches_transactions_and_time_to_live(self):
+        self.aws("dynamodb", "create-table", "--table-name", "cli_messages",
+                 "--attribute-definitions", "AttributeName=roomId,AttributeType=S",
+                 "AttributeName=sentAt,AttributeType=N",
+                 "--key-schema", "AttributeName=roomId,KeyType=HASH", "AttributeName=sentAt,KeyType=RANGE",
+                 "--billing-mode", "PAY_PER_REQUEST")
+        self.addCleanup(self.aws, "dynamodb", "delete-table", "--table-name", "cli_messages")
+        self.aws("dynamodb", "batch-write-item", "--request-items", json.dumps({"cli_messages": [
+            {"PutRequest": {"Item": {"roomId": {"S": "lobby"}, "sentAt": {"N": str(t)}, "text": {"S": f"m{t}"}}}}
+            for t in (1, 2, 3)]}))
+
+        queried = json.loads(self.aws(
+            "dynamodb", "query", "--table-name", "cli_messages",
+            "--key-condition-expression", "roomId = :r AND sentAt >= :t",
+            "--expression-attribute-values", '{":r": {"S": "lobby"}, ":t": {"N": "2"}}',
+            "--projection-expression", "#t", "--expression-attribute-names", '{"#t": "text"}',
+            "--no-scan-index-forward").stdout)
+        self.assertEqual(queried["Items"], [{"text": {"S": "m3"}}, {"text": {"S": "m2"}}])
+        self.assertEqual(queried["Count"], 2)
+
+        updated = json.loads(self.aws(
+            "dynamodb", "update-item", "--table-name", "cli_messages",
+            "--key", '{"roomId": {"S": "lobby"}, "sentAt": {"N": "1"}}',
+            "--update-expression", "SET edits = if_not_exists(edits, :zero) + :one",
+            "--expression-attribute-values", '{":zero": {"N": "0"}, ":one": {"N": "1"}}',
+            "--return-values", "UPDATED_NEW").stdout)
+        self.assertEqual(updated, {"Attributes": {"edits": {"N": "1"}}})
+
+        got = json.loads(self.aws("dynamodb", "batch-get-item", "--request-items", json.dumps({"cli_messages": {
+            "Keys": [{"roomId": {"S": "lobby"}, "sentAt": {"N": "1"}}],
+            "ProjectionExpression": "edits"}})).stdout)
+        self.assertEqual(got["Responses"], {"cli_messages": [{"edits": {"N": "1"}}]})
+        self.assertEqual(got["UnprocessedKeys"], {})
+
+        # DynamoDB's errors, as the CLI prints them (exit status 254 for a service error).
+        self.assertEqual(self.error(self.aws(
+            "dynamodb", "put-item", "--table-name", "cli_messages",
+            "--item", '{"roomId": {"S": "lobby"}, "sentAt": {"N": "1"}}',
+            "--condition-expression", "attribute_not_exists(roomId)", check=False)),
+            (254, "An error occurred (ConditionalCheckFailedException) when calling the PutItem operation: "
+                  "The conditional request failed"))
+        self.assertEqual(self.error(self.aws(
+            "dynamodb", "transact-write-items", "--transact-items", json.dumps([
+                {"Put": {"TableName": "cli_messages", "Item": {"roomId": {"S": "lobby"}, "sentAt": {"N": "9"}}}},
+                {"ConditionCheck": {"TableName": "cli_messages",
+                                    "Key": {"roomId": {"S": "lobby"}, "sentAt": {"N": "2"}},
+                                    "ConditionExpression": "attribute_not_exists(sentAt)"}}]), check=False)),
+            (254, "An error occurred (TransactionCanceledException) when calling the TransactWriteItems operation: "
+                  "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                  "[None, ConditionalCheckFailed]"))
+        self.assertEqual(self.error(self.aws(
+            "dynamodb", "scan", "--table-name", "cli_messages", "--filter-expression", "size > :n",
+            "--expression-attribute-values", '{":n": {"N": "1"}}', check=False)),
+            (254, "An error occurred (ValidationException) when calling the Scan operation: "
+                  "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: size"))
+        self.assertEqual(self.error(self.aws(
+            "dynamodb", "get-item", "--table-name", "cli_messages", "--key", '{"roomId": {"S": "lobby"}}',
+            check=False)),
+            (254, "An error occurred (ValidationException) when calling the GetItem operation: "
+                  "The provided key element does not match the schema"))
+        # Nothing of the failed calls was written.
+        scanned = json.loads(self.aws("dynamodb", "scan", "--table-name", "cli_messages", "--select", "COUNT").stdout)
+        self.assertEqual(scanned["Count"], 3)
+
+        # An item that expired a minute ago is gone once time to live is on.
+        self.aws("dynamodb", "put-item", "--table-name", "cli_messages", "--item", json.dumps(
+            {"roomId": {"S": "lobby"}, "sentAt": {"N": "4"}, "expiresAt": {"N": str(int(time.time()) - 60)}}))
+        self.assertEqual(json.loads(self.aws(
+            "dynamodb", "update-time-to-live", "--table-name", "cli_messages",
+            "--time-to-live-specification", "Enabled=true,AttributeName=expiresAt").stdout),
+            {"TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expiresAt"}})
+        self.assertEqual(json.loads(self.aws(
+            "dynamodb", "describe-time-to-live", "--table-name", "cli_messages").stdout),
+            {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}})
+        scanned = json.loads(self.aws("dynamodb", "scan", "--table-name", "cli_messages").stdout)
+        self.assertEqual(sorted(int(i["sentAt"]["N"]) for i in scanned["Items"]), [1, 2, 3])
+
+        tables = json.loads(self.aws("dynamodb", "list-tables").stdout)
+        self.assertIn("cli_messages", tables["TableNames"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
