@@ -1,5 +1,6 @@
 #include "emulator/net/http_session.hpp"
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -248,14 +249,29 @@ class http_session : public std::enable_shared_from_this<http_session> {
     return res;
   }
 
+  // Beast's serializer writes the head into head_ once; head and body then leave in one gather
+  // write. (http::async_write walks the head's nested buffer views at every step of its
+  // composed operation, which cost more than the rest of an answer.)
   void send(std::shared_ptr<http::response<http::string_body>> res) {
     res->prepare_payload();
+    head_.clear();
+    http::response_serializer<http::string_body> serializer(*res);
+    serializer.split(true);
+    beast::error_code ec;
+    while (!ec && !serializer.is_header_done()) {
+      serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+        const std::size_t n = net::buffer_copy(head_.prepare(net::buffer_size(buffers)), buffers);
+        head_.commit(n);
+        serializer.consume(n);
+      });
+    }
+    if (ec) return close();
+    const std::array<net::const_buffer, 2> answer{head_.data(), net::buffer(res->body())};
     stream_.expires_after(kRequestTimeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) return self->close();
-                        self->do_read();
-                      });
+    net::async_write(stream_, answer, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec || !res->keep_alive()) return self->close();
+      self->do_read();
+    });
   }
 
   void close() {
@@ -266,6 +282,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   connection_stream stream_;
   server_context& ctx_;
   beast::flat_buffer buffer_;
+  beast::flat_buffer head_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
