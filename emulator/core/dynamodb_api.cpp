@@ -41,7 +41,7 @@ http_answer answer(int status, std::string body) {
   boost::crc_32_type crc;
   crc.process_bytes(body.data(), body.size());
   a.headers = {{"Content-Type", "application/x-amz-json-1.0"},
-               {"x-amzn-RequestId", new_identifier()},
+               {"x-amzn-RequestId", new_dynamodb_request_id()},
                {"x-amz-crc32", std::to_string(crc.checksum())}};
   a.body = std::move(body);
   return a;

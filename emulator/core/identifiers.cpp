@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <string_view>
 
 #include <openssl/evp.h>
 
@@ -29,6 +30,18 @@ std::string new_request_uuid() {
                 static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
                 static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return text;
+}
+
+std::string new_dynamodb_request_id() {
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string id(52, ' ');
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    if (i % 12 == 0) bits = generator()();  // 36^12 < 2^64: twelve characters a draw
+    id[i] = alphabet[bits % alphabet.size()];
+    bits /= alphabet.size();
+  }
+  return id;
 }
 
 std::string new_identifier() {

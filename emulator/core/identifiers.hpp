@@ -16,6 +16,10 @@ std::string new_identifier();
 // (version 4) UUID, "6f2b1f3e-8a9c-4d1e-9b7a-0c5d2e4f6a8b".
 std::string new_request_uuid();
 
+// DynamoDB's x-amzn-RequestId: 52 characters of A-Z and 0-9,
+// "DJN223PHEHGMMCRCL1A96L426BVV4KQNSO5AEMVJF66Q9ASUAAJG".
+std::string new_dynamodb_request_id();
+
 std::int64_t epoch_millis(std::chrono::system_clock::time_point t);
 
 // requestTime: "17/Jan/2024:15:14:00 +0000".

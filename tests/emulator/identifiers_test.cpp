@@ -19,6 +19,20 @@ TEST(IdentifiersTest, NewIdentifierHasAwsShape) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST(IdentifiersTest, DynamoDbRequestIdHasDynamoDbsShape) {
+  const std::regex shape("^[A-Z0-9]{52}$");
+  std::set<std::string> seen;
+  std::set<char> characters;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = new_dynamodb_request_id();
+    EXPECT_TRUE(std::regex_match(id, shape)) << id;
+    seen.insert(id);
+    characters.insert(id.begin(), id.end());
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(characters.size(), 36u);  // every letter and digit turns up
+}
+
 TEST(IdentifiersTest, FormatsTimestamps) {
   // 2024-01-17T15:14:00.469Z, the requestTimeEpoch of AWS's documented example event.
   const std::chrono::system_clock::time_point t{std::chrono::milliseconds(1705504440469)};

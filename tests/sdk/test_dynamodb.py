@@ -10,11 +10,13 @@ Needs Debian's python3-boto3 and awscli.
 """
 import json
 import os
+import re
 import subprocess
 import time
 import unittest
 import urllib.error
 import urllib.request
+import zlib
 
 # Keep the machine's AWS profile, config files and proxies out of the test.
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
@@ -107,6 +109,26 @@ class TableOperations(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
             call(**kwargs)
         return cm.exception.response["Error"]["Code"], cm.exception.response["Error"]["Message"]
+
+    def test_answers_carry_dynamodbs_request_id_and_the_crc32_of_their_body(self):
+        shape = re.compile(r"^[A-Z0-9]{52}$")
+        listed = self.db.list_tables()["ResponseMetadata"]["RequestId"]
+        self.assertRegex(listed, shape)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.db.describe_table(TableName="no_such_table")
+        refused = cm.exception.response["ResponseMetadata"]["RequestId"]
+        self.assertRegex(refused, shape)
+        self.assertNotEqual(listed, refused)
+
+        request = urllib.request.Request(
+            EMU.endpoint + "/", data=b"{}", method="POST",
+            headers={"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            body = answer.read()
+            self.assertEqual(answer.headers["Content-Type"], "application/x-amz-json-1.0")
+            self.assertEqual(answer.headers["Content-Length"], str(len(body)))
+            self.assertEqual(answer.headers["x-amz-crc32"], str(zlib.crc32(body)))
+            self.assertRegex(answer.headers["x-amzn-RequestId"], shape)
 
     def test_a_created_table_is_described_listed_used_and_deleted(self):
         created = self.db.create_table(**rooms_table("rooms", BillingMode="PAY_PER_REQUEST"))["TableDescription"]
