@@ -17,6 +17,7 @@
 
 #include "common/edit_distance.hpp"
 #include "config/config_loader.hpp"
+#include "templates/template_loader.hpp"
 #include "emulator/core/gateway.hpp"
 #include "emulator/integrations/plugin_loader.hpp"
 #include "emulator/core/route_explainer.hpp"
@@ -33,14 +34,23 @@ namespace {
 
 // The server's synopsis lists every one of its options; the usage describes each below.
 constexpr std::string_view kServerSynopsis =
-    "apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet] "
+    "apigw-ws-emulator [--config FILE] [--template FILE] [--parameter-overrides K=V ...] [--stage NAME] "
+    "[--api LOGICAL_ID] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet] "
     "[--log-level L] [--log-format F] [--access-log FILE] [--no-admin] [--strict-credentials] [--version] [--help]";
 constexpr std::string_view kStoreSynopsis =
     "apigw-ws-emulator store scan TABLE | get TABLE KEYJSON | tables | connections --store PATH";
-constexpr std::string_view kExplainSynopsis = "apigw-ws-emulator explain [--config FILE] [--message TEXT] [--json]";
+constexpr std::string_view kExplainSynopsis =
+    "apigw-ws-emulator explain [--config FILE | --template FILE ...] [--message TEXT] [--json]";
+constexpr std::string_view kTemplateSynopsis =
+    "apigw-ws-emulator template show FILE [--parameter-overrides K=V ...] [--stage NAME] [--api LOGICAL_ID]";
 constexpr std::string_view kUsageDetails =
     "  --config FILE  the API to serve (JSON; see docs/configuration.md);\n"
     "                 without it, the built-in Websocket-Lab chat API\n"
+    "  --template FILE  serve the WebSocket API of a SAM or CloudFormation template (YAML or\n"
+    "                 JSON; see docs/templates.md) instead of a config\n"
+    "  --parameter-overrides K=V ...  the template's parameters (as sam deploy takes them)\n"
+    "  --stage NAME   the template's stage to serve, when its API has several\n"
+    "  --api LOGICAL_ID  the template's WebSocket API to serve, when it has several\n"
     "  --host HOST    address to listen on (default: the config's server.host, 127.0.0.1)\n"
     "  --port PORT    port to listen on, 0 for a free one (default: the config's server.port, 8080)\n"
     "  --store PATH   keep the tables in this SQLite file (default: in memory)\n"
@@ -55,17 +65,22 @@ constexpr std::string_view kUsageDetails =
     "  --version      print the version and exit\n"
     "  --help, -h     print this help and exit\n"
     "explain: how the API routes one message (TEXT, or standard input); exit 0 when a route\n"
-    "  takes it, 1 when the client would get Forbidden, 2 for a bad config\n";
+    "  takes it, 1 when the client would get Forbidden, 2 for a bad config\n"
+    "template show: the configuration a template translates to, as JSON\n";
 
-constexpr std::array<std::string_view, 13> kServerOptions = {
-    "--config", "--host",       "--port",       "--store",    "--threads", "--quiet",
-    "--log-level", "--log-format", "--access-log", "--no-admin", "--strict-credentials", "--version", "--help"};
-constexpr std::array<std::string_view, 3> kExplainOptions = {"--config", "--message", "--json"};
+constexpr std::array<std::string_view, 17> kServerOptions = {
+    "--config",  "--template", "--parameter-overrides", "--stage", "--api", "--host", "--port",
+    "--store", "--threads", "--quiet", "--log-level", "--log-format", "--access-log", "--no-admin",
+    "--strict-credentials", "--version", "--help"};
+constexpr std::array<std::string_view, 7> kExplainOptions = {"--config", "--template", "--parameter-overrides",
+                                                             "--stage",  "--api",      "--message", "--json"};
+constexpr std::array<std::string_view, 3> kTemplateOptions = {"--parameter-overrides", "--stage", "--api"};
 constexpr std::array<std::string_view, 1> kStoreOptions = {"--store"};
-constexpr std::array<std::string_view, 2> kSubcommands = {"store", "explain"};
+constexpr std::array<std::string_view, 3> kSubcommands = {"store", "explain", "template"};
 
 void print_usage(std::ostream& out) {
-  out << "usage: " << kServerSynopsis << "\n       " << kStoreSynopsis << "\n       " << kExplainSynopsis << "\n"
+  out << "usage: " << kServerSynopsis << "\n       " << kStoreSynopsis << "\n       " << kExplainSynopsis
+      << "\n       " << kTemplateSynopsis << "\n"
       << kUsageDetails;
 }
 
@@ -130,8 +145,79 @@ std::optional<std::string_view> nearest_name(std::string_view word, std::span<co
   std::exit(2);
 }
 
-struct arguments {
+// Where the API comes from: a config, a template (with its options), or the built-in lab.
+struct api_source {
   std::optional<std::string> config;
+  std::optional<std::string> template_file;
+  apigw::templates::template_options template_options;
+  bool template_options_given = false;
+
+  // Reads the options of this struct at argv[i]; false when argv[i] is none of them.
+  bool read(int argc, char** argv, int& i) {
+    const std::string_view flag = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--config") {
+      config = value();
+    } else if (flag == "--template") {
+      template_file = value();
+    } else if (flag == "--stage") {
+      template_options.stage = value();
+      template_options_given = true;
+    } else if (flag == "--api") {
+      template_options.api = value();
+      template_options_given = true;
+    } else if (flag == "--parameter-overrides") {
+      // Every following word up to the next option, as sam deploy takes them.
+      if (i + 1 >= argc || std::string_view(argv[i + 1]).starts_with("--")) {
+        usage_error("--parameter-overrides needs NAME=VALUE");
+      }
+      while (i + 1 < argc && !std::string_view(argv[i + 1]).starts_with("--")) {
+        if (auto added = apigw::templates::add_parameter_override(argv[++i], template_options); !added) {
+          usage_error(added.error());
+        }
+      }
+      template_options_given = true;
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  void check() const {
+    if (config && template_file) usage_error("--config and --template both name the API: give one");
+    if (template_options_given && !template_file) {
+      usage_error("--parameter-overrides, --stage and --api are options of --template FILE");
+    }
+  }
+};
+
+struct loaded_api {
+  apigw::config::api_spec api;
+  std::optional<apigw::templates::translated_template> from_template;
+};
+
+// The API of SOURCE; a template is translated and its configuration loaded as a file's would be.
+apigw::result<loaded_api> load_api(const api_source& source) {
+  if (!source.template_file) {
+    auto loaded = source.config ? apigw::config::load_file(*source.config) : apigw::config::load_default();
+    if (!loaded) return loaded.status();
+    return loaded_api{*std::move(loaded), std::nullopt};
+  }
+  auto translated = apigw::templates::translate_template_file(*source.template_file, source.template_options);
+  if (!translated) return translated.status();
+  auto loaded = apigw::config::load_text(translated->config_json, *source.template_file);
+  if (!loaded) {
+    return apigw::fail(loaded.error() + " (in the configuration the template translates to: see `apigw-ws-emulator "
+                                        "template show " + *source.template_file + "`)");
+  }
+  return loaded_api{*std::move(loaded), *std::move(translated)};
+}
+
+struct arguments {
+  api_source source;
   apigw::emulator::server_options server;
 };
 
@@ -162,8 +248,8 @@ arguments parse(int argc, char** argv) {
       if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
       return argv[++i];
     };
-    if (flag == "--config") {
-      args.config = value();
+    if (args.source.read(argc, argv, i)) {
+      continue;
     } else if (flag == "--host") {
       args.server.host = value();
       if (args.server.host.empty()) usage_error("--host needs a non-empty value");
@@ -202,6 +288,7 @@ arguments parse(int argc, char** argv) {
                        i == 1 ? std::span<const std::string_view>(kSubcommands) : std::span<const std::string_view>());
     }
   }
+  args.source.check();
   return args;
 }
 
@@ -230,7 +317,7 @@ int store_command(int argc, char** argv) {
 
 // apigw-ws-emulator explain …: the route decision for one message, without a server.
 int explain_command(int argc, char** argv) {
-  std::optional<std::string> config_file;
+  api_source source;
   std::optional<std::string> message;
   bool json = false;
   for (int i = 2; i < argc; ++i) {
@@ -239,8 +326,8 @@ int explain_command(int argc, char** argv) {
       if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
       return argv[++i];
     };
-    if (flag == "--config") {
-      config_file = value();
+    if (source.read(argc, argv, i)) {
+      continue;
     } else if (flag == "--message") {
       message = value();
     } else if (flag == "--json") {
@@ -249,17 +336,18 @@ int explain_command(int argc, char** argv) {
       unknown_argument("explain: ", flag, kExplainOptions, kExplainSynopsis);
     }
   }
+  source.check();
   if (!message) {
     message.emplace(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     if (!message->empty() && message->back() == '\n') message->pop_back();
   }
-  auto loaded = config_file ? apigw::config::load_file(*config_file) : apigw::config::load_default();
+  auto loaded = load_api(source);
   if (!loaded) {
     std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
   }
   auto registry = apigw::handler_registry::with_builtins();
-  auto& api = *loaded;
+  auto& api = loaded->api;
   if (auto loaded = apigw::emulator::load_plugins(api, registry); !loaded) {
     std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
@@ -274,11 +362,53 @@ int explain_command(int argc, char** argv) {
   return x.result == apigw::emulator::route_explanation::outcome::forbidden ? 1 : 0;
 }
 
+// apigw-ws-emulator template show FILE …: the configuration a template translates to.
+int template_command(int argc, char** argv) {
+  if (argc < 3 || std::string_view(argv[2]) != "show") usage_error("template: use template show FILE");
+  api_source source;
+  for (int i = 3; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word != "--config" && word != "--template" && source.read(argc, argv, i)) continue;
+    if (word.starts_with("--")) unknown_argument("template show: ", word, kTemplateOptions, kTemplateSynopsis);
+    if (source.template_file) usage_error("template show: one FILE (\"" + std::string(word) + "\" is a second)");
+    source.template_file = std::string(word);
+  }
+  if (!source.template_file) usage_error("template show: name the template, e.g. template show template.yaml");
+  auto loaded = load_api(source);
+  if (!loaded) {
+    std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
+    return 2;
+  }
+  std::cout << loaded->from_template->config_json;
+  for (const std::string& ignored : loaded->from_template->not_emulated) {
+    std::cerr << "not emulated: " << ignored << "\n";
+  }
+  return 0;
+}
+
+// What a template adds to the start-up output: what it holds that the emulator ignores, and its
+// Outputs, with the local URL beside what AWS would give for the API's endpoint.
+void print_template_notes(const apigw::templates::translated_template& t, const std::string& url) {
+  for (const std::string& ignored : t.not_emulated) std::cout << "not emulated: " << ignored << "\n";
+  if (t.outputs.empty()) return;
+  const std::string local_base = url.substr(0, url.find('/', url.find("//") + 2));
+  std::cout << "Outputs:\n";
+  for (const auto& output : t.outputs) {
+    std::cout << "  " << output.name << " = " << output.value;
+    if (output.value.starts_with(t.api_endpoint)) {
+      std::cout << "  (here: " << local_base << output.value.substr(t.api_endpoint.size()) << ")";
+    }
+    std::cout << "\n";
+  }
+  std::cout << std::flush;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "store") return store_command(argc, argv);
   if (argc > 1 && std::string_view(argv[1]) == "explain") return explain_command(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "template") return template_command(argc, argv);
   const arguments args = parse(argc, argv);
 
   // Every thread the server starts (I/O, workers, the store's and the logs' writers) inherits
@@ -289,13 +419,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto loaded = args.config ? apigw::config::load_file(*args.config) : apigw::config::load_default();
+  auto loaded = load_api(args.source);
   if (!loaded) {
     std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
   }
   const auto registry = apigw::handler_registry::with_builtins();
-  auto made = apigw::emulator::server::create(*std::move(loaded), registry, args.server);
+  const auto from_template = std::move(loaded->from_template);
+  auto made = apigw::emulator::server::create(std::move(loaded->api), registry, args.server);
   if (!made) {
     std::cerr << "apigw-ws-emulator: " << made.error() << "\n";
     return 2;
@@ -312,6 +443,7 @@ int main(int argc, char** argv) {
   const std::string http = "http" + url.substr(2, url.find('/', 5) - 2);
   std::cout << "DynamoDB and @connections: " << http << " (e.g. aws dynamodb list-tables --endpoint-url " << http
             << ")" << std::endl;
+  if (from_template) print_template_notes(*from_template, url);
 
   int received = 0;
   sigwait(&signals, &received);

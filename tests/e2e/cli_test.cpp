@@ -197,7 +197,8 @@ TEST(CliTest, MistypedOptionsGetTheNearestOneAndNoUsage) {
 // Without a near option, the first usage line: it lists them all.
 TEST(CliTest, UnknownOptionWithoutANearOneGetsTheOptionList) {
   const std::string options =
-      "usage: apigw-ws-emulator [--config FILE] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet] "
+      "usage: apigw-ws-emulator [--config FILE] [--template FILE] [--parameter-overrides K=V ...] [--stage NAME] "
+      "[--api LOGICAL_ID] [--host HOST] [--port PORT] [--store PATH] [--threads N] [--quiet] "
       "[--log-level L] [--log-format F] [--access-log FILE] [--no-admin] [--strict-credentials] [--version] [--help]\n";
   const ran flag = run_binary({"--bogus-flag"});
   EXPECT_EQ(flag.status, 2);
@@ -209,7 +210,7 @@ TEST(CliTest, UnknownOptionWithoutANearOneGetsTheOptionList) {
   EXPECT_EQ(explain.status, 2);
   EXPECT_EQ(explain.err,
             "apigw-ws-emulator: explain: unknown option --verbose\n"
-            "usage: apigw-ws-emulator explain [--config FILE] [--message TEXT] [--json]\n");
+            "usage: apigw-ws-emulator explain [--config FILE | --template FILE ...] [--message TEXT] [--json]\n");
 }
 
 // Every option that --help describes is in its first line, and the first line names no other.
@@ -230,7 +231,70 @@ TEST(CliTest, TheFirstUsageLineListsEveryOption) {
     listed.insert((*it)[1]);
   }
   EXPECT_EQ(listed, described) << r.out;
-  EXPECT_EQ(described.size(), 13u) << r.out;
+  EXPECT_EQ(described.size(), 17u) << r.out;
+}
+
+// --template's options need it, and a config and a template cannot both name the API.
+TEST(CliTest, TemplateOptionsNeedATemplateAndOneSourceNamesTheApi) {
+  const std::string lab = std::string(APIGW_SOURCE_DIR) + "/lab/nodejs/template.yaml";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--config", "a.json", "--template", lab}, "--config and --template both name the API: give one"},
+      {{"--stage", "Prod"}, "--parameter-overrides, --stage and --api are options of --template FILE"},
+      {{"--template", lab, "--parameter-overrides"}, "--parameter-overrides needs NAME=VALUE"},
+      {{"--template", lab, "--parameter-overrides", "=on"},
+       "--parameter-overrides =on: write NAME=VALUE (e.g. TableName=chat)"},
+      {{"--template", lab, "--parameter-overrides", "Authentication=maybe", "--port", "0"},
+       lab + ":20:5: Parameters.Authentication: Parameter 'Authentication' must be one of AllowedValues (value: \"maybe\")"},
+      {{"--template", lab, "--parameter-overrides", "TableName=chat1", "--port", "0"},
+       lab + ":12:5: Parameters.TableName: Parameter TableName failed to satisfy constraint: Required. Can be "
+             "characters and underscore only. No numbers or special characters allowed. (value: \"chat1\")"},
+      {{"--template", lab, "--parameter-overrides", "Table=chat", "--port", "0"},
+       lab + ": Parameters: [Table] do not exist in the template (it declares TableName, Authentication)"},
+      {{"--template", lab, "--stage", "Dev", "--port", "0"},
+       lab + ": --stage Dev: the API has no such stage (its stages: Prod)"},
+      {{"template", "show"}, "template show: name the template, e.g. template show template.yaml"},
+      {{"template", "show", lab, "--stgae", "x"}, "template show: unknown option --stgae; did you mean --stage?"},
+  };
+  for (const auto& [args, message] : cases) {
+    SCOPED_TRACE(args.front());
+    const ran r = run_binary(args);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "apigw-ws-emulator: " + message);
+  }
+}
+
+// template show: the configuration the template becomes, which --config accepts as it is.
+TEST(CliTest, TemplateShowPrintsTheConfigurationThatConfigServes) {
+  const std::string lab = std::string(APIGW_SOURCE_DIR) + "/lab/python/template.yaml";
+  const ran shown = run_binary({"template", "show", lab, "--parameter-overrides", "Authentication=on"});
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_NE(shown.out.find(R"("authorizerId": "LabAuthorizer")"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.err,
+            "not emulated: OnConnectPermission (AWS::Lambda::Permission)\n"
+            "not emulated: OnDisconnectPermission (AWS::Lambda::Permission)\n"
+            "not emulated: SendMessagePermission (AWS::Lambda::Permission)\n");
+
+  // explain reads a template as it reads the configuration it becomes (explain runs no functions:
+  // MOCK integrations here).
+  temp_config mock(
+      "Resources:\n"
+      "  Api: {Type: AWS::ApiGatewayV2::Api, Properties: {Name: m, ProtocolType: WEBSOCKET,\n"
+      "        RouteSelectionExpression: $request.body.action}}\n"
+      "  Ping: {Type: AWS::ApiGatewayV2::Route, Properties: {ApiId: !Ref Api, RouteKey: ping,\n"
+      "         Target: !Sub 'integrations/${Canned}'}}\n"
+      "  Canned: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Api, IntegrationType: MOCK}}\n"
+      "  Stage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref Api, StageName: dev}}\n",
+      "template.yaml");
+  const ran translated = run_binary({"template", "show", mock.path()});
+  ASSERT_EQ(translated.status, 0) << translated.err;
+  temp_config config(translated.out);
+  const ran explained = run_binary({"explain", "--config", config.path(), "--message", R"({"action":"ping"})"});
+  const ran from_template = run_binary({"explain", "--template", mock.path(), "--message", R"({"action":"ping"})"});
+  EXPECT_EQ(explained.status, 0) << explained.err;
+  EXPECT_NE(explained.out.find("Canned"), std::string::npos) << explained.out;
+  EXPECT_EQ(from_template.status, 0) << from_template.err;
+  EXPECT_EQ(from_template.out, explained.out);
 }
 
 TEST(CliTest, UnknownHandlerExitsTwoNamingIt) {
