@@ -3,10 +3,12 @@
 // their files, so that codeUri resolves as it does for a learner: the chat works and the table
 // follows the connections, and each lab task shows as the built-in C++ lab shows it - the missing
 // route as the Forbidden frame, a missing permission as AWS's AccessDeniedException in the
-// function's log while nobody receives anything, the authorizer's 401, 403 and principal.
+// function's log while nobody receives anything, the authorizer's 401, 403 and principal. The
+// same for the lab as a SAM application (lab/LANG/template.yaml), edited as a learner edits it.
 #include <signal.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -18,6 +20,7 @@
 
 #include <rapidjson/document.h>
 
+#include "templates/template_loader.hpp"
 #include "tests/e2e/lab_common.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/log_sink.hpp"
@@ -75,6 +78,38 @@ class LabFunctionsTest : public ::testing::TestWithParam<std::string> {
       return {};
     }
     return *std::move(loaded);
+  }
+
+  // lab/LANG/template.yaml as `--template` serves it, after EDIT (a learner's change to the
+  // template's text), with OVERRIDES as --parameter-overrides.
+  config::api_spec load_template(std::vector<std::pair<std::string, std::string>> overrides = {},
+                                 const std::function<void(std::string&)>& edit = {}) const {
+    const fs::path file = kSource / "lab" / language() / "template.yaml";
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string yaml = text.str();
+    if (edit) edit(yaml);
+    templates::template_options options;
+    options.parameter_overrides = std::move(overrides);
+    auto translated = templates::translate_template_text(yaml, file.string(), file.parent_path(), options);
+    if (!translated) {
+      ADD_FAILURE() << "the template does not translate: " << translated.error();
+      return {};
+    }
+    auto loaded = config::load_text(translated->config_json, file.string());
+    if (!loaded) {
+      ADD_FAILURE() << "its configuration does not load: " << loaded.error() << "\n" << translated->config_json;
+      return {};
+    }
+    return *std::move(loaded);
+  }
+
+  // TEXT with FROM replaced by TO, which must be there.
+  static void replace(std::string& text, std::string_view from, std::string_view to) {
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << "not in the template: " << from;
+    text.replace(at, from.size(), to);
   }
 
   void start(config::api_spec spec) {
@@ -486,6 +521,149 @@ TEST_P(LabFunctionsTest, TheDocumentedCommandServesTheChat) {
   ASSERT_TRUE(alice.send_text(send_message(R"("hello")")));
   const auto f = alice.read(kWait);
   EXPECT_TRUE(f.is_text("hello")) << f;
+  emulator.signal(SIGTERM);
+  EXPECT_TRUE(alice.read(10s).is_close(1001, "Going away"));
+  EXPECT_EQ(emulator.wait(20s), std::optional<int>(0));
+}
+
+// The lab as a SAM application: the template gives the shipped config's API (the same routes,
+// functions, code, environment and table), each function's policy holding what SAM gives it.
+TEST_P(LabFunctionsTest, TheTemplateTranslatesToTheShippedConfigsApi) {
+  const auto from_template = load_template();
+  const auto shipped = load("websocket-lab");
+  ASSERT_EQ(from_template.routes.size(), shipped.routes.size());
+  for (std::size_t i = 0; i < shipped.routes.size(); ++i) {
+    EXPECT_EQ(from_template.routes[i].route_key, shipped.routes[i].route_key);
+    EXPECT_EQ(from_template.routes[i].integration, shipped.routes[i].integration);
+  }
+  ASSERT_EQ(from_template.integrations.size(), shipped.integrations.size());
+  for (const auto& [name, integration] : shipped.integrations) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(from_template.integrations.contains(name));
+    const auto& f = *from_template.integrations.at(name).function;
+    EXPECT_EQ(f.runtime, integration.function->runtime);
+    EXPECT_EQ(f.handler, integration.function->handler);
+    EXPECT_EQ(f.code_dir, integration.function->code_dir);
+    EXPECT_EQ(f.environment, integration.function->environment);
+    EXPECT_EQ(f.memory_mb, integration.function->memory_mb);
+    const std::string& policy = from_template.integrations.at(name).policy_json;
+    EXPECT_NE(policy.find(R"("Sid":"AWSLambdaBasicExecutionRole")"), std::string::npos) << policy;
+    EXPECT_NE(policy.find(R"("Sid":"DynamoDBCrudPolicy")"), std::string::npos) << policy;
+    EXPECT_NE(policy.find(std::string(kTableArn) + "/index/*"), std::string::npos) << policy;
+    EXPECT_EQ(policy.find("execute-api:ManageConnections") != std::string::npos, name == "SendMessageFunction")
+        << policy;
+  }
+  ASSERT_EQ(from_template.tables.size(), 1u);
+  EXPECT_EQ(from_template.tables[0].definition_json, shipped.tables[0].definition_json);
+  EXPECT_EQ(from_template.stage.name, "Prod");
+  EXPECT_TRUE(from_template.authorizers.empty());
+}
+
+TEST_P(LabFunctionsTest, TheTemplatesChatWorksAndTheTableFollowsTheConnections) {
+  start(load_template());
+  auto [alice, alice_id] = join();
+  auto [bob, bob_id] = join();
+  ASSERT_TRUE(alice && bob);
+  EXPECT_EQ(table_ids(), (std::set<std::string>{alice_id, bob_id}));
+  ASSERT_TRUE(alice->send_text(send_message(R"("hello from the template")")));
+  EXPECT_TRUE(alice->read().is_text("hello from the template")) << log_.dump();
+  EXPECT_TRUE(bob->read().is_text("hello from the template"));
+  alice->close(1000);
+  wait_for_ends("OnDisconnectFunction", 1);
+  EXPECT_EQ(table_ids(), (std::set<std::string>{bob_id}));
+}
+
+// Task 1 in the template: the SendRoute resource deleted (and from the Deployment's DependsOn,
+// which CloudFormation would refuse otherwise).
+TEST_P(LabFunctionsTest, TheTemplateWithoutItsSendRouteGivesTheSenderForbidden) {
+  start(load_template({}, [](std::string& yaml) {
+    replace(yaml,
+            "  SendRoute:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref SimpleChatWebSocket\n"
+            "      RouteKey: sendmessage\n      AuthorizationType: NONE\n      OperationName: SendRoute\n"
+            "      Target: !Join ['/', [integrations, !Ref SendInteg]]\n",
+            "");
+    replace(yaml, "DependsOn: [ConnectRoute, SendRoute, DisconnectRoute]", "DependsOn: [ConnectRoute, DisconnectRoute]");
+  }));
+  auto [alice, alice_id] = join();
+  ASSERT_TRUE(alice);
+  ASSERT_TRUE(alice->send_text(send_message(R"("hello")")));
+  EXPECT_TRUE(is_error_frame(alice->read(), "Forbidden", alice_id));
+}
+
+// Task 2 in the template: SendMessageFunction's Policies without DynamoDBCrudPolicy.
+TEST_P(LabFunctionsTest, TheTemplateWithoutSendMessagesDynamoDbPolicyLogsTheScanDenial) {
+  start(load_template({}, [](std::string& yaml) {
+    replace(yaml,
+            "      CodeUri: sendmessage/\n      Policies:\n        - DynamoDBCrudPolicy:\n"
+            "            TableName: !Ref TableName\n",
+            "      CodeUri: sendmessage/\n      Policies:\n");
+  }));
+  auto [alice, alice_id] = join();
+  ASSERT_TRUE(alice);
+  ASSERT_TRUE(alice->send_text(send_message(R"("hello")")));
+  wait_for_ends("SendMessageFunction", 1);
+  const auto errors_logged = errors("SendMessageFunction");
+  ASSERT_EQ(errors_logged.size(), 1u) << log_.dump();
+  EXPECT_TRUE(ends_with(errors_logged[0].message,
+                        denied("SendMessageFunction", "dynamodb:Scan", kTableArn) +
+                            " because no identity-based policy allows the dynamodb:Scan action"))
+      << errors_logged[0].message;
+  ASSERT_TRUE(alice->send_text("not for any route"));
+  EXPECT_TRUE(is_error_frame(alice->read(), "Forbidden", alice_id));
+}
+
+// Task 3 with the template's parameter: Authentication=on puts the authorizer on $connect.
+TEST_P(LabFunctionsTest, TheTemplateWithAuthenticationOnLetsInAliceAndBobOnly) {
+  auto spec = load_template({{"Authentication", "on"}});
+  ASSERT_EQ(spec.authorizers.at("LabAuthorizer").function, "AuthorizerFunction");
+  start(std::move(spec));
+  EXPECT_EQ(status_for(""), 401);
+  EXPECT_EQ(status_for("?token=mallory-token"), 401);
+  EXPECT_EQ(status_for("?token=revoked-token"), 403);
+  auto [alice, alice_id] = join("?token=alice-token");
+  ASSERT_TRUE(alice);
+  const auto listed = http_call(server_->port(), "GET", "/@emulator/connections");
+  EXPECT_NE(listed.body.find("\"principalId\":\"alice\""), std::string::npos) << listed.body;
+}
+
+// What a learner types: --template lab/LANG/template.yaml. The start-up output lists what the
+// emulator ignores and the template's Outputs, WebSocketURI with the local URL beside AWS's.
+TEST_P(LabFunctionsTest, TheTemplateCommandPrintsItsOutputsAndServesTheChat) {
+  child_process emulator("/usr/bin/env", {"-C", kSource.string(), APIGW_EMULATOR_BINARY, "--template",
+                                          "lab/" + language() + "/template.yaml", "--port", "0", "--quiet"});
+  std::vector<std::string> lines;
+  for (int i = 0; i < 11; ++i) {
+    std::string line = emulator.read_stdout_line(20s);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(lines[0], m, std::regex(R"(^listening on ws://127\.0\.0\.1:(\d+)/Prod$)"))) << lines[0];
+  const std::string port = m[1];
+  EXPECT_EQ(lines[2], "not emulated: OnConnectPermission (AWS::Lambda::Permission)");
+  EXPECT_EQ(lines[3], "not emulated: OnDisconnectPermission (AWS::Lambda::Permission)");
+  EXPECT_EQ(lines[4], "not emulated: SendMessagePermission (AWS::Lambda::Permission)");
+  EXPECT_EQ(lines[5], "Outputs:");
+  const std::string api_id = config::derive_api_id("SimpleChatWebSocket");
+  EXPECT_EQ(lines[6], "  ConnectionsTableArn = " + std::string(kTableArn));
+  EXPECT_EQ(lines[7], "  OnConnectFunctionArn = arn:aws:lambda:us-east-1:123456789012:function:OnConnectFunction");
+  EXPECT_EQ(lines[10], "  WebSocketURI = wss://" + api_id + ".execute-api.us-east-1.amazonaws.com/Prod  (here: ws://127.0.0.1:" +
+                           port + "/Prod)");
+  connect_options o;
+  o.port = static_cast<std::uint16_t>(std::stoi(port));
+  o.target = "/Prod";
+  ws_client alice(kWait);
+  ASSERT_TRUE(alice.connect(o).upgraded);
+  const auto listed = http_call(o.port, "GET", "/@emulator/connections");
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(listed.body, id, std::regex(R"re("connectionId":"([^"]+)")re"))) << listed.body;
+  const auto began = steady::now();
+  while (http_call(o.port, "GET", "/Prod/@connections/" + id[1].str()).status != 200) {
+    ASSERT_LT(elapsed_ms(began), 2000) << "GetConnection never answered 200";
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(alice.send_text(send_message(R"("hello")")));
+  EXPECT_TRUE(alice.read(kWait).is_text("hello"));
   emulator.signal(SIGTERM);
   EXPECT_TRUE(alice.read(10s).is_close(1001, "Going away"));
   EXPECT_EQ(emulator.wait(20s), std::optional<int>(0));
