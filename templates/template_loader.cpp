@@ -830,15 +830,17 @@ class translator {
                    "\"" + text + "\" names no Lambda function; write "
                    "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${MyFunction.Arn}/invocations");
     }
+    std::string functions;
     for (const auto& [id, candidate] : resources_) {
       if (candidate.type != kSamFunction && candidate.type != kLambdaFunction) continue;
       auto candidate_name = physical_name(id, *candidate.definition, "Resources." + id);
       if (!candidate_name) return candidate_name.status();
       if (candidate_name->text == name) return &candidate;
+      functions += (functions.empty() ? "" : ", ") + candidate_name->text;
     }
     return error(*r.properties->find(key), path,
                  "function " + name + " is not a function of this template (its functions: " +
-                     names_of(resources_, [](const auto& e) { return e.first; }) + ")");
+                     (functions.empty() ? "none" : functions) + ")");
   }
 
   status read_integration(const resource& r) {

@@ -541,6 +541,13 @@ TEST(TemplateErrorsTest, EachMistakeNamesWhereItIsAndWhatIsAllowed) {
        "inside Fn::If [Never, ...])"},
       {[&] {
          std::string yaml = chat_template();
+         yaml.replace(yaml.find("${Fn.Arn}"), 9, "arn:aws:lambda:us-east-1:123456789012:function:Other");
+         return yaml;
+       }(),
+       "t.yaml:21:23: Resources.Integ.Properties.IntegrationUri: function Other is not a function of this template "
+       "(its functions: Fn)"},
+      {[&] {
+         std::string yaml = chat_template();
          yaml.replace(yaml.find("IntegrationType: AWS_PROXY"), 26, "IntegrationType: HTTP_PROXY");
          return yaml;
        }(),
