@@ -1,5 +1,6 @@
 #include "templates/template_node.hpp"
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <set>
@@ -127,26 +128,42 @@ class reader {
   std::string_view source_;
 };
 
+// The line of a second YAML document ("---" after content), or 0. A template is one document.
+int second_document_line(std::string_view text) {
+  bool content = false;
+  int line = 1;
+  for (std::size_t start = 0; start < text.size(); ++line) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view l = text.substr(start, end - start);
+    const bool marker = l.starts_with("---") && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker && content) return line;
+    const std::size_t first = l.find_first_not_of(" \t\r");
+    if (!marker && first != std::string_view::npos && l[first] != '#') content = true;
+    start = end + 1;
+  }
+  return 0;
+}
+
 result<node> load(std::string_view text, std::string_view source_name) {
-  std::vector<YAML::Node> documents;
+  if (const int line = second_document_line(text)) {
+    return fail(std::string(source_name) + ":" + std::to_string(line) +
+                ": a second YAML document (---): a template is one document");
+  }
+  // YAML::Load, not LoadAll: yaml-cpp 0.7's LoadAll can loop forever on some malformed input.
+  YAML::Node document;
   try {
-    std::stringstream in{std::string(text)};
-    documents = YAML::LoadAll(in);
+    document = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     return fail(std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ":" +
                 std::to_string(e.mark.column + 1) + ": " + e.msg + " (the template is neither valid YAML nor JSON)");
   }
-  if (documents.empty() || !documents[0].IsMap()) {
+  if (!document.IsMap()) {
     return fail(std::string(source_name) +
                 ": a template is a map with a Resources section (AWSTemplateFormatVersion, Transform, Parameters, "
                 "Conditions, Mappings, Globals, Resources, Outputs)");
   }
-  if (documents.size() > 1) {
-    return fail(std::string(source_name) + ":" + std::to_string(documents[1].Mark().line + 1) +
-                ": a second YAML document (---): a template is one document");
-  }
   try {
-    return reader(source_name).read(documents[0]);
+    return reader(source_name).read(document);
   } catch (const YAML::Exception& e) {
     return fail(std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ":" +
                 std::to_string(e.mark.column + 1) + ": " + e.msg);

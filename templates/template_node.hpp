@@ -17,12 +17,13 @@ namespace apigw::templates {
 
 struct node {
   enum class kind { null, string, sequence, mapping };
+  struct member;  // a key and its value, as a pair: first, second
 
   kind type = kind::null;
   std::string text;   // kind::string: the scalar as written
   bool plain = false;  // an unquoted scalar: a number or a boolean when one is expected
   std::vector<node> items;                            // kind::sequence
-  std::vector<std::pair<std::string, node>> members;  // kind::mapping, in the file's order
+  std::vector<member> members;  // kind::mapping, in the file's order
   int line = 0;       // 1-based; 0: made by the loader, not read from the file
   int column = 0;
 
@@ -36,6 +37,14 @@ struct node {
   node* find(std::string_view key);
 
   static node string(std::string text, int line = 0, int column = 0);
+};
+
+// Declared after node, which it holds: a std::pair would need node complete where node is
+// declared.
+struct node::member {
+  member(std::string key, node value) : first(std::move(key)), second(std::move(value)) {}
+  std::string first;
+  node second;
 };
 
 // What a node is, for messages: "a string", "a list", "a map", "null".

@@ -529,6 +529,11 @@ TEST(TemplateErrorsTest, EachMistakeNamesWhereItIsAndWhatIsAllowed) {
       {body(chat_template()),
        "t.yaml:26:11: Resources.Fn.Type: Unrecognized resource types: [AWS::Serverless::Function]: SAM's types need "
        "Transform: AWS::Serverless-2016-10-31 at the top of the template"},
+      {"---\n# a comment\n" + chat_template() + "---\nResources: {}\n",
+       "t.yaml:35: a second YAML document (---): a template is one document"},
+      {"- just\n- a list\n",
+       "t.yaml: a template is a map with a Resources section (AWSTemplateFormatVersion, Transform, Parameters, "
+       "Conditions, Mappings, Globals, Resources, Outputs)"},
       {sam + "Resources:\n  T: {Type: AWS::SNS::Topic}\n",
        "t.yaml: no AWS::ApiGatewayV2::Api with ProtocolType: WEBSOCKET, so nothing to serve"},
       {chat_template("chat", "  Api2:\n    Type: AWS::ApiGatewayV2::Api\n    Properties: {Name: b, ProtocolType: WEBSOCKET, "
