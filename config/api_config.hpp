@@ -47,6 +47,9 @@ struct function_spec {
   std::string runtime;          // "nodejs20.x", "python3.12", "provided.al2023", ...
   std::string handler;          // "app.handler", "lambda_function.lambda_handler"; "provided": free
   std::string code_dir;         // "codeUri", resolved against the config's folder
+  // "layers": folders with what Lambda would extract into /opt, in the function's order (a later
+  // layer's files win); absolute.
+  std::vector<std::string> layers;
   std::vector<std::pair<std::string, std::string>> environment;  // in the order of the file
   double timeout_seconds = 3;   // SAM's default
   unsigned memory_mb = 128;     // SAM's default

@@ -46,9 +46,11 @@ constexpr std::array<std::string_view, 6> route_keys = {
     "authorizationType", "authorizerId", "apiKeyRequired"};
 constexpr std::array<std::string_view, 5> integration_keys = {"type", "handler", "options", "policy",
                                                              "library"};
-constexpr std::array<std::string_view, 9> function_keys = {
-    "type", "runtime", "handler", "codeUri", "environment", "timeout", "memorySize",
+constexpr std::array<std::string_view, 10> function_keys = {
+    "type", "runtime", "handler", "codeUri", "layers", "environment", "timeout", "memorySize",
     "reservedConcurrency", "policy"};
+// Lambda's limit of layers per function.
+constexpr std::size_t max_function_layers = 5;
 constexpr std::array<std::string_view, 11> function_runtimes = {
     "nodejs18.x", "nodejs20.x", "nodejs22.x", "python3.9", "python3.10", "python3.11",
     "python3.12", "python3.13", "provided.al2023", "provided.al2", "provided"};
@@ -766,6 +768,28 @@ class loader {
       return fail(member_path(path, "codeUri"),
                   quote(code) + ": no such folder (" + f.code_dir + "); codeUri names the folder that "
                   "holds the function's code, relative to this file");
+    }
+
+    if (const rj::Value* layers = find(v, "layers")) {
+      const std::string layers_path = member_path(path, "layers");
+      if (!layers->IsArray() || layers->Size() > max_function_layers) {
+        return fail_type(layers_path, "a list of at most 5 folders, each a layer's content as Lambda puts it in "
+                                      "/opt (nodejs/node_modules/..., python/..., bin/, lib/)", *layers);
+      }
+      for (rj::SizeType i = 0; i < layers->Size(); ++i) {
+        const std::string layer_path = layers_path + "[" + std::to_string(i) + "]";
+        const rj::Value& layer = (*layers)[i];
+        if (!layer.IsString() || layer.GetStringLength() == 0) return fail_type(layer_path, "a folder", layer);
+        std::string folder = std::filesystem::absolute(resolve_relative(std::string(view(layer))), ec)
+                                 .lexically_normal()
+                                 .string();
+        while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+        if (!std::filesystem::is_directory(folder, ec)) {
+          return fail(layer_path, quote(std::string(view(layer))) + ": no such folder (" + folder +
+                                      "); a layer is a folder, relative to this file");
+        }
+        f.layers.push_back(std::move(folder));
+      }
     }
 
     if (const rj::Value* env = find(v, "environment")) {

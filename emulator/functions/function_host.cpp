@@ -247,11 +247,31 @@ result<std::unique_ptr<function_host>> function_host::create(const config::api_s
     // The role the in-process handlers are judged as too (emulator/auth/permissions.hpp).
     f.credentials.role_arn = "arn:aws:sts::" + std::string(kAccount) + ":assumed-role/" + name + "Role/" + name;
 
+    // Layers: what Lambda extracts into /opt, here each in its own folder, searched as Lambda
+    // searches /opt (a later layer's files win, so it comes first).
+    std::string layer_modules, layer_python, layer_bin, layer_lib;
+    const auto add = [](std::string& list, const std::string& folder) {
+      list += (list.empty() ? "" : ":") + folder;
+    };
+    for (auto layer = spec.layers.rbegin(); layer != spec.layers.rend(); ++layer) {
+      if (starts_with(spec.runtime, "nodejs")) {
+        const std::string major = spec.runtime.substr(6, spec.runtime.find('.') - 6);  // "nodejs20.x": "20"
+        add(layer_modules, *layer + "/nodejs/node" + major + "/node_modules");
+        add(layer_modules, *layer + "/nodejs/node_modules");
+      }
+      if (starts_with(spec.runtime, "python")) {
+        add(layer_python, *layer + "/python/lib/" + spec.runtime + "/site-packages");
+        add(layer_python, *layer + "/python");
+      }
+      add(layer_bin, *layer + "/bin");
+      add(layer_lib, *layer + "/lib");
+    }
     // The environment Lambda defines, and nothing of the user's own AWS configuration.
     const char* path = std::getenv("PATH");
     auto& env = d.process.env;
     env = {
-        "PATH=" + std::string(path ? path : "/usr/local/bin:/usr/bin:/bin"),
+        // Lambda's PATH ends with /opt/bin.
+        "PATH=" + std::string(path ? path : "/usr/local/bin:/usr/bin:/bin") + (layer_bin.empty() ? "" : ":" + layer_bin),
         "LANG=C.UTF-8",
         "TZ=UTC",
         "_HANDLER=" + spec.handler,
@@ -275,7 +295,11 @@ result<std::unique_ptr<function_host>> function_host::create(const config::api_s
         "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true",
         "APIGW_EMULATOR_SERVICES=execute-api,dynamodb",
     };
-    if (starts_with(spec.runtime, "nodejs")) env.push_back("NODE_PATH=" + runtimes + "/nodejs/node_modules");
+    if (!layer_lib.empty()) env.push_back("LD_LIBRARY_PATH=" + layer_lib);
+    if (!layer_python.empty()) env.push_back("PYTHONPATH=" + layer_python);
+    if (starts_with(spec.runtime, "nodejs")) {
+      env.push_back("NODE_PATH=" + layer_modules + (layer_modules.empty() ? "" : ":") + runtimes + "/nodejs/node_modules");
+    }
     // Lambda's code folder is read-only: no __pycache__ written into the user's code.
     if (starts_with(spec.runtime, "python")) env.push_back("PYTHONDONTWRITEBYTECODE=1");
     for (const auto& [k, v] : spec.environment) env.push_back(k + "=" + v);

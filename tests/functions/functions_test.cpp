@@ -417,6 +417,50 @@ TEST(FunctionConfig, BadDefinitionsAreRefusedWithTheirPath) {
             std::string::npos);
   EXPECT_NE(error_of(api_with(lambda("provided.al2023", "x", "/tmp"))).find("needs an executable file named bootstrap"),
             std::string::npos);
+  EXPECT_NE(error_of(api_with(lambda("nodejs20.x", "app.handler", "/tmp", R"(,"layers":["/no/such/layer"])")))
+                .find("integrations.Fn.layers[0]: \"/no/such/layer\": no such folder (/no/such/layer); a layer is a "
+                      "folder, relative to this file"),
+            std::string::npos);
+  EXPECT_NE(error_of(api_with(lambda("nodejs20.x", "app.handler", "/tmp",
+                                     R"(,"layers":["/tmp","/tmp","/tmp","/tmp","/tmp","/tmp"])")))
+                .find("integrations.Fn.layers: expected a list of at most 5 folders"),
+            std::string::npos);
+}
+
+// Layers: each folder holds what Lambda extracts into /opt. Node.js finds packages in
+// nodejs/node_modules and nodejs/nodeNN/node_modules, Python modules in python/ and
+// python/lib/pythonX.Y/site-packages, a "provided" bootstrap programs in bin/; a later layer's
+// files win over an earlier one's.
+TEST(FunctionLayers, FunctionsImportFromTheirLayersAndALaterLayerWins) {
+  code_dir first;
+  first.write("nodejs/node_modules/greeting/index.js", "module.exports = 'first';\n");
+  first.write("nodejs/node_modules/only-first/index.js", "module.exports = 'only in the first';\n");
+  first.write("python/greeting.py", "WHO = 'first'\n");
+  first.write("python/only_first.py", "WHO = 'only in the first'\n");
+  first.write("bin/layer-tool", "#!/bin/sh\necho first tool\n", true);
+  code_dir second;
+  second.write("nodejs/node20/node_modules/greeting/index.js", "module.exports = 'second';\n");
+  second.write("python/lib/python3.11/site-packages/greeting.py", "WHO = 'second'\n");
+  const std::string layers = R"(,"layers":[")" + first.path() + R"(",")" + second.path() + R"("])";
+
+  code_dir node;
+  node.write("app.js", R"(
+exports.handler = async () => ({statusCode: 200,
+  body: require('greeting') + ', ' + require('only-first') + ', ' + require('child_process').execSync('layer-tool')});
+)");
+  {
+    test_server server(api_with(lambda("nodejs20.x", "app.handler", node.path(), layers)));
+    auto c = connected(server);
+    EXPECT_EQ(reply(c, R"({"action":"run"})"), "second, only in the first, first tool\n");
+  }
+  code_dir python;
+  python.write("app.py", R"(import greeting, only_first
+def handler(event, context):
+    return {"statusCode": 200, "body": greeting.WHO + ", " + only_first.WHO}
+)");
+  test_server server(api_with(lambda("python3.11", "app.handler", python.path(), layers)));
+  auto c = connected(server);
+  EXPECT_EQ(reply(c, R"({"action":"run"})"), "second, only in the first");
 }
 
 }  // namespace
