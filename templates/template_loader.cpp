@@ -43,6 +43,8 @@ constexpr std::string_view kLambdaFunction = "AWS::Lambda::Function";
 constexpr std::string_view kTable = "AWS::DynamoDB::Table";
 constexpr std::string_view kSimpleTable = "AWS::Serverless::SimpleTable";
 constexpr std::string_view kRole = "AWS::IAM::Role";
+constexpr std::string_view kSamLayer = "AWS::Serverless::LayerVersion";
+constexpr std::string_view kLambdaLayer = "AWS::Lambda::LayerVersion";
 // Made by SAM for a function without Role: "<Function>Role".
 constexpr std::string_view kImplicitRole = "AWS::IAM::Role (made by SAM)";
 
@@ -61,6 +63,8 @@ const std::map<std::string_view, std::vector<std::string_view>>& attributes_by_t
       {kTable, {"Arn", "StreamArn"}},
       {kSimpleTable, {"Arn", "StreamArn"}},
       {kRole, {"Arn", "RoleId"}},
+      {kSamLayer, {}},
+      {kLambdaLayer, {"LayerVersionArn"}},
       {kImplicitRole, {"Arn", "RoleId"}},
   };
   return attributes;
@@ -604,9 +608,15 @@ class translator {
     if (auto s = created(id, at, path); !s) return s;
     auto value = physical_name(std::string(id), at, path);
     if (!value) return value;
+    const std::string& type = resources_.at(std::string(id)).type;
+    if (type == kSamLayer || type == kLambdaLayer) value->text = layer_arn(value->text);  // a layer's Ref is its ARN
     value->line = at.line;
     value->column = at.column;
     return value;
+  }
+
+  std::string layer_arn(const std::string& name) const {
+    return "arn:aws:lambda:" + options_.region + ":" + std::string(kAccount) + ":layer:" + name + ":1";
   }
 
   result<node> physical_name(const std::string& id, const node& at, const std::string& path) {
@@ -635,6 +645,7 @@ class translator {
     };
     if (r.type == kSamFunction || r.type == kLambdaFunction) return named_by("FunctionName");
     if (r.type == kTable || r.type == kSimpleTable) return named_by("TableName");
+    if (r.type == kSamLayer || r.type == kLambdaLayer) return named_by("LayerName");
     if (r.type == kRole) return named_by("RoleName");
     if (r.type == kApi) {
       auto name = named_by("Name");
@@ -686,6 +697,8 @@ class translator {
       }
     } else if (attribute == "StreamArn") {
       value = "arn:aws:dynamodb:" + region + ":" + account + ":table/" + name->text + "/stream/1970-01-01T00:00:00.000";
+    } else if (attribute == "LayerVersionArn") {
+      value = layer_arn(name->text);
     } else if (attribute == "ApiEndpoint") {
       value = "wss://" + name->text + ".execute-api." + region + ".amazonaws.com";
     } else if (attribute == "RoleId") {
@@ -740,8 +753,9 @@ class translator {
     // Every resource, by type.
     for (const auto& [id, r] : resources_) {
       status s = status::ok();
-      if (r.type == kApi || r.implicit || r.type == kSamFunction || r.type == kLambdaFunction || r.type == kRole) {
-        continue;  // the API above; functions and roles when a route or authorizer uses them
+      if (r.type == kApi || r.implicit || r.type == kSamFunction || r.type == kLambdaFunction || r.type == kRole ||
+          r.type == kSamLayer || r.type == kLambdaLayer) {
+        continue;  // the API above; functions, roles and layers when a route or authorizer uses them
       } else if (r.type == kRoute || r.type == kIntegration || r.type == kAuthorizer || r.type == kStage ||
                  r.type == kRouteResponse || r.type == kDeployment) {
         auto mine = belongs_to_api(r);
@@ -1068,6 +1082,9 @@ class translator {
           merged.members.emplace_back(key, value);
         } else if (own->is_mapping() && value.is_mapping()) {
           merge_maps(*own, value);
+        } else if (own->is_sequence() && value.is_sequence()) {
+          // SAM: lists add up, the global items first.
+          own->items.insert(own->items.begin(), value.items.begin(), value.items.end());
         }
       }
     }
@@ -1105,37 +1122,12 @@ class translator {
     if (*handler) f.AddMember("handler", json_string((*handler)->text, a), a);
 
     // The code: CDK's asset folder, SAM's CodeUri, or Lambda's Code as a local path.
-    std::string code;
-    const node* metadata = r.definition->find("Metadata");
-    const node* asset = metadata ? metadata->find("aws:asset:path") : nullptr;
-    if (asset != nullptr && asset->is_string()) {
-      code = asset->text;
-    } else {
-      auto code_node = get(sam ? "CodeUri" : "Code");
-      if (!code_node) return code_node.status();
-      const std::string key = sam ? "CodeUri" : "Code";
-      if (!*code_node) {
-        return error(*r.definition, path, "a function needs " + key + ": the folder of its code, relative to the template");
-      }
-      if (!(*code_node)->is_string()) {
-        return error(**code_node, path + "." + key,
-                     "code in S3 (or ZipFile) is not on this machine: give the folder of the code, relative to the "
-                     "template, e.g. " + key + ": src/");
-      }
-      code = (*code_node)->text;
-    }
-    std::filesystem::path folder(code);
-    if (folder.is_relative()) folder = base_dir_ / folder;
-    std::error_code ec;
-    folder = std::filesystem::absolute(folder, ec).lexically_normal();
-    std::string folder_text = folder.string();
-    while (folder_text.size() > 1 && folder_text.back() == '/') folder_text.pop_back();
-    if (!std::filesystem::is_directory(folder, ec)) {
-      const node* at = merged.find(sam ? "CodeUri" : "Code");
-      return error(at ? *at : *r.definition, path + (sam ? ".CodeUri" : ".Code"),
-                   "\"" + code + "\": no such folder (" + folder_text + "); the function's code must be a folder "
-                   "beside the template");
-    }
+    const std::string code_key = sam ? "CodeUri" : "Code";
+    auto code_value = get(code_key);
+    if (!code_value) return code_value.status();
+    auto folder = local_folder(r, code_key, *code_value, merged.find(code_key), "the function's code");
+    if (!folder) return folder.status();
+    const std::string& folder_text = folder->text;
     f.AddMember("codeUri", json_string(folder_text, a), a);
 
     auto environment = get("Environment");
@@ -1169,8 +1161,23 @@ class translator {
     if (auto s = number("Timeout", "timeout"); !s) return s;
     if (auto s = number("MemorySize", "memorySize"); !s) return s;
     if (auto s = number("ReservedConcurrentExecutions", "reservedConcurrency"); !s) return s;
-    if (merged.find("Layers") != nullptr) {
-      not_emulated_.push_back(r.id + ".Layers (layers are not mounted at /opt yet)");
+    auto layers = get("Layers");
+    if (!layers) return layers.status();
+    if (*layers) {
+      if (!(*layers)->is_sequence()) return error(**layers, path + ".Layers", "a list of layer ARNs (!Ref MyLayer)");
+      rj::Value folders(rj::kArrayType);
+      for (const node& arn : (*layers)->items) {
+        if (!arn.is_string()) return error(arn, path + ".Layers", "a layer's ARN is a string (!Ref MyLayer)");
+        auto layer = layer_folder(arn.text, arn, path + ".Layers");
+        if (!layer) return layer.status();
+        if (*layer) {
+          folders.PushBack(json_string(**layer, a), a);
+        } else {
+          not_emulated_.push_back(r.id + ".Layers: " + arn.text + " (not a layer of this template, so its content "
+                                                                    "is not here)");
+        }
+      }
+      if (!folders.Empty()) f.AddMember("layers", folders, a);
     }
     if (const node* events = merged.find("Events"); events != nullptr && events->is_mapping()) {
       for (const auto& [event, spec] : events->members) {
@@ -1185,6 +1192,58 @@ class translator {
     if (*policy) f.AddMember("policy", **policy, a);
     integrations_.emplace(name->text, std::move(f));
     return name;
+  }
+
+  // A resource's local folder, absolute: CDK's asset folder (Metadata aws:asset:path), else VALUE
+  // (CodeUri, Code, ContentUri or Content, at WRITTEN in the template) relative to the template.
+  result<node> local_folder(const resource& r, const std::string& key, const std::optional<node>& value,
+                            const node* written, std::string_view what) {
+    const std::string path = props_path(r) + "." + key;
+    std::string given;
+    const node* metadata = r.definition->find("Metadata");
+    const node* asset = metadata ? metadata->find("aws:asset:path") : nullptr;
+    if (asset != nullptr && asset->is_string()) {
+      given = asset->text;
+    } else if (!value) {
+      return error(*r.definition, props_path(r), "needs " + key + ": the folder of " + std::string(what) +
+                                                     ", relative to the template");
+    } else if (!value->is_string()) {
+      return error(*value, path,
+                   "content in S3 (or inline) is not on this machine: give the folder of " + std::string(what) +
+                       ", relative to the template, e.g. " + key + ": src/");
+    } else {
+      given = value->text;
+    }
+    std::filesystem::path folder(given);
+    if (folder.is_relative()) folder = base_dir_ / folder;
+    std::error_code ec;
+    folder = std::filesystem::absolute(folder, ec).lexically_normal();
+    std::string text = folder.string();
+    while (text.size() > 1 && text.back() == '/') text.pop_back();
+    if (!std::filesystem::is_directory(folder, ec)) {
+      return error(written ? *written : *r.definition, path,
+                   "\"" + given + "\": no such folder (" + text + "); " + std::string(what) +
+                       " must be a folder beside the template");
+    }
+    return node::string(std::move(text));
+  }
+
+  // The folder of the template's layer whose ARN is ARN; nullopt for a layer from elsewhere.
+  result<std::optional<std::string>> layer_folder(const std::string& arn, const node& at, const std::string& path) {
+    for (const auto& [id, r] : resources_) {
+      if (r.type != kSamLayer && r.type != kLambdaLayer) continue;
+      auto name = physical_name(id, at, path);
+      if (!name) return name.status();
+      if (layer_arn(name->text) != arn) continue;
+      const std::string key = r.type == kSamLayer ? "ContentUri" : "Content";
+      auto content = property(r, key);
+      if (!content) return content.status();
+      auto folder = local_folder(r, key, *content, r.properties ? r.properties->find(key) : nullptr,
+                                 "the layer's content");
+      if (!folder) return folder.status();
+      return std::optional<std::string>(folder->text);
+    }
+    return std::optional<std::string>();
   }
 
   static void merge_maps(node& own, const node& global) {

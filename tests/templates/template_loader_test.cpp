@@ -272,6 +272,39 @@ TEST(TemplateResourcesTest, PolicyTemplatesManagedPoliciesAndInlineStatementsMak
             "arn:aws:execute-api:us-east-1:123456789012:" + config::derive_api_id("chat") + "/*");
 }
 
+// Layers: SAM's and Lambda's layer versions, by their Ref (the version's ARN), Globals' layers
+// first; a layer from elsewhere is listed as not emulated.
+TEST(TemplateResourcesTest, LayersOfTheTemplateBecomeTheFunctionsLayerFolders) {
+  const std::string yaml =
+      "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n"
+      "Globals:\n  Function:\n    Layers: [!Ref Shared]\n" +
+      chat_template("chat",
+                    "      Layers:\n"
+                    "        - !GetAtt Own.LayerVersionArn\n"
+                    "        - arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38\n"
+                    "  Shared:\n"
+                    "    Type: AWS::Serverless::LayerVersion\n"
+                    "    Properties: {LayerName: shared, ContentUri: src/}\n"
+                    "  Own:\n"
+                    "    Type: AWS::Lambda::LayerVersion\n"
+                    "    Properties: {Content: ., CompatibleRuntimes: [nodejs20.x]}\n"
+                    "Outputs:\n"
+                    "  SharedArn: {Value: !Ref Shared}\n")
+          .substr(std::string_view("AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n").size());
+  code_folder code;
+  auto translated = translate_template_text(yaml, "t.yaml", code.path(), {});
+  ASSERT_TRUE(translated) << translated.error();
+  rapidjson::Document config;
+  config.Parse(translated->config_json.c_str());
+  EXPECT_EQ(at(config, "/integrations/Fn/layers"),
+            "[\"" + (code.path() / "src").string() + "\",\"" + code.path().string() + "\"]");
+  EXPECT_EQ(translated->outputs[0].value, "arn:aws:lambda:us-east-1:123456789012:layer:shared:1");
+  EXPECT_EQ(translated->not_emulated,
+            (std::vector<std::string>{"Fn.Layers: arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38 "
+                                      "(not a layer of this template, so its content is not here)"}));
+  ASSERT_TRUE(config::load_text(translated->config_json, "t.yaml"));
+}
+
 TEST(TemplateResourcesTest, ARoleOfTheTemplateGivesItsPoliciesToTheFunction) {
   const std::string yaml = chat_template(
       "chat",
