@@ -199,7 +199,17 @@ struct loaded_api {
   std::optional<apigw::templates::translated_template> from_template;
 };
 
-// The API of SOURCE; a template is translated and its configuration loaded as a file's would be.
+// A template's translation, loaded as a config file would be.
+apigw::result<loaded_api> load_translated(apigw::templates::translated_template translated, const std::string& file) {
+  auto loaded = apigw::config::load_text(translated.config_json, file);
+  if (!loaded) {
+    return apigw::fail(loaded.error() + " (in the configuration the template translates to: see `apigw-ws-emulator "
+                                        "template show " + file + "`)");
+  }
+  return loaded_api{*std::move(loaded), std::move(translated)};
+}
+
+// The API of SOURCE; a template must then have one WebSocket API, or --api names it.
 apigw::result<loaded_api> load_api(const api_source& source) {
   if (!source.template_file) {
     auto loaded = source.config ? apigw::config::load_file(*source.config) : apigw::config::load_default();
@@ -208,12 +218,26 @@ apigw::result<loaded_api> load_api(const api_source& source) {
   }
   auto translated = apigw::templates::translate_template_file(*source.template_file, source.template_options);
   if (!translated) return translated.status();
-  auto loaded = apigw::config::load_text(translated->config_json, *source.template_file);
-  if (!loaded) {
-    return apigw::fail(loaded.error() + " (in the configuration the template translates to: see `apigw-ws-emulator "
-                                        "template show " + *source.template_file + "`)");
+  return load_translated(*std::move(translated), *source.template_file);
+}
+
+// What the server serves: the API of SOURCE, or every WebSocket API of its template.
+apigw::result<std::vector<loaded_api>> load_apis(const api_source& source) {
+  std::vector<loaded_api> apis;
+  if (!source.template_file) {
+    auto loaded = load_api(source);
+    if (!loaded) return loaded.status();
+    apis.push_back(*std::move(loaded));
+    return apis;
   }
-  return loaded_api{*std::move(loaded), *std::move(translated)};
+  auto translated = apigw::templates::translate_every_api(*source.template_file, source.template_options);
+  if (!translated) return translated.status();
+  for (auto& t : *translated) {
+    auto loaded = load_translated(std::move(t), *source.template_file);
+    if (!loaded) return loaded.status();
+    apis.push_back(*std::move(loaded));
+  }
+  return apis;
 }
 
 struct arguments {
@@ -387,16 +411,28 @@ int template_command(int argc, char** argv) {
 }
 
 // What a template adds to the start-up output: what it holds that the emulator ignores, and its
-// Outputs, with the local URL beside what AWS would give for the API's endpoint.
-void print_template_notes(const apigw::templates::translated_template& t, const std::string& url) {
-  for (const std::string& ignored : t.not_emulated) std::cout << "not emulated: " << ignored << "\n";
-  if (t.outputs.empty()) return;
-  const std::string local_base = url.substr(0, url.find('/', url.find("//") + 2));
+// Outputs, with the local URL beside what AWS would give for an API's endpoint. APIS: the
+// translations of the template's APIs and the URLs serving them.
+void print_template_notes(
+    const std::vector<std::pair<const apigw::templates::translated_template*, std::string>>& apis) {
+  std::vector<std::string> printed;
+  for (const auto& [t, url] : apis) {
+    for (const std::string& ignored : t->not_emulated) {
+      if (std::find(printed.begin(), printed.end(), ignored) != printed.end()) continue;
+      std::cout << "not emulated: " << ignored << "\n";
+      printed.push_back(ignored);
+    }
+  }
+  const auto& outputs = apis.front().first->outputs;
+  if (outputs.empty()) return;
   std::cout << "Outputs:\n";
-  for (const auto& output : t.outputs) {
+  for (const auto& output : outputs) {
     std::cout << "  " << output.name << " = " << output.value;
-    if (output.value.starts_with(t.api_endpoint)) {
-      std::cout << "  (here: " << local_base << output.value.substr(t.api_endpoint.size()) << ")";
+    for (const auto& [t, url] : apis) {
+      if (!output.value.starts_with(t->api_endpoint)) continue;
+      const std::string local_base = url.substr(0, url.find('/', url.find("//") + 2));
+      std::cout << "  (here: " << local_base << output.value.substr(t->api_endpoint.size()) << ")";
+      break;
     }
     std::cout << "\n";
   }
@@ -419,34 +455,56 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto loaded = load_api(args.source);
+  auto loaded = load_apis(args.source);
   if (!loaded) {
     std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
   }
+  auto& apis = *loaded;
   const auto registry = apigw::handler_registry::with_builtins();
-  const auto from_template = std::move(loaded->from_template);
-  auto made = apigw::emulator::server::create(std::move(loaded->api), registry, args.server);
-  if (!made) {
-    std::cerr << "apigw-ws-emulator: " << made.error() << "\n";
-    return 2;
+  // Several APIs (a template's): one port each, from --port on (or the config's port on), and one
+  // store, so that their functions and clients see the same tables.
+  apigw::emulator::server_options options = args.server;
+  if (apis.size() > 1) {
+    auto store = apigw::emulator::server::open_store(apis.front().api, options);
+    if (!store) {
+      std::cerr << "apigw-ws-emulator: " << store.error() << "\n";
+      return 2;
+    }
+    options.shared_store = *std::move(store);
   }
-  auto& server = **made;
-
-  if (auto started = server.start(); !started) {
-    std::cerr << "apigw-ws-emulator: " << started.error() << "\n";
-    return 2;
+  std::vector<std::unique_ptr<apigw::emulator::server>> servers;
+  for (std::size_t i = 0; i < apis.size(); ++i) {
+    apigw::emulator::server_options own = options;
+    const int first_port = options.port >= 0 ? options.port : apis[i].api.server.port;
+    own.port = first_port == 0 ? 0 : first_port + static_cast<int>(i);
+    auto made = apigw::emulator::server::create(apis[i].api, registry, own);
+    if (!made) {
+      std::cerr << "apigw-ws-emulator: " << made.error() << "\n";
+      return 2;
+    }
+    servers.push_back(*std::move(made));
+    if (auto started = servers.back()->start(); !started) {
+      std::cerr << "apigw-ws-emulator: " << started.error() << "\n";
+      return 2;
+    }
   }
-  std::cout << "listening on " << server.url() << std::endl;
-  // The same port serves DynamoDB and @connections over HTTP (docs/store.md, docs/management-api.md).
-  const std::string url = server.url();
-  const std::string http = "http" + url.substr(2, url.find('/', 5) - 2);
-  std::cout << "DynamoDB and @connections: " << http << " (e.g. aws dynamodb list-tables --endpoint-url " << http
-            << ")" << std::endl;
-  if (from_template) print_template_notes(*from_template, url);
+  std::vector<std::pair<const apigw::templates::translated_template*, std::string>> translations;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    const std::string url = servers[i]->url();
+    std::cout << "listening on " << url;
+    if (servers.size() > 1) std::cout << " (" << apis[i].from_template->api_logical_id << ")";
+    std::cout << std::endl;
+    // The same port serves DynamoDB and @connections over HTTP (docs/store.md, docs/management-api.md).
+    const std::string http = "http" + url.substr(2, url.find('/', 5) - 2);
+    std::cout << "DynamoDB and @connections: " << http << " (e.g. aws dynamodb list-tables --endpoint-url " << http
+              << ")" << std::endl;
+    if (apis[i].from_template) translations.emplace_back(&*apis[i].from_template, url);
+  }
+  if (!translations.empty()) print_template_notes(translations);
 
   int received = 0;
   sigwait(&signals, &received);
-  server.stop();
+  for (auto& server : servers) server->stop();
   return 0;
 }

@@ -222,6 +222,19 @@ class translator {
     return translate();
   }
 
+  // The logical ids of the template's WebSocket APIs, in the file's order.
+  result<std::vector<std::string>> api_ids() {
+    if (auto s = check_sections(); !s) return s;
+    if (auto s = read_parameters(); !s) return s;
+    make_evaluator();
+    if (auto s = read_resources(); !s) return s;
+    auto apis = websocket_apis();
+    if (!apis) return apis.status();
+    std::vector<std::string> ids;
+    for (const resource* a : *apis) ids.push_back(a->id);
+    return ids;
+  }
+
  private:
   // ---- messages ---------------------------------------------------------------------------
 
@@ -714,21 +727,9 @@ class translator {
 
   result<translated_template> translate() {
     // The WebSocket API to serve.
-    std::vector<const resource*> apis;
-    for (const auto& [id, r] : resources_) {
-      if (r.type != kApi) continue;
-      auto protocol = string_property(r, "ProtocolType");
-      if (!protocol) return protocol.status();
-      if (protocol->value_or("") == "WEBSOCKET") {
-        apis.push_back(&r);
-      } else {
-        not_emulated_.push_back(id + " (" + r.type + ", ProtocolType " + protocol->value_or("none") +
-                                ": the emulator serves WebSocket APIs)");
-      }
-    }
-    if (apis.empty()) {
-      return fail(source_ + ": no AWS::ApiGatewayV2::Api with ProtocolType: WEBSOCKET, so nothing to serve");
-    }
+    auto found = websocket_apis();
+    if (!found) return found.status();
+    const std::vector<const resource*>& apis = *found;
     const resource* api = nullptr;
     if (!options_.api.empty()) {
       for (const resource* a : apis) {
@@ -741,12 +742,14 @@ class translator {
     } else if (apis.size() > 1) {
       return fail(source_ + ": the template has " + std::to_string(apis.size()) + " WebSocket APIs (" +
                   names_of(apis, [](const resource* a) { return a->id; }) +
-                  "): an emulator serves one; choose it with --api LOGICAL_ID and start one emulator per API");
+                  "): choose one with --api LOGICAL_ID (the emulator's server serves each on a port of its own)");
     } else {
       api = apis[0];
     }
     for (const resource* a : apis) {
-      if (a != api) not_emulated_.push_back(a->id + " (" + a->type + ": another emulator serves it, --api " + a->id + ")");
+      if (a != api && !options_.serve_every_api) {
+        not_emulated_.push_back(a->id + " (" + a->type + ": not served, --api " + a->id + " serves it)");
+      }
     }
     if (auto s = read_api(*api); !s) return s;
 
@@ -761,7 +764,7 @@ class translator {
         auto mine = belongs_to_api(r);
         if (!mine) return mine.status();
         if (!*mine) {
-          not_emulated_.push_back(id + " (" + r.type + " of another API)");
+          if (!options_.serve_every_api) not_emulated_.push_back(id + " (" + r.type + " of another API)");
           continue;
         }
         if (r.type == kIntegration) s = read_integration(r);
@@ -788,6 +791,27 @@ class translator {
     if (auto s = read_stage(); !s) return s;
     if (auto s = read_outputs(); !s) return s;
     return finish();
+  }
+
+  // The template's WebSocket APIs, in the file's order; the other APIs are noted as not emulated.
+  result<std::vector<const resource*>> websocket_apis() {
+    std::vector<const resource*> apis;
+    for (const std::string& id : order_) {
+      const resource& r = resources_.at(id);
+      if (r.type != kApi) continue;
+      auto protocol = string_property(r, "ProtocolType");
+      if (!protocol) return protocol.status();
+      if (protocol->value_or("") == "WEBSOCKET") {
+        apis.push_back(&r);
+      } else {
+        not_emulated_.push_back(id + " (" + r.type + ", ProtocolType " + protocol->value_or("none") +
+                                ": the emulator serves WebSocket APIs)");
+      }
+    }
+    if (apis.empty()) {
+      return fail(source_ + ": no AWS::ApiGatewayV2::Api with ProtocolType: WEBSOCKET, so nothing to serve");
+    }
+    return apis;
   }
 
   status read_api(const resource& r) {
@@ -1605,6 +1629,11 @@ class translator {
   std::vector<template_output> outputs_;
 };
 
+// The folder relative paths in FILE are relative to.
+std::filesystem::path folder_of(const std::filesystem::path& file) {
+  return file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+}
+
 }  // namespace
 
 result<translated_template> translate_template_text(std::string_view text, std::string_view source_name,
@@ -1619,9 +1648,33 @@ result<translated_template> translate_template_file(const std::filesystem::path&
                                                     const template_options& options) {
   auto root = load_template_file(file);
   if (!root) return root.status();
-  return translator(file.string(), file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path(),
-                    *root, options)
-      .run();
+  return translator(file.string(), folder_of(file), *root, options).run();
+}
+
+result<std::vector<translated_template>> translate_every_api(const std::filesystem::path& file,
+                                                             const template_options& options) {
+  auto root = load_template_file(file);
+  if (!root) return root.status();
+  const std::filesystem::path base = folder_of(file);
+  std::vector<std::string> ids;
+  if (!options.api.empty()) {
+    ids.push_back(options.api);
+  } else {
+    auto found = translator(file.string(), base, *root, options).api_ids();
+    if (!found) return found.status();
+    ids = *std::move(found);
+  }
+  std::vector<translated_template> out;
+  for (const std::string& id : ids) {
+    template_options one = options;
+    one.api = id;
+    one.serve_every_api = ids.size() > 1;
+    auto translated = translator(file.string(), base, *root, one).run();
+    if (!translated) return translated.status();
+    translated->api_logical_id = id;
+    out.push_back(*std::move(translated));
+  }
+  return out;
 }
 
 status add_parameter_override(std::string_view text, template_options& options) {

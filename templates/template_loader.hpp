@@ -24,6 +24,8 @@ struct template_options {
   std::string stage;       // --stage NAME: the API's stage to serve when it has several
   std::string stack_name;  // AWS::StackName; empty: the name of the template's folder
   std::string region = "us-east-1";
+  // The caller serves the template's other WebSocket APIs too: they are not "not emulated".
+  bool serve_every_api = false;
 };
 
 struct template_output {
@@ -38,6 +40,7 @@ struct translated_template {
   std::vector<template_output> outputs;   // the template's Outputs, evaluated
   std::string api_endpoint;               // what AWS gives: wss://ID.execute-api.REGION.amazonaws.com
   std::string stage_name;
+  std::string api_logical_id;             // set by translate_every_api
 };
 
 // Reads FILE; relative paths in it (CodeUri, Code) are resolved against its folder. Errors name
@@ -49,6 +52,12 @@ result<translated_template> translate_template_file(const std::filesystem::path&
 result<translated_template> translate_template_text(std::string_view text, std::string_view source_name,
                                                     const std::filesystem::path& base_dir,
                                                     const template_options& options);
+
+// Every WebSocket API of FILE (or the one options.api names), each translated as
+// translate_template_file does, in the file's order: what an emulator serving them all (one port
+// each, one store) loads.
+result<std::vector<translated_template>> translate_every_api(const std::filesystem::path& file,
+                                                             const template_options& options);
 
 // "KEY=VALUE" (as `sam deploy --parameter-overrides` takes them; "ParameterKey=K,ParameterValue=V"
 // too) into options.parameter_overrides.

@@ -41,7 +41,7 @@ constexpr unsigned kWorkerThreads = 32;
 
 class server::impl {
  public:
-  impl(config::api_spec api, std::unique_ptr<store::session_store> store, server_options options,
+  impl(config::api_spec api, std::shared_ptr<store::session_store> store, server_options options,
        apigw::handler_registry handlers)
       : api_(std::move(api)), handlers_(std::move(handlers)), store_(std::move(store)), options_(std::move(options)),
         threads_count_(options_.threads ? options_.threads
@@ -211,7 +211,7 @@ class server::impl {
   // The built-ins, the embedding program's and the plugins' handlers: outlives the gateway, whose
   // handlers may come from a plugin library that this registry keeps loaded.
   apigw::handler_registry handlers_;
-  std::unique_ptr<store::session_store> store_;
+  std::shared_ptr<store::session_store> store_;
   server_options options_;
   unsigned threads_count_;
   net::io_context ioc_;
@@ -243,6 +243,19 @@ result<std::unique_ptr<server>> server::create(config::api_spec api, const apigw
   apigw::handler_registry handlers = registry;
   if (auto loaded = load_plugins(api, handlers); !loaded) return loaded;
 
+  std::shared_ptr<store::session_store> store = options.shared_store;
+  if (!store) {
+    auto opened = open_store(api, options);
+    if (!opened) return opened.status();
+    store = *std::move(opened);
+  }
+  auto p = std::make_unique<impl>(std::move(api), std::move(store), std::move(options), std::move(handlers));
+  if (auto built = p->build(); !built) return built;
+  return std::unique_ptr<server>(new server(std::move(p)));
+}
+
+result<std::shared_ptr<store::session_store>> server::open_store(const config::api_spec& api,
+                                                                  const server_options& options) {
   std::vector<store::table_schema> tables;
   for (const auto& spec : api.tables) {
     rapidjson::Document definition;
@@ -256,10 +269,7 @@ result<std::unique_ptr<server>> server::create(config::api_spec api, const apigw
   store_options.table_arn_prefix = dynamodb_table_arn(api.region, "");
   auto opened = store::session_store::open(store_options, tables);
   if (!opened) return opened.status();
-
-  auto p = std::make_unique<impl>(std::move(api), *std::move(opened), std::move(options), std::move(handlers));
-  if (auto built = p->build(); !built) return built;
-  return std::unique_ptr<server>(new server(std::move(p)));
+  return std::shared_ptr<store::session_store>(*std::move(opened));
 }
 
 status server::start() { return impl_->start(); }

@@ -19,6 +19,9 @@ struct server_options {
   int port = -1;             // -1: the config's server.port; 0: a free port
   unsigned threads = 0;      // 0: one per core
   std::string store_path;    // the SQLite file of the session store; empty: in memory
+  // A store that several servers share (the APIs of one template): used instead of opening one
+  // (store_path is then ignored); its tables are declared by whoever opened it (open_store).
+  std::shared_ptr<store::session_store> shared_store;
   // Where the functions' log streams go; null: standard error, unless log_invocations is false.
   apigw::invocation_log* log = nullptr;
   bool log_invocations = true;
@@ -40,6 +43,11 @@ class server {
   // without binding. The error says what is wrong and where.
   static result<std::unique_ptr<server>> create(config::api_spec api, const apigw::handler_registry& registry,
                                                 server_options options);
+
+  // The session store of API (its tables declared) as OPTIONS ask (store_path), for
+  // server_options::shared_store.
+  static result<std::shared_ptr<store::session_store>> open_store(const config::api_spec& api,
+                                                                  const server_options& options);
 
   ~server();  // stop()s if running
   server(const server&) = delete;

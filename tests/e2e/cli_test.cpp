@@ -9,8 +9,10 @@
 #include <iterator>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <unistd.h>
 
+#include "config/config_loader.hpp"
 #include "tests/support/child_process.hpp"
 
 #ifndef APIGW_EMULATOR_BINARY
@@ -295,6 +297,96 @@ TEST(CliTest, TemplateShowPrintsTheConfigurationThatConfigServes) {
   EXPECT_NE(explained.out.find("Canned"), std::string::npos) << explained.out;
   EXPECT_EQ(from_template.status, 0) << from_template.err;
   EXPECT_EQ(from_template.out, explained.out);
+}
+
+// A template with two WebSocket APIs: each is served on a port of its own, and both ports serve
+// the same tables; --api serves one.
+constexpr std::string_view kTwoApis = R"(Resources:
+  Chat:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: chat, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
+  ChatPing:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Chat, RouteKey: ping, Target: !Sub 'integrations/${ChatMock}'}
+  ChatMock: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Chat, IntegrationType: MOCK}}
+  ChatStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref Chat, StageName: chat}}
+  Admin:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: admin, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.op}
+  AdminAny:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Admin, RouteKey: $default, Target: !Sub 'integrations/${AdminMock}'}
+  AdminMock: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Admin, IntegrationType: MOCK}}
+  AdminStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref Admin, StageName: admin}}
+  Rooms:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
+Outputs:
+  ChatUri: {Value: !Sub '${Chat.ApiEndpoint}/${ChatStage}'}
+)";
+
+TEST(CliTest, EveryWebSocketApiOfATemplateIsServedOnAPortOfItsOwnWithOneStore) {
+  temp_config yaml(kTwoApis, "template.yaml");
+  child_process child(APIGW_EMULATOR_BINARY, {"--template", yaml.path(), "--port", "0", "--quiet"});
+  std::vector<std::string> lines;
+  for (int i = 0; i < 6; ++i) lines.push_back(child.read_stdout_line(10s));
+  std::smatch chat, admin;
+  ASSERT_TRUE(std::regex_match(lines[0], chat, std::regex(R"(listening on ws://127\.0\.0\.1:(\d+)/chat \(Chat\)\n)")))
+      << lines[0] << child.read_stderr_all(100ms);
+  ASSERT_TRUE(std::regex_match(lines[2], admin, std::regex(R"(listening on ws://127\.0\.0\.1:(\d+)/admin \(Admin\)\n)")))
+      << lines[2];
+  const auto chat_port = static_cast<std::uint16_t>(std::stoi(chat[1]));
+  const auto admin_port = static_cast<std::uint16_t>(std::stoi(admin[1]));
+  EXPECT_NE(chat_port, admin_port);
+  EXPECT_EQ(lines[4], "Outputs:\n");
+  EXPECT_EQ(lines[5], "  ChatUri = wss://" + config::derive_api_id("chat") +
+                          ".execute-api.us-east-1.amazonaws.com/chat  (here: ws://127.0.0.1:" + std::string(chat[1]) +
+                          "/chat)\n");
+
+  // Each port serves its own API: its stage, its routes.
+  for (const auto& [port, stage, message] : {std::tuple{chat_port, "/chat", R"({"action":"ping"})"},
+                                             std::tuple{admin_port, "/admin", R"({"op":"anything"})"}}) {
+    ws_client client;
+    connect_options o;
+    o.port = port;
+    o.target = stage;
+    ASSERT_TRUE(client.connect(o).upgraded) << stage;
+    ASSERT_TRUE(client.send_text(message));
+    client.close(1000, "");
+    connect_options other = o;
+    other.target = std::string(stage) == "/chat" ? "/admin" : "/chat";
+    ws_client wrong;
+    EXPECT_EQ(wrong.connect(other).status, 404) << stage;
+  }
+  // One store: an item put through one port is read through the other.
+  const std::string target = "X-Amz-Target: DynamoDB_20120810.";
+  const std::string json = "Content-Type: application/x-amz-json-1.0\r\n";
+  EXPECT_EQ(http_call(chat_port, "POST", "/", R"({"TableName":"Rooms","Item":{"id":{"S":"lobby"}}})",
+                      json + target + "PutItem\r\n")
+                .status,
+            200);
+  const auto got = http_call(admin_port, "POST", "/", R"({"TableName":"Rooms","Key":{"id":{"S":"lobby"}}})",
+                             json + target + "GetItem\r\n");
+  EXPECT_EQ(got.body, R"({"Item":{"id":{"S":"lobby"}}})");
+  child.signal(SIGTERM);
+  EXPECT_EQ(child.wait(10s), 0);
+
+  // --api serves one; explain and template show need it when there are several.
+  const ran one = run_binary({"template", "show", yaml.path(), "--api", "Admin"});
+  EXPECT_EQ(one.status, 0) << one.err;
+  EXPECT_NE(one.out.find(R"("name": "admin")"), std::string::npos) << one.out;
+  EXPECT_EQ(one.err, "not emulated: Chat (AWS::ApiGatewayV2::Api: not served, --api Chat serves it)\n"
+                     "not emulated: ChatMock (AWS::ApiGatewayV2::Integration of another API)\n"
+                     "not emulated: ChatPing (AWS::ApiGatewayV2::Route of another API)\n"
+                     "not emulated: ChatStage (AWS::ApiGatewayV2::Stage of another API)\n");
+  const ran both = run_binary({"template", "show", yaml.path()});
+  EXPECT_EQ(both.status, 2);
+  EXPECT_EQ(both.err, "apigw-ws-emulator: " + yaml.path() +
+                          ": the template has 2 WebSocket APIs (Chat, Admin): choose one with --api LOGICAL_ID (the "
+                          "emulator's server serves each on a port of its own)\n");
 }
 
 TEST(CliTest, UnknownHandlerExitsTwoNamingIt) {

@@ -571,8 +571,8 @@ TEST(TemplateErrorsTest, EachMistakeNamesWhereItIsAndWhatIsAllowed) {
        "t.yaml: no AWS::ApiGatewayV2::Api with ProtocolType: WEBSOCKET, so nothing to serve"},
       {chat_template("chat", "  Api2:\n    Type: AWS::ApiGatewayV2::Api\n    Properties: {Name: b, ProtocolType: WEBSOCKET, "
                              "RouteSelectionExpression: $request.body.a}\n"),
-       "t.yaml: the template has 2 WebSocket APIs (Api, Api2): an emulator serves one; choose it with --api LOGICAL_ID "
-       "and start one emulator per API"},
+       "t.yaml: the template has 2 WebSocket APIs (Api, Api2): choose one with --api LOGICAL_ID (the emulator's "
+       "server serves each on a port of its own)"},
       {chat_template("!Ref Topic", "  Topic:\n    Type: AWS::SNS::Topic\n    Condition: Never\n",
                      "Conditions:\n  Never: !Equals [a, b]\n"),
        "t.yaml:9:13: Resources.Api.Properties.Name: Topic is not created: its Condition Never is false (refer to it "
