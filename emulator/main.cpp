@@ -9,6 +9,7 @@
 #include <iostream>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -148,7 +149,7 @@ std::optional<std::string_view> nearest_name(std::string_view word, std::span<co
 // Where the API comes from: a config, a template (with its options), or the built-in lab.
 struct api_source {
   std::optional<std::string> config;
-  std::optional<std::string> template_file;
+  std::vector<std::string> template_files;  // --template, which may repeat for the server
   apigw::templates::template_options template_options;
   bool template_options_given = false;
 
@@ -162,7 +163,7 @@ struct api_source {
     if (flag == "--config") {
       config = value();
     } else if (flag == "--template") {
-      template_file = value();
+      template_files.push_back(value());
     } else if (flag == "--stage") {
       template_options.stage = value();
       template_options_given = true;
@@ -187,9 +188,12 @@ struct api_source {
   }
 
   void check() const {
-    if (config && template_file) usage_error("--config and --template both name the API: give one");
-    if (template_options_given && !template_file) {
+    if (config && !template_files.empty()) usage_error("--config and --template both name the API: give one");
+    if (template_options_given && template_files.empty()) {
       usage_error("--parameter-overrides, --stage and --api are options of --template FILE");
+    }
+    if (template_files.size() > 1 && (!template_options.stage.empty() || !template_options.api.empty())) {
+      usage_error("--stage and --api choose within one template; with several, each serves all its APIs");
     }
   }
 };
@@ -211,31 +215,44 @@ apigw::result<loaded_api> load_translated(apigw::templates::translated_template 
 
 // The API of SOURCE; a template must then have one WebSocket API, or --api names it.
 apigw::result<loaded_api> load_api(const api_source& source) {
-  if (!source.template_file) {
+  if (source.template_files.empty()) {
     auto loaded = source.config ? apigw::config::load_file(*source.config) : apigw::config::load_default();
     if (!loaded) return loaded.status();
     return loaded_api{*std::move(loaded), std::nullopt};
   }
-  auto translated = apigw::templates::translate_template_file(*source.template_file, source.template_options);
+  if (source.template_files.size() > 1) return apigw::fail("explain and template show read one --template");
+  const std::string& file = source.template_files.front();
+  auto translated = apigw::templates::translate_template_file(file, source.template_options);
   if (!translated) return translated.status();
-  return load_translated(*std::move(translated), *source.template_file);
+  return load_translated(*std::move(translated), file);
 }
 
-// What the server serves: the API of SOURCE, or every WebSocket API of its template.
+// What the server serves: the API of SOURCE, or every WebSocket API of its templates.
 apigw::result<std::vector<loaded_api>> load_apis(const api_source& source) {
   std::vector<loaded_api> apis;
-  if (!source.template_file) {
+  if (source.template_files.empty()) {
     auto loaded = load_api(source);
     if (!loaded) return loaded.status();
     apis.push_back(*std::move(loaded));
     return apis;
   }
-  auto translated = apigw::templates::translate_every_api(*source.template_file, source.template_options);
-  if (!translated) return translated.status();
-  for (auto& t : *translated) {
-    auto loaded = load_translated(std::move(t), *source.template_file);
-    if (!loaded) return loaded.status();
-    apis.push_back(*std::move(loaded));
+  apigw::templates::template_options options = source.template_options;
+  options.overrides_for_several_templates = source.template_files.size() > 1;
+  std::set<std::string> declared;  // the parameters of every template
+  for (const std::string& file : source.template_files) {
+    auto translated = apigw::templates::translate_every_api(file, options);
+    if (!translated) return translated.status();
+    for (auto& t : *translated) {
+      declared.insert(t.parameters.begin(), t.parameters.end());
+      auto loaded = load_translated(std::move(t), file);
+      if (!loaded) return loaded.status();
+      apis.push_back(*std::move(loaded));
+    }
+  }
+  for (const auto& [key, value] : options.parameter_overrides) {
+    if (!declared.contains(key)) {
+      return apigw::fail("Parameters: [" + key + "] do not exist in any of the templates");
+    }
   }
   return apis;
 }
@@ -394,10 +411,12 @@ int template_command(int argc, char** argv) {
     const std::string_view word = argv[i];
     if (word != "--config" && word != "--template" && source.read(argc, argv, i)) continue;
     if (word.starts_with("--")) unknown_argument("template show: ", word, kTemplateOptions, kTemplateSynopsis);
-    if (source.template_file) usage_error("template show: one FILE (\"" + std::string(word) + "\" is a second)");
-    source.template_file = std::string(word);
+    if (!source.template_files.empty()) {
+      usage_error("template show: one FILE (\"" + std::string(word) + "\" is a second)");
+    }
+    source.template_files.push_back(std::string(word));
   }
-  if (!source.template_file) usage_error("template show: name the template, e.g. template show template.yaml");
+  if (source.template_files.empty()) usage_error("template show: name the template, e.g. template show template.yaml");
   auto loaded = load_api(source);
   if (!loaded) {
     std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
@@ -462,11 +481,13 @@ int main(int argc, char** argv) {
   }
   auto& apis = *loaded;
   const auto registry = apigw::handler_registry::with_builtins();
-  // Several APIs (a template's): one port each, from --port on (or the config's port on), and one
+  // Several APIs (of templates): one port each, from --port on (or the config's port on), and one
   // store, so that their functions and clients see the same tables.
   apigw::emulator::server_options options = args.server;
   if (apis.size() > 1) {
-    auto store = apigw::emulator::server::open_store(apis.front().api, options);
+    std::vector<const apigw::config::api_spec*> specs;
+    for (const auto& a : apis) specs.push_back(&a.api);
+    auto store = apigw::emulator::server::open_store(specs, options);
     if (!store) {
       std::cerr << "apigw-ws-emulator: " << store.error() << "\n";
       return 2;
@@ -493,7 +514,10 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < servers.size(); ++i) {
     const std::string url = servers[i]->url();
     std::cout << "listening on " << url;
-    if (servers.size() > 1) std::cout << " (" << apis[i].from_template->api_logical_id << ")";
+    if (servers.size() > 1) {
+      std::cout << " (" << (args.source.template_files.size() > 1 ? apis[i].api.source + ": " : "")
+                << apis[i].from_template->api_logical_id << ")";
+    }
     std::cout << std::endl;
     // The same port serves DynamoDB and @connections over HTTP (docs/store.md, docs/management-api.md).
     const std::string http = "http" + url.substr(2, url.find('/', 5) - 2);

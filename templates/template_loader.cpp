@@ -297,15 +297,13 @@ class translator {
     if (declared != nullptr && !declared->is_mapping()) {
       return error(*declared, "Parameters", "Parameters must be a map of NAME: {Type, Default, ...}");
     }
-    std::set<std::string, std::less<>> overridden;
     for (const auto& [key, value] : options_.parameter_overrides) {
-      if (declared == nullptr || declared->find(key) == nullptr) {
+      if ((declared == nullptr || declared->find(key) == nullptr) && !options_.overrides_for_several_templates) {
         return fail(source_ + ": Parameters: [" + key + "] do not exist in the template" +
                     (declared ? " (it declares " +
                                     names_of(declared->members, [](const auto& m) { return m.first; }) + ")"
                               : ""));
       }
-      overridden.insert(key);
     }
     if (declared == nullptr) return status::ok();
     for (const auto& [name, spec] : declared->members) {
@@ -1593,6 +1591,9 @@ class translator {
     out.not_emulated = std::move(not_emulated_);
     out.outputs = std::move(outputs_);
     out.api_endpoint = "wss://" + api_id_ + ".execute-api." + options_.region + ".amazonaws.com";
+    if (const node* declared = root_.find("Parameters"); declared != nullptr && declared->is_mapping()) {
+      for (const auto& [name, spec] : declared->members) out.parameters.push_back(name);
+    }
     out.stage_name = stage_name_;
     return out;
   }

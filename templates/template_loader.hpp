@@ -26,6 +26,9 @@ struct template_options {
   std::string region = "us-east-1";
   // The caller serves the template's other WebSocket APIs too: they are not "not emulated".
   bool serve_every_api = false;
+  // Several templates share the overrides: one for a parameter this template lacks is another's
+  // (the caller checks that some template declares it, with translated_template::parameters).
+  bool overrides_for_several_templates = false;
 };
 
 struct template_output {
@@ -41,6 +44,7 @@ struct translated_template {
   std::string api_endpoint;               // what AWS gives: wss://ID.execute-api.REGION.amazonaws.com
   std::string stage_name;
   std::string api_logical_id;             // set by translate_every_api
+  std::vector<std::string> parameters;    // the template's Parameters, by name
 };
 
 // Reads FILE; relative paths in it (CodeUri, Code) are resolved against its folder. Errors name

@@ -7,6 +7,7 @@
 #include <future>
 #include <iostream>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -245,7 +246,7 @@ result<std::unique_ptr<server>> server::create(config::api_spec api, const apigw
 
   std::shared_ptr<store::session_store> store = options.shared_store;
   if (!store) {
-    auto opened = open_store(api, options);
+    auto opened = open_store({&api}, options);
     if (!opened) return opened.status();
     store = *std::move(opened);
   }
@@ -254,19 +255,29 @@ result<std::unique_ptr<server>> server::create(config::api_spec api, const apigw
   return std::unique_ptr<server>(new server(std::move(p)));
 }
 
-result<std::shared_ptr<store::session_store>> server::open_store(const config::api_spec& api,
+result<std::shared_ptr<store::session_store>> server::open_store(const std::vector<const config::api_spec*>& apis,
                                                                   const server_options& options) {
   std::vector<store::table_schema> tables;
-  for (const auto& spec : api.tables) {
-    rapidjson::Document definition;
-    definition.Parse(spec.definition_json.c_str());
-    auto parsed = store::parse_table_schema(definition, spec.json_path);
-    if (!parsed) return fail(api.source + ": " + parsed.error());
-    tables.push_back(*std::move(parsed));
+  std::map<std::string, std::pair<const config::api_spec*, const config::table_spec*>> declared;
+  for (const config::api_spec* api : apis) {
+    for (const auto& spec : api->tables) {
+      rapidjson::Document definition;
+      definition.Parse(spec.definition_json.c_str());
+      auto parsed = store::parse_table_schema(definition, spec.json_path);
+      if (!parsed) return fail(api->source + ": " + parsed.error());
+      const auto [first, added] = declared.emplace(parsed->name, std::pair{api, &spec});
+      if (!added) {
+        if (first->second.second->definition_json == spec.definition_json) continue;
+        return fail(api->source + ": " + spec.json_path + ": table " + parsed->name + " is declared differently by " +
+                    first->second.first->source + " (" + first->second.second->json_path +
+                    "); the APIs one emulator serves share one store, where a table has one definition");
+      }
+      tables.push_back(*std::move(parsed));
+    }
   }
   store::session_store::options store_options;
   if (!options.store_path.empty()) store_options.path = options.store_path;
-  store_options.table_arn_prefix = dynamodb_table_arn(api.region, "");
+  store_options.table_arn_prefix = dynamodb_table_arn(apis.front()->region, "");
   auto opened = store::session_store::open(store_options, tables);
   if (!opened) return opened.status();
   return std::shared_ptr<store::session_store>(*std::move(opened));

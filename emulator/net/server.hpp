@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "config/api_config.hpp"
@@ -44,9 +45,9 @@ class server {
   static result<std::unique_ptr<server>> create(config::api_spec api, const apigw::handler_registry& registry,
                                                 server_options options);
 
-  // The session store of API (its tables declared) as OPTIONS ask (store_path), for
-  // server_options::shared_store.
-  static result<std::shared_ptr<store::session_store>> open_store(const config::api_spec& api,
+  // The session store of APIS (the tables of each declared; a table two of them declare must be
+  // declared alike) as OPTIONS ask (store_path), for server_options::shared_store.
+  static result<std::shared_ptr<store::session_store>> open_store(const std::vector<const config::api_spec*>& apis,
                                                                   const server_options& options);
 
   ~server();  // stop()s if running

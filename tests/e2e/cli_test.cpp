@@ -389,6 +389,73 @@ TEST(CliTest, EveryWebSocketApiOfATemplateIsServedOnAPortOfItsOwnWithOneStore) {
                           "emulator's server serves each on a port of its own)\n");
 }
 
+// Several templates: all their APIs served, one store for their tables; an override goes to the
+// templates that declare the parameter.
+TEST(CliTest, SeveralTemplatesAreServedTogetherWithOneStore) {
+  temp_config two(kTwoApis, "two.yaml");
+  const std::string feed_yaml = std::string(R"(Parameters:
+  StageName: {Type: String, Default: feed}
+Resources:
+  Feed:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: feed, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
+  FeedAny:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Feed, RouteKey: $default, Target: !Sub 'integrations/${FeedMock}'}
+  FeedMock: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Feed, IntegrationType: MOCK}}
+  FeedStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref Feed, StageName: !Ref StageName}}
+  Rooms:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
+)");
+  temp_config feed(feed_yaml, "feed.yaml");
+  child_process child(APIGW_EMULATOR_BINARY, {"--template", two.path(), "--template", feed.path(), "--port", "0",
+                                              "--quiet", "--parameter-overrides", "StageName=news"});
+  std::vector<std::string> listening;
+  for (int i = 0; i < 6; ++i) {
+    const std::string line = child.read_stdout_line(10s);
+    if (line.starts_with("listening on ")) listening.push_back(line);
+  }
+  ASSERT_EQ(listening.size(), 3u) << child.read_stderr_all(100ms);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(listening[2], m, std::regex(R"(listening on ws://127\.0\.0\.1:(\d+)/news \((.*): Feed\)\n)")))
+      << listening[2];
+  EXPECT_EQ(m[2].str(), feed.path());
+  const auto feed_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  ASSERT_TRUE(std::regex_search(listening[0], m, std::regex(R"(:(\d+)/chat)"))) << listening[0];
+  const auto chat_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  const std::string headers = "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.";
+  EXPECT_EQ(http_call(feed_port, "POST", "/", R"({"TableName":"Rooms","Item":{"id":{"S":"news"}}})",
+                      headers + "PutItem\r\n").status,
+            200);
+  EXPECT_EQ(http_call(chat_port, "POST", "/", R"({"TableName":"Rooms","Key":{"id":{"S":"news"}}})",
+                      headers + "GetItem\r\n").body,
+            R"({"Item":{"id":{"S":"news"}}})");
+  child.signal(SIGTERM);
+  EXPECT_EQ(child.wait(10s), 0);
+
+  const ran unknown = run_binary({"--template", two.path(), "--template", feed.path(), "--port", "0",
+                                  "--parameter-overrides", "Stage=x"});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_EQ(unknown.err, "apigw-ws-emulator: Parameters: [Stage] do not exist in any of the templates\n");
+  std::string other = feed_yaml;
+  other.replace(other.find("BillingMode: PAY_PER_REQUEST"), 28,
+                "ProvisionedThroughput: {ReadCapacityUnits: 1, WriteCapacityUnits: 1}");
+  temp_config conflicting(other, "feed.yaml");
+  const ran conflict = run_binary({"--template", two.path(), "--template", conflicting.path(), "--port", "0"});
+  EXPECT_EQ(conflict.status, 2);
+  EXPECT_EQ(conflict.err, "apigw-ws-emulator: " + conflicting.path() + ": tables[0]: table Rooms is declared "
+                          "differently by " + two.path() + " (tables[0]); the APIs one emulator serves share one "
+                          "store, where a table has one definition\n");
+  const ran api = run_binary({"--template", two.path(), "--template", feed.path(), "--api", "Feed"});
+  EXPECT_EQ(api.status, 2);
+  EXPECT_EQ(api.err.substr(0, api.err.find('\n')),
+            "apigw-ws-emulator: --stage and --api choose within one template; with several, each serves all its APIs");
+}
+
 TEST(CliTest, UnknownHandlerExitsTwoNamingIt) {
   api_config api;
   api.add_route("x", "bad").add_integration("bad", builtin("no_such_handler"));
