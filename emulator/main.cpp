@@ -429,31 +429,46 @@ int template_command(int argc, char** argv) {
   return 0;
 }
 
-// What a template adds to the start-up output: what it holds that the emulator ignores, and its
-// Outputs, with the local URL beside what AWS would give for an API's endpoint. APIS: the
-// translations of the template's APIs and the URLs serving them.
-void print_template_notes(
-    const std::vector<std::pair<const apigw::templates::translated_template*, std::string>>& apis) {
-  std::vector<std::string> printed;
-  for (const auto& [t, url] : apis) {
-    for (const std::string& ignored : t->not_emulated) {
-      if (std::find(printed.begin(), printed.end(), ignored) != printed.end()) continue;
-      std::cout << "not emulated: " << ignored << "\n";
-      printed.push_back(ignored);
-    }
+// What templates add to the start-up output: for each template, what it holds that the emulator
+// ignores, and its Outputs, with the local URL beside what AWS would give for an API's endpoint.
+// APIS: the translations of the served APIs, their template and their URL. With several
+// templates, each line names its template.
+struct served_translation {
+  const apigw::templates::translated_template* translation;
+  std::string source;
+  std::string url;
+};
+
+void print_template_notes(const std::vector<served_translation>& apis) {
+  std::vector<std::string> sources;
+  for (const auto& a : apis) {
+    if (std::find(sources.begin(), sources.end(), a.source) == sources.end()) sources.push_back(a.source);
   }
-  const auto& outputs = apis.front().first->outputs;
-  if (outputs.empty()) return;
-  std::cout << "Outputs:\n";
-  for (const auto& output : outputs) {
-    std::cout << "  " << output.name << " = " << output.value;
-    for (const auto& [t, url] : apis) {
-      if (!output.value.starts_with(t->api_endpoint)) continue;
-      const std::string local_base = url.substr(0, url.find('/', url.find("//") + 2));
-      std::cout << "  (here: " << local_base << output.value.substr(t->api_endpoint.size()) << ")";
-      break;
+  for (const std::string& source : sources) {
+    const std::string prefix = sources.size() > 1 ? source + ": " : "";
+    std::vector<std::string> printed;
+    const apigw::templates::translated_template* first = nullptr;
+    for (const auto& a : apis) {
+      if (a.source != source) continue;
+      if (first == nullptr) first = a.translation;
+      for (const std::string& ignored : a.translation->not_emulated) {
+        if (std::find(printed.begin(), printed.end(), ignored) != printed.end()) continue;
+        std::cout << "not emulated: " << prefix << ignored << "\n";
+        printed.push_back(ignored);
+      }
     }
-    std::cout << "\n";
+    if (first->outputs.empty()) continue;
+    std::cout << "Outputs" << (sources.size() > 1 ? " of " + source : std::string()) << ":\n";
+    for (const auto& output : first->outputs) {
+      std::cout << "  " << output.name << " = " << output.value;
+      for (const auto& a : apis) {
+        if (a.source != source || !output.value.starts_with(a.translation->api_endpoint)) continue;
+        const std::string local_base = a.url.substr(0, a.url.find('/', a.url.find("//") + 2));
+        std::cout << "  (here: " << local_base << output.value.substr(a.translation->api_endpoint.size()) << ")";
+        break;
+      }
+      std::cout << "\n";
+    }
   }
   std::cout << std::flush;
 }
@@ -510,7 +525,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<std::pair<const apigw::templates::translated_template*, std::string>> translations;
+  std::vector<served_translation> translations;
   for (std::size_t i = 0; i < servers.size(); ++i) {
     const std::string url = servers[i]->url();
     std::cout << "listening on " << url;
@@ -523,7 +538,7 @@ int main(int argc, char** argv) {
     const std::string http = "http" + url.substr(2, url.find('/', 5) - 2);
     std::cout << "DynamoDB and @connections: " << http << " (e.g. aws dynamodb list-tables --endpoint-url " << http
               << ")" << std::endl;
-    if (apis[i].from_template) translations.emplace_back(&*apis[i].from_template, url);
+    if (apis[i].from_template) translations.push_back({&*apis[i].from_template, apis[i].api.source, url});
   }
   if (!translations.empty()) print_template_notes(translations);
 

@@ -67,13 +67,7 @@ evaluator::evaluator(std::string source, std::map<std::string, node, std::less<>
       region_(std::move(region)),
       hooks_(std::move(h)) {}
 
-std::string evaluator::where(const node& n, const std::string& path) const {
-  std::string out = source_;
-  if (n.line > 0) out += ":" + std::to_string(n.line) + ":" + std::to_string(n.column);
-  out += ": ";
-  if (!path.empty()) out += path + ": ";
-  return out;
-}
+std::string evaluator::where(const node& n, const std::string& path) const { return location(source_, n, path); }
 
 result<node> evaluator::resolve(const node& n, const std::string& path) {
   switch (n.type) {
@@ -134,11 +128,8 @@ result<node> evaluator::call(std::string_view function, const node& argument, co
     return resolve(argument.items[*chosen ? 1 : 2], inner + "[" + (*chosen ? "1" : "2") + "]");
   }
   if (function == "Fn::Equals" || function == "Fn::Not" || function == "Fn::And" || function == "Fn::Or") {
-    auto value = truth(at, path);
-    if (!value) return value.status();
-    node out = node::string(*value ? "true" : "false", at.line, at.column);
-    out.plain = true;
-    return out;
+    return fail(where(at, path) + std::string(function) +
+                " is a condition function: use it in Conditions (and name the condition in Fn::If)");
   }
   if (function == "Fn::Base64") {
     auto text = resolve_string(argument, inner, "Fn::Base64's argument");
@@ -243,7 +234,7 @@ result<node> evaluator::sub(const node& argument, const node& at, const std::str
     reference.line = at.line;
     reference.column = at.column;
     const std::size_t dot = name.find('.');
-    if (dot != std::string::npos && !parameters_.contains(name)) {
+    if (dot != std::string::npos) {
       node pair = sequence_at(at);
       pair.items.push_back(node::string(name.substr(0, dot), at.line, at.column));
       pair.items.push_back(node::string(name.substr(dot + 1), at.line, at.column));
@@ -355,7 +346,12 @@ result<node> evaluator::find_in_map(const node& argument, const node& at, const 
   if (value == nullptr) {
     return fail(where(at, path) + "Fn::FindInMap: mapping " + keys[0] + "." + keys[1] + " has no key " + keys[2]);
   }
-  return resolve(*value, path);
+  // Mappings hold literal values: CloudFormation evaluates no function in them.
+  if (is_intrinsic(*value)) {
+    return fail(where(*value, "Mappings." + keys[0] + "." + keys[1] + "." + keys[2]) +
+                "a mapping's value is a literal string or list; " + value->members[0].first + " is not evaluated here");
+  }
+  return *value;
 }
 
 result<bool> evaluator::truth(const node& n, const std::string& path) {

@@ -65,7 +65,8 @@ class evaluator {
   hooks hooks_;
 };
 
-// Whether a one-member map is an intrinsic function call ("Ref", "Fn::…", "Condition").
+// Whether a one-member map is an intrinsic function call ("Ref" or "Fn::…"; "Condition" is one
+// only inside a condition).
 bool is_intrinsic(const node& n);
 
 }  // namespace apigw::templates

@@ -152,11 +152,22 @@ bool is_false(const node& n) {
   return n.is_string() && (n.text == "false" || n.text == "False" || n.text == "FALSE");
 }
 
-bool looks_numeric(std::string_view text) {
-  if (text.empty()) return false;
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() && end == text.data() + text.size();
+// TEXT as a JSON number ("5", "2.5", "-1e3"; not "010" or " 5"), or nullopt.
+std::optional<rj::Document> json_number(const std::string& text) {
+  rj::Document number;
+  number.Parse(text.c_str(), text.size());
+  if (number.HasParseError() || !number.IsNumber()) return std::nullopt;
+  return number;
+}
+
+bool looks_numeric(const std::string& text) { return json_number(text).has_value(); }
+
+// "Circular dependency between resources: [A, B]", the names sorted as CloudFormation lists them.
+std::string circular(std::vector<std::string> cycle) {
+  std::sort(cycle.begin(), cycle.end());
+  std::string names;
+  for (const auto& n : cycle) names += (names.empty() ? "" : ", ") + n;
+  return "Circular dependency between resources: [" + names + "]";
 }
 
 // A resolved node as JSON: unquoted numbers and booleans become JSON numbers and booleans.
@@ -167,10 +178,8 @@ rj::Value to_json(const node& n, rj::Document::AllocatorType& a) {
     case node::kind::string: {
       if (n.plain && is_true(n)) return rj::Value(true);
       if (n.plain && is_false(n)) return rj::Value(false);
-      if (n.plain && looks_numeric(n.text)) {
-        rj::Document number;
-        number.Parse(n.text.c_str());
-        if (!number.HasParseError() && number.IsNumber()) return rj::Value(number, a);
+      if (n.plain) {
+        if (auto number = json_number(n.text)) return rj::Value(*number, a);
       }
       return rj::Value(n.text.c_str(), static_cast<rj::SizeType>(n.text.size()), a);
     }
@@ -214,20 +223,14 @@ class translator {
       : source_(std::move(source)), base_dir_(std::move(base_dir)), root_(root), options_(options) {}
 
   result<translated_template> run() {
-    if (auto s = check_sections(); !s) return s;
-    if (auto s = read_parameters(); !s) return s;
-    make_evaluator();
-    if (auto s = read_resources(); !s) return s;
+    if (auto s = prepare(); !s) return s;
     if (auto s = check_dependencies(); !s) return s;
     return translate();
   }
 
   // The logical ids of the template's WebSocket APIs, in the file's order.
   result<std::vector<std::string>> api_ids() {
-    if (auto s = check_sections(); !s) return s;
-    if (auto s = read_parameters(); !s) return s;
-    make_evaluator();
-    if (auto s = read_resources(); !s) return s;
+    if (auto s = prepare(); !s) return s;
     auto apis = websocket_apis();
     if (!apis) return apis.status();
     std::vector<std::string> ids;
@@ -238,19 +241,28 @@ class translator {
  private:
   // ---- messages ---------------------------------------------------------------------------
 
-  std::string where(const node& n, const std::string& path) const {
-    std::string out = source_;
-    if (n.line > 0) out += ":" + std::to_string(n.line) + ":" + std::to_string(n.column);
-    out += ": ";
-    if (!path.empty()) out += path + ": ";
-    return out;
-  }
+  std::string where(const node& n, const std::string& path) const { return location(source_, n, path); }
   failure error(const node& n, const std::string& path, const std::string& message) const {
     return fail(where(n, path) + message);
   }
   static std::string props_path(const resource& r) { return "Resources." + r.id + ".Properties"; }
 
   // ---- sections and parameters -------------------------------------------------------------
+
+  // The sections checked, the parameters read, the resources known, the APIs named.
+  status prepare() {
+    if (auto s = check_sections(); !s) return s;
+    if (auto s = read_parameters(); !s) return s;
+    make_evaluator();
+    if (auto s = read_resources(); !s) return s;
+    // The WebSocket APIs' ids in the file's order: two APIs of one Name get different ids.
+    for (const std::string& id : order_) {
+      if (resources_.at(id).type != kApi) continue;
+      auto name = physical_name(id, *resources_.at(id).definition, "Resources." + id);
+      if (!name) return name.status();
+    }
+    return status::ok();
+  }
 
   status check_sections() {
     for (const auto& [key, value] : root_.members) {
@@ -537,9 +549,7 @@ class translator {
       for (const std::string& next : edges[id]) {
         if (!edges.contains(next)) continue;
         if (state[next] == 1) {
-          std::vector<std::string> cycle(std::find(path.begin(), path.end(), next), path.end());
-          std::sort(cycle.begin(), cycle.end());
-          return cycle;
+          return std::vector<std::string>(std::find(path.begin(), path.end(), next), path.end());
         }
         if (state[next] == 0) {
           if (auto cycle = visit(next)) return cycle;
@@ -551,11 +561,7 @@ class translator {
     };
     for (const auto& [id, targets] : edges) {
       if (state[id] != 0) continue;
-      if (auto cycle = visit(id)) {
-        std::string names;
-        for (const auto& n : *cycle) names += (names.empty() ? "" : ", ") + n;
-        return fail(source_ + ": Circular dependency between resources: [" + names + "]");
-      }
+      if (auto cycle = visit(id)) return fail(source_ + ": " + circular(*std::move(cycle)));
     }
     return status::ok();
   }
@@ -570,12 +576,13 @@ class translator {
       if (key == "Fn::Sub") {
         // ${LogicalId} and ${LogicalId.Attribute}.
         const node* text = argument.is_sequence() && !argument.items.empty() ? &argument.items[0] : &argument;
+        const node* variables = argument.is_sequence() && argument.items.size() > 1 ? &argument.items[1] : nullptr;
         for (std::size_t open = text->is_string() ? text->text.find("${") : std::string::npos;
              open != std::string::npos; open = text->text.find("${", open + 2)) {
           const std::size_t end = text->text.find_first_of(".}", open + 2);
           if (end == std::string::npos) break;
           const std::string name = text->text.substr(open + 2, end - open - 2);
-          if (resources_.contains(name)) out.insert(name);
+          if (resources_.contains(name) && (variables == nullptr || variables->find(name) == nullptr)) out.insert(name);
         }
       }
     }
@@ -634,11 +641,9 @@ class translator {
     if (auto known = names_.find(id); known != names_.end()) return node::string(known->second);
     const resource& r = resources_.at(id);
     if (std::find(naming_order_.begin(), naming_order_.end(), id) != naming_order_.end()) {
-      std::vector<std::string> cycle(std::find(naming_order_.begin(), naming_order_.end(), id), naming_order_.end());
-      std::sort(cycle.begin(), cycle.end());
-      std::string names;
-      for (const auto& n : cycle) names += (names.empty() ? "" : ", ") + n;
-      return error(at, path, "Circular dependency between resources: [" + names + "]");
+      return error(at, path,
+                   circular(std::vector<std::string>(std::find(naming_order_.begin(), naming_order_.end(), id),
+                                                     naming_order_.end())));
     }
     naming_order_.push_back(id);
     auto name = compute_name(r);
@@ -661,7 +666,12 @@ class translator {
     if (r.type == kApi) {
       auto name = named_by("Name");
       if (!name) return name;
-      return node::string(config::derive_api_id(name->text));
+      std::string id = config::derive_api_id(name->text);
+      for (const auto& [other, type] : api_ids_given_) {
+        if (type == id) id = config::derive_api_id(name->text + "/" + r.id);  // another API has this Name
+      }
+      api_ids_given_.emplace_back(r.id, id);
+      return node::string(std::move(id));
     }
     if (r.type == kStage) {
       auto name = string_property(r, "StageName");
@@ -893,6 +903,7 @@ class translator {
       return status::ok();
     }
     if (kind == "MOCK") {
+      if (auto s = name_is_free(r.id, r); !s) return s;
       rj::Value mock(rj::kObjectType);
       auto& a = config_.GetAllocator();
       mock.AddMember("type", "builtin", a);
@@ -902,6 +913,7 @@ class translator {
       mock.AddMember("options", options, a);
       integrations_.emplace(r.id, std::move(mock));
       integration_names_.emplace(r.id, r.id);
+      mocks_.insert(r.id);
       return status::ok();
     }
     const node* written = r.properties ? r.properties->find("IntegrationType") : nullptr;
@@ -944,7 +956,8 @@ class translator {
     auto key = string_property(r, "RouteResponseKey");
     if (!key) return key.status();
     if (key->value_or("") != "$default") {
-      return error(*r.definition, props_path(r) + ".RouteResponseKey",
+      const node* written = r.properties ? r.properties->find("RouteResponseKey") : nullptr;
+      return error(written ? *written : *r.definition, props_path(r) + ".RouteResponseKey",
                    "a WebSocket route response's key is $default");
     }
     return status::ok();
@@ -1088,7 +1101,8 @@ class translator {
   result<node> use_function(const resource& r) {
     auto name = physical_name(r.id, *r.definition, "Resources." + r.id);
     if (!name) return name;
-    if (integrations_.contains(name->text)) return name;
+    if (integrations_.contains(name->text) && !mocks_.contains(name->text)) return name;
+    if (auto s = name_is_free(name->text, r); !s) return s;
     auto& a = config_.GetAllocator();
     const std::string path = props_path(r);
     const bool sam = r.type == kSamFunction;
@@ -1099,9 +1113,15 @@ class translator {
     const node* globals = sam && root_.find("Globals") ? root_.find("Globals")->find("Function") : nullptr;
     if (globals != nullptr && globals->is_mapping()) {
       for (const auto& [key, value] : globals->members) {
+        if (key == "Role" || key == "Policies" || key == "FunctionName" || key == "Events") {
+          return error(value, "Globals.Function." + key,
+                       "SAM does not take " + key + " in Globals: give it to each function");
+        }
         node* own = merged.find(key);
         if (own == nullptr) {
           merged.members.emplace_back(key, value);
+        } else if (is_intrinsic(*own) || is_intrinsic(value)) {
+          continue;  // SAM merges written values; the function's own intrinsic wins whole
         } else if (own->is_mapping() && value.is_mapping()) {
           merge_maps(*own, value);
         } else if (own->is_sequence() && value.is_sequence()) {
@@ -1172,12 +1192,11 @@ class translator {
       auto value = text(key);
       if (!value) return value.status();
       if (!*value) return status::ok();
-      if (!looks_numeric((*value)->text)) {
+      auto number = json_number((*value)->text);
+      if (!number) {
         return error(**value, path + "." + std::string(key), "must be a number, not \"" + (*value)->text + "\"");
       }
-      rj::Document n;
-      n.Parse((*value)->text.c_str());
-      f.AddMember(rj::StringRef(json_key), rj::Value(n, a), a);
+      f.AddMember(rj::StringRef(json_key), rj::Value(*number, a), a);
       return status::ok();
     };
     if (auto s = number("Timeout", "timeout"); !s) return s;
@@ -1268,12 +1287,21 @@ class translator {
     return std::optional<std::string>();
   }
 
+  // In the configuration, functions are integrations named by the function's name and MOCK
+  // integrations by their logical id: the two must not meet.
+  status name_is_free(const std::string& name, const resource& r) const {
+    if (!integrations_.contains(name)) return status::ok();
+    return error(*r.definition, "Resources." + r.id,
+                 "the integration name " + name + " is both a function's name and a MOCK integration's logical id; "
+                 "rename one");
+  }
+
   static void merge_maps(node& own, const node& global) {
     for (const auto& [key, value] : global.members) {
       node* mine = own.find(key);
       if (mine == nullptr) {
         own.members.emplace_back(key, value);
-      } else if (mine->is_mapping() && value.is_mapping()) {
+      } else if (mine->is_mapping() && value.is_mapping() && !is_intrinsic(*mine) && !is_intrinsic(value)) {
         merge_maps(*mine, value);
       }
     }
@@ -1286,7 +1314,13 @@ class translator {
     auto& a = config_.GetAllocator();
     rj::Value statements(rj::kArrayType);
     const node* role = merged.find("Role");
-    if (role == nullptr) {
+    std::optional<node> role_value;
+    if (role != nullptr) {
+      auto resolved = eval_->resolve(*role, path + ".Role");
+      if (!resolved) return resolved.status();
+      if (!is_no_value(*resolved)) role_value = *std::move(resolved);
+    }
+    if (!role_value) {
       if (r.type == kLambdaFunction) {
         return error(*r.definition, path, "an AWS::Lambda::Function needs a Role (!GetAtt MyRole.Arn)");
       }
@@ -1297,18 +1331,16 @@ class translator {
         std::vector<const node*> entries;
         if (resolved->is_sequence()) {
           for (const node& n : resolved->items) entries.push_back(&n);
-        } else {
+        } else if (!is_no_value(*resolved)) {
           entries.push_back(&*resolved);
         }
-        // Templates are expanded from the unresolved entries, whose parameters may be intrinsics.
+        // Each entry resolved (a policy template's parameters too); an index counts the entries left.
         for (std::size_t i = 0; i < entries.size(); ++i) {
           const std::string entry_path = path + ".Policies" + (resolved->is_sequence() ? "[" + std::to_string(i) + "]" : "");
           if (auto s = add_policy_entry(*entries[i], entry_path, statements); !s) return s;
         }
       }
     } else {
-      auto role_value = eval_->resolve(*role, path + ".Role");
-      if (!role_value) return role_value.status();
       if (!role_value->is_string()) return error(*role_value, path + ".Role", "Role is a role's ARN (!GetAtt MyRole.Arn)");
       const resource* found = nullptr;
       for (const auto& [id, candidate] : resources_) {
@@ -1520,11 +1552,8 @@ class translator {
     rj::Value out = to_json(n, a);
     if (!out.IsObject()) return out;
     for (auto& member : out.GetObject()) {
-      if (member.value.IsString() && looks_numeric(member.value.GetString())) {
-        rj::Document number;
-        number.Parse(member.value.GetString());
-        member.value.CopyFrom(number, a);
-      }
+      if (!member.value.IsString()) continue;
+      if (auto number = json_number(member.value.GetString())) member.value.CopyFrom(*number, a);
     }
     return out;
   }
@@ -1613,6 +1642,7 @@ class translator {
   std::set<std::string> skipped_;  // resources whose Condition is false
   std::map<std::string, std::string> names_;
   std::vector<std::string> naming_order_;  // the resources being named, to see a cycle
+  std::vector<std::pair<std::string, std::string>> api_ids_given_;  // API logical id, its id
 
   rj::Document config_;
   std::string api_id_;
@@ -1625,6 +1655,7 @@ class translator {
   std::map<std::string, rj::Value> authorizers_;          // by logical id
   std::map<std::string, std::string> integration_names_;  // integration logical id → integration name
   std::map<std::string, rj::Value> integrations_;         // by integration name
+  std::set<std::string> mocks_;                           // the MOCK integrations among them
   std::vector<std::pair<std::string, rj::Value>> routes_;
   std::vector<std::string> not_emulated_;
   std::vector<template_output> outputs_;

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace apigw::templates {
@@ -128,7 +131,8 @@ class reader {
   std::string_view source_;
 };
 
-// The line of a second YAML document ("---" after content), or 0. A template is one document.
+// The line of a second YAML document ("---" after content), or 0. A template is one document;
+// comments and directives ("%YAML 1.2") come before its "---".
 int second_document_line(std::string_view text) {
   bool content = false;
   int line = 1;
@@ -138,10 +142,35 @@ int second_document_line(std::string_view text) {
     const bool marker = l.starts_with("---") && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
     if (marker && content) return line;
     const std::size_t first = l.find_first_not_of(" \t\r");
-    if (!marker && first != std::string_view::npos && l[first] != '#') content = true;
+    if (!marker && first != std::string_view::npos && l[first] != '#' && !l.starts_with('%')) content = true;
     start = end + 1;
   }
   return 0;
+}
+
+// Where the first YAML alias (*name) is, if any. CloudFormation refuses aliases; here they would
+// also let a few bytes stand for a tree without end (an alias inside its own anchor) or of
+// billions of nodes. Found on the parser's events, before any tree is built.
+class alias_finder : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> alias;
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (!alias) alias = mark;
+  }
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+std::string yaml_error(std::string_view source_name, const YAML::Exception& e) {
+  return std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+         ": " + e.msg + " (the template is neither valid YAML nor JSON)";
 }
 
 result<node> load(std::string_view text, std::string_view source_name) {
@@ -149,13 +178,25 @@ result<node> load(std::string_view text, std::string_view source_name) {
     return fail(std::string(source_name) + ":" + std::to_string(line) +
                 ": a second YAML document (---): a template is one document");
   }
-  // YAML::Load, not LoadAll: yaml-cpp 0.7's LoadAll can loop forever on some malformed input.
+  // One document's events, then YAML::Load (not LoadAll: yaml-cpp 0.7's LoadAll can loop forever
+  // on some malformed input).
   YAML::Node document;
   try {
+    std::stringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    alias_finder aliases;
+    parser.HandleNextDocument(aliases);
+    if (aliases.alias) {
+      return fail(std::string(source_name) + ":" + std::to_string(aliases.alias->line + 1) + ":" +
+                  std::to_string(aliases.alias->column + 1) +
+                  ": YAML aliases are not allowed in CloudFormation templates: write the value out");
+    }
     document = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
+  } catch (const YAML::DeepRecursion& e) {
     return fail(std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                std::to_string(e.mark.column + 1) + ": " + e.msg + " (the template is neither valid YAML nor JSON)");
+                std::to_string(e.mark.column + 1) + ": the template nests more deeply than its reader allows");
+  } catch (const YAML::Exception& e) {
+    return fail(yaml_error(source_name, e));
   }
   if (!document.IsMap()) {
     return fail(std::string(source_name) +
@@ -165,8 +206,7 @@ result<node> load(std::string_view text, std::string_view source_name) {
   try {
     return reader(source_name).read(document);
   } catch (const YAML::Exception& e) {
-    return fail(std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return fail(yaml_error(source_name, e));
   }
 }
 
@@ -193,6 +233,14 @@ node node::string(std::string text, int line, int column) {
   n.line = line;
   n.column = column;
   return n;
+}
+
+std::string location(std::string_view source, const node& n, const std::string& path) {
+  std::string out(source);
+  if (n.line > 0) out += ":" + std::to_string(n.line) + ":" + std::to_string(n.column);
+  out += ": ";
+  if (!path.empty()) out += path + ": ";
+  return out;
 }
 
 std::string_view describe(const node& n) {

@@ -50,6 +50,10 @@ struct node::member {
 // What a node is, for messages: "a string", "a list", "a map", "null".
 std::string_view describe(const node& n);
 
+// "SOURCE:LINE:COLUMN: PATH: " (without the line when N was made by the loader, without the path
+// when it is empty): where a message about N points.
+std::string location(std::string_view source, const node& n, const std::string& path);
+
 // Reads a template. Errors name the file, the line and the column.
 result<node> load_template_file(const std::filesystem::path& file);
 // The same for text; source_name stands for the file in messages.

@@ -395,6 +395,17 @@ TEST(TemplateResourcesTest, AuthorizersMockIntegrationsAndStageSettingsAreRead) 
       "  Mock:\n"
       "    Type: AWS::ApiGatewayV2::Integration\n"
       "    Properties: {ApiId: !Ref Api, IntegrationType: MOCK}\n"
+      "  Echo:\n"
+      "    Type: AWS::ApiGatewayV2::Route\n"
+      "    Properties: {ApiId: !Ref Api, RouteKey: echo, RouteResponseSelectionExpression: $default,\n"
+      "                 Target: !Join [/, [integrations, !Ref Mock]]}\n"
+      "  EchoResponse:\n"
+      "    Type: AWS::ApiGatewayV2::RouteResponse\n"
+      "    Properties: {ApiId: !Ref Api, RouteId: !Ref Echo, RouteResponseKey: $default}\n"
+      "  Deployment:\n"
+      "    Type: AWS::ApiGatewayV2::Deployment\n"
+      "    DependsOn: [Echo, EchoResponse]\n"
+      "    Properties: {ApiId: !Ref Api}\n"
       "  Second:\n"
       "    Type: AWS::ApiGatewayV2::Stage\n"
       "    Properties:\n"
@@ -413,6 +424,10 @@ TEST(TemplateResourcesTest, AuthorizersMockIntegrationsAndStageSettingsAreRead) 
   EXPECT_EQ(at(t.config, "/routes/1"),
             R"({"routeKey":"$connect","integration":"Mock","authorizationType":"CUSTOM","authorizerId":"Auth"})");
   EXPECT_EQ(at(t.config, "/integrations/Mock"), R"({"type":"builtin","handler":"mock","options":{"statusCode":200}})");
+  // A two-way route: its route response selection expression, with its $default route response.
+  EXPECT_EQ(at(t.config, "/routes/2"),
+            R"({"routeKey":"echo","integration":"Mock","routeResponseSelectionExpression":"$default"})");
+  EXPECT_TRUE(t.result.not_emulated.empty()) << t.result.not_emulated.front();
   EXPECT_EQ(at(t.config, "/stage"),
             R"({"name":"prod","variables":{"table":"rooms"},"throttling":{"rateLimit":50.0,"burstLimit":10.0},)"
             R"("accessLogFormat":"$context.requestId"})");
@@ -564,6 +579,31 @@ TEST(TemplateErrorsTest, EachMistakeNamesWhereItIsAndWhatIsAllowed) {
        "Transform: AWS::Serverless-2016-10-31 at the top of the template"},
       {"---\n# a comment\n" + chat_template() + "---\nResources: {}\n",
        "t.yaml:35: a second YAML document (---): a template is one document"},
+      {chat_template("chat", "      Description: &d x\n      Tags: {a: *d}\n"),
+       "t.yaml:34:17: YAML aliases are not allowed in CloudFormation templates: write the value out"},
+      {chat_template("!FindInMap [M, a, b]", "", "Mappings:\n  M: {a: {b: !Ref AWS::Region}}\n"),
+       "t.yaml:4:14: Mappings.M.a.b: a mapping's value is a literal string or list; Ref is not evaluated here"},
+      {chat_template("!Equals [a, b]"),
+       "t.yaml:7:13: Resources.Api.Properties.Name: Fn::Equals is a condition function: use it in Conditions (and "
+       "name the condition in Fn::If)"},
+      {"AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n"
+       "Globals:\n  Function:\n    Policies: [AWSLambdaBasicExecutionRole]\n" + body(chat_template()),
+       "t.yaml:5:15: Globals.Function.Policies: SAM does not take Policies in Globals: give it to each function"},
+      {chat_template("chat", "  Fn2:\n    Type: AWS::ApiGatewayV2::Integration\n"
+                             "    Properties: {ApiId: !Ref Api, IntegrationType: MOCK}\n"
+                             "  Other:\n    Type: AWS::Serverless::Function\n"
+                             "    Properties: {CodeUri: src/, Handler: a.b, Runtime: nodejs20.x, FunctionName: Fn2}\n"
+                             "  OtherRoute:\n    Type: AWS::ApiGatewayV2::Route\n"
+                             "    Properties: {ApiId: !Ref Api, RouteKey: other, Target: !Sub 'integrations/${OtherInteg}'}\n"
+                             "  OtherInteg:\n    Type: AWS::ApiGatewayV2::Integration\n"
+                             "    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Other.Arn}\n"),
+       "t.yaml:37:5: Resources.Other: the integration name Fn2 is both a function's name and a MOCK integration's "
+       "logical id; rename one"},
+      {chat_template("chat", "      Timeout: 010\n"),
+       "t.yaml:33:16: Resources.Fn.Properties.Timeout: must be a number, not \"010\""},
+      {chat_template("chat", "  Response:\n    Type: AWS::ApiGatewayV2::RouteResponse\n"
+                             "    Properties: {ApiId: !Ref Api, RouteId: !Ref Route, RouteResponseKey: $ok}\n"),
+       "t.yaml:35:74: Resources.Response.Properties.RouteResponseKey: a WebSocket route response's key is $default"},
       {"- just\n- a list\n",
        "t.yaml: a template is a map with a Resources section (AWSTemplateFormatVersion, Transform, Parameters, "
        "Conditions, Mappings, Globals, Resources, Outputs)"},
