@@ -176,6 +176,17 @@ class LabFunctionsTest : public ::testing::TestWithParam<std::string> {
     return found;
   }
 
+  // Task 2's symptom: SendMessageFunction's one error is AWS's denial of its Scan.
+  void expect_the_scan_denied() {
+    wait_for_ends("SendMessageFunction", 1);
+    const auto errors_logged = errors("SendMessageFunction");
+    ASSERT_EQ(errors_logged.size(), 1u) << log_.dump();
+    EXPECT_TRUE(ends_with(errors_logged[0].message,
+                          denied("SendMessageFunction", "dynamodb:Scan", kTableArn) +
+                              " because no identity-based policy allows the dynamodb:Scan action"))
+        << errors_logged[0].message;
+  }
+
   // LINE ends with TEXT.
   static bool ends_with(const std::string& line, std::string_view text) {
     return line.size() >= text.size() && line.compare(line.size() - text.size(), text.size(), text) == 0;
@@ -342,13 +353,7 @@ TEST_P(LabFunctionsTest, Task2WithoutDynamoDbTheScanDenialIsLoggedAndNobodyRecei
   ASSERT_TRUE(alice && bob);
 
   ASSERT_TRUE(alice->send_text(send_message(R"("hello")")));
-  wait_for_ends("SendMessageFunction", 1);
-  const auto errors_logged = errors("SendMessageFunction");
-  ASSERT_EQ(errors_logged.size(), 1u) << log_.dump();
-  EXPECT_TRUE(ends_with(errors_logged[0].message,
-                        denied("SendMessageFunction", "dynamodb:Scan", kTableArn) +
-                            " because no identity-based policy allows the dynamodb:Scan action"))
-      << errors_logged[0].message;
+  expect_the_scan_denied();
   ASSERT_TRUE(alice->send_text("not for any route"));
   EXPECT_TRUE(is_error_frame(alice->read(), "Forbidden", alice_id));
   ASSERT_TRUE(bob->send_text("not for any route"));
@@ -601,13 +606,7 @@ TEST_P(LabFunctionsTest, TheTemplateWithoutSendMessagesDynamoDbPolicyLogsTheScan
   auto [alice, alice_id] = join();
   ASSERT_TRUE(alice);
   ASSERT_TRUE(alice->send_text(send_message(R"("hello")")));
-  wait_for_ends("SendMessageFunction", 1);
-  const auto errors_logged = errors("SendMessageFunction");
-  ASSERT_EQ(errors_logged.size(), 1u) << log_.dump();
-  EXPECT_TRUE(ends_with(errors_logged[0].message,
-                        denied("SendMessageFunction", "dynamodb:Scan", kTableArn) +
-                            " because no identity-based policy allows the dynamodb:Scan action"))
-      << errors_logged[0].message;
+  expect_the_scan_denied();
   ASSERT_TRUE(alice->send_text("not for any route"));
   EXPECT_TRUE(is_error_frame(alice->read(), "Forbidden", alice_id));
 }
