@@ -767,7 +767,7 @@ TEST(ConfigLoaderTest, RejectsInvalidConfigsWithActionableMessages) {
       {"LambdaWithoutCodeUri", api("", "[]", R"({"fn": {"type": "lambda", "runtime": "nodejs20.x", "handler": "app.handler"}})"),
        R"(t.json: integrations.fn.codeUri: missing; the folder that holds the function's code, relative to this file, e.g. "functions/sendmessage/")"},
       {"LambdaWithOptions", api("", "[]", R"({"fn": {"type": "lambda", "runtime": "nodejs20.x", "handler": "app.handler", "options": {}}})"),
-       R"(t.json: integrations.fn.options: unknown key; the keys allowed in a "lambda" integration are type, runtime, handler, codeUri, environment, timeout, memorySize, reservedConcurrency, policy)"},
+       R"(t.json: integrations.fn.options: unknown key; the keys allowed in a "lambda" integration are type, runtime, handler, codeUri, layers, environment, timeout, memorySize, reservedConcurrency, policy)"},
       {"LambdaReservedVariable", api("", "[]", R"({"fn": {"type": "lambda", "runtime": "nodejs20.x", "handler": "app.handler", "codeUri": ".", "environment": {"AWS_REGION": "eu-west-1"}}})"),
        R"(t.json: integrations.fn.environment.AWS_REGION: reserved: Lambda sets AWS_REGION itself; choose another name)"},
       {"LambdaNumberVariable", api("", "[]", R"({"fn": {"type": "lambda", "runtime": "nodejs20.x", "handler": "app.handler", "codeUri": ".", "environment": {"PORT": 8080}}})"),
