@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -356,6 +357,22 @@ int store_command(int argc, char** argv) {
   return apigw::store::run_store_command(words, **opened, std::cout, std::cerr);
 }
 
+// explain routes a message without running anything: a "lambda" integration or authorizer
+// stands there as the function it names, never invoked.
+class function_not_run : public apigw::handler {
+ public:
+  apigw::handler_result invoke(const rapidjson::Value&, apigw::invocation_context&) override {
+    throw std::logic_error("explain runs no function");
+  }
+};
+
+class authorizer_not_run : public apigw::authorizer {
+ public:
+  apigw::authorizer_result authorize(const rapidjson::Value&, apigw::invocation_context&) override {
+    throw std::logic_error("explain runs no authorizer");
+  }
+};
+
 // apigw-ws-emulator explain …: the route decision for one message, without a server.
 int explain_command(int argc, char** argv) {
   api_source source;
@@ -393,7 +410,10 @@ int explain_command(int argc, char** argv) {
     std::cerr << "apigw-ws-emulator: " << loaded.error() << "\n";
     return 2;
   }
-  auto made = apigw::emulator::gateway::create(api, registry);
+  apigw::emulator::gateway::services services;
+  services.make_function = [](const std::string&) { return std::make_unique<function_not_run>(); };
+  services.make_function_authorizer = [](const std::string&) { return std::make_unique<authorizer_not_run>(); };
+  auto made = apigw::emulator::gateway::create(api, registry, std::move(services));
   if (!made) {
     std::cerr << "apigw-ws-emulator: " << made.error() << "\n";
     return 2;

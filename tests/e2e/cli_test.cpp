@@ -456,6 +456,25 @@ Resources:
             "apigw-ws-emulator: --stage and --api choose within one template; with several, each serves all its APIs");
 }
 
+// explain names the Lambda function a message would run, from a config or a template, without
+// running it.
+TEST(CliTest, ExplainNamesTheFunctionOfAConfigOrATemplate) {
+  const std::string source = APIGW_SOURCE_DIR;
+  for (const std::vector<std::string>& api : {std::vector<std::string>{"--config", source + "/config/lab-auth-python.json"},
+                                              std::vector<std::string>{"--template", source + "/lab/python/template.yaml",
+                                                                       "--parameter-overrides", "Authentication=on"}}) {
+    SCOPED_TRACE(api[1]);
+    std::vector<std::string> args = {"explain", "--message", R"({"action":"sendmessage","data":"hi"})"};
+    args.insert(args.end(), api.begin(), api.end());
+    const ran r = run_binary(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("integration SendMessageFunction (Lambda function, python3.11, handler app.lambda_handler in " +
+                         source + "/lab/python/sendmessage)"),
+              std::string::npos)
+        << r.out;
+  }
+}
+
 TEST(CliTest, UnknownHandlerExitsTwoNamingIt) {
   api_config api;
   api.add_route("x", "bad").add_integration("bad", builtin("no_such_handler"));
