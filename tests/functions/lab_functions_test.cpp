@@ -64,6 +64,32 @@ std::string denied(std::string_view function, std::string_view action, std::stri
 }
 constexpr std::string_view kTableArn = "arn:aws:dynamodb:us-east-1:123456789012:table/simplechat_connections";
 
+// An emulator the test started serves the lab's chat on PORT: a client joins /Prod and, once the
+// management API reaches its connection, gets its own "hello" back; SIGTERM then closes it with
+// 1001 and the emulator exits 0.
+void chat_then_stop(child_process& emulator, std::uint16_t port) {
+  connect_options o;
+  o.port = port;
+  o.target = "/Prod";
+  ws_client alice(kWait);
+  const auto hs = alice.connect(o);
+  ASSERT_TRUE(hs.upgraded) << hs.status << " " << hs.error;
+  const auto listed = http_call(o.port, "GET", "/@emulator/connections");
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(listed.body, id, std::regex(R"re("connectionId":"([^"]+)")re"))) << listed.body;
+  const auto began = steady::now();
+  while (http_call(o.port, "GET", "/Prod/@connections/" + id[1].str()).status != 200) {
+    ASSERT_LT(elapsed_ms(began), 2000) << "GetConnection never answered 200";
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(alice.send_text(send_message(R"("hello")")));
+  const auto f = alice.read(kWait);
+  EXPECT_TRUE(f.is_text("hello")) << f;
+  emulator.signal(SIGTERM);
+  EXPECT_TRUE(alice.read(10s).is_close(1001, "Going away"));
+  EXPECT_EQ(emulator.wait(20s), std::optional<int>(0));
+}
+
 // The parameter: the functions' language, the folder under lab/ and the configs' suffix.
 class LabFunctionsTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -508,27 +534,7 @@ TEST_P(LabFunctionsTest, TheDocumentedCommandServesTheChat) {
   const std::string line = emulator.read_stdout_line(20s);
   std::smatch m;
   ASSERT_TRUE(std::regex_search(line, m, std::regex(R"(ws://127\.0\.0\.1:(\d+)/Prod)"))) << line;
-  connect_options o;
-  o.port = static_cast<std::uint16_t>(std::stoi(m[1]));
-  o.target = "/Prod";
-  ws_client alice(kWait);
-  const auto hs = alice.connect(o);
-  ASSERT_TRUE(hs.upgraded) << hs.status << " " << hs.error;
-  // Her connection id, and once the management API reaches her connection, the chat.
-  const auto listed = http_call(o.port, "GET", "/@emulator/connections");
-  std::smatch id;
-  ASSERT_TRUE(std::regex_search(listed.body, id, std::regex(R"re("connectionId":"([^"]+)")re"))) << listed.body;
-  const auto began = steady::now();
-  while (http_call(o.port, "GET", "/Prod/@connections/" + id[1].str()).status != 200) {
-    ASSERT_LT(elapsed_ms(began), 2000) << "GetConnection never answered 200";
-    std::this_thread::sleep_for(1ms);
-  }
-  ASSERT_TRUE(alice.send_text(send_message(R"("hello")")));
-  const auto f = alice.read(kWait);
-  EXPECT_TRUE(f.is_text("hello")) << f;
-  emulator.signal(SIGTERM);
-  EXPECT_TRUE(alice.read(10s).is_close(1001, "Going away"));
-  EXPECT_EQ(emulator.wait(20s), std::optional<int>(0));
+  chat_then_stop(emulator, static_cast<std::uint16_t>(std::stoi(m[1])));
 }
 
 // The lab as a SAM application: the template gives the shipped config's API (the same routes,
@@ -648,24 +654,7 @@ TEST_P(LabFunctionsTest, TheTemplateCommandPrintsItsOutputsAndServesTheChat) {
   EXPECT_EQ(lines[7], "  OnConnectFunctionArn = arn:aws:lambda:us-east-1:123456789012:function:OnConnectFunction");
   EXPECT_EQ(lines[10], "  WebSocketURI = wss://" + api_id + ".execute-api.us-east-1.amazonaws.com/Prod  (here: ws://127.0.0.1:" +
                            port + "/Prod)");
-  connect_options o;
-  o.port = static_cast<std::uint16_t>(std::stoi(port));
-  o.target = "/Prod";
-  ws_client alice(kWait);
-  ASSERT_TRUE(alice.connect(o).upgraded);
-  const auto listed = http_call(o.port, "GET", "/@emulator/connections");
-  std::smatch id;
-  ASSERT_TRUE(std::regex_search(listed.body, id, std::regex(R"re("connectionId":"([^"]+)")re"))) << listed.body;
-  const auto began = steady::now();
-  while (http_call(o.port, "GET", "/Prod/@connections/" + id[1].str()).status != 200) {
-    ASSERT_LT(elapsed_ms(began), 2000) << "GetConnection never answered 200";
-    std::this_thread::sleep_for(1ms);
-  }
-  ASSERT_TRUE(alice.send_text(send_message(R"("hello")")));
-  EXPECT_TRUE(alice.read(kWait).is_text("hello"));
-  emulator.signal(SIGTERM);
-  EXPECT_TRUE(alice.read(10s).is_close(1001, "Going away"));
-  EXPECT_EQ(emulator.wait(20s), std::optional<int>(0));
+  chat_then_stop(emulator, static_cast<std::uint16_t>(std::stoi(port)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Languages, LabFunctionsTest, ::testing::Values("nodejs", "python"),
