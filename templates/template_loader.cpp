@@ -592,29 +592,39 @@ class translator {
 
   // ---- Ref and Fn::GetAtt of resources -----------------------------------------------------
 
-  // A property's value, resolved; nullopt when the resource does not set it.
-  result<std::optional<node>> property(const resource& r, std::string_view key) {
-    if (r.properties == nullptr) return std::optional<node>();
-    const node* n = r.properties->find(key);
+  // MAP's member KEY (MAP may be null), resolved; nullopt when it is absent or AWS::NoValue.
+  // PATH names MAP in messages.
+  result<std::optional<node>> member(const node* map, std::string_view key, const std::string& path) {
+    const node* n = map != nullptr ? map->find(key) : nullptr;
     if (n == nullptr) return std::optional<node>();
-    auto value = eval_->resolve(*n, props_path(r) + "." + std::string(key));
+    auto value = eval_->resolve(*n, path + "." + std::string(key));
     if (!value) return value.status();
     if (is_no_value(*value)) return std::optional<node>();
     return std::optional<node>(std::move(*value));
   }
 
+  // The same, which must be a string when present.
+  result<std::optional<node>> string_member(const node* map, std::string_view key, const std::string& path) {
+    auto value = member(map, key, path);
+    if (value && *value && !(*value)->is_string()) {
+      return error(**value, path + "." + std::string(key), "must be a string, not " + std::string(describe(**value)));
+    }
+    return value;
+  }
+
+  // A property's value, resolved; nullopt when the resource does not set it.
+  result<std::optional<node>> property(const resource& r, std::string_view key) {
+    return member(r.properties, key, props_path(r));
+  }
+
   result<std::optional<std::string>> string_property(const resource& r, std::string_view key) {
-    auto value = property(r, key);
+    auto value = string_member(r.properties, key, props_path(r));
     if (!value) return value.status();
     if (!*value) return std::optional<std::string>();
-    if (!(*value)->is_string()) {
-      return error(**value, props_path(r) + "." + std::string(key),
-                   "must be a string, not " + std::string(describe(**value)));
-    }
     return std::optional<std::string>((*value)->text);
   }
 
-  // What Ref gives: a name (functions, tables, roles, stages), an id (APIs, routes, ...).
+  // A Ref or GetAtt of a resource whose Condition is false is an error.
   status created(std::string_view id, const node& at, const std::string& path) const {
     if (!skipped_.contains(std::string(id))) return status::ok();
     const node* when = root_.find("Resources")->find(id)->find("Condition");
@@ -622,6 +632,8 @@ class translator {
                                " is false (refer to it inside Fn::If [" + when->text + ", ...])");
   }
 
+  // What Ref gives: a name (functions, tables, roles, stages), an id (APIs, routes, ...), an ARN
+  // (layer versions).
   result<node> ref(std::string_view id, const node& at, const std::string& path) {
     if (auto s = created(id, at, path); !s) return s;
     auto value = physical_name(std::string(id), at, path);
@@ -1130,22 +1142,8 @@ class translator {
         }
       }
     }
-    const auto get = [&](std::string_view key) -> result<std::optional<node>> {
-      const node* n = merged.find(key);
-      if (n == nullptr) return std::optional<node>();
-      auto value = eval_->resolve(*n, path + "." + std::string(key));
-      if (!value) return value.status();
-      if (is_no_value(*value)) return std::optional<node>();
-      return std::optional<node>(std::move(*value));
-    };
-    const auto text = [&](std::string_view key) -> result<std::optional<node>> {
-      auto value = get(key);
-      if (!value) return value;
-      if (*value && !(*value)->is_string()) {
-        return error(**value, path + "." + std::string(key), "must be a string, not " + std::string(describe(**value)));
-      }
-      return value;
-    };
+    const auto get = [&](std::string_view key) { return member(&merged, key, path); };
+    const auto text = [&](std::string_view key) { return string_member(&merged, key, path); };
 
     rj::Value f(rj::kObjectType);
     f.AddMember("type", "lambda", a);
@@ -1313,13 +1311,9 @@ class translator {
   result<std::optional<rj::Value>> function_policy(const resource& r, const node& merged, const std::string& path) {
     auto& a = config_.GetAllocator();
     rj::Value statements(rj::kArrayType);
-    const node* role = merged.find("Role");
-    std::optional<node> role_value;
-    if (role != nullptr) {
-      auto resolved = eval_->resolve(*role, path + ".Role");
-      if (!resolved) return resolved.status();
-      if (!is_no_value(*resolved)) role_value = *std::move(resolved);
-    }
+    auto resolved_role = member(&merged, "Role", path);
+    if (!resolved_role) return resolved_role.status();
+    const std::optional<node>& role_value = *resolved_role;
     if (!role_value) {
       if (r.type == kLambdaFunction) {
         return error(*r.definition, path, "an AWS::Lambda::Function needs a Role (!GetAtt MyRole.Arn)");
@@ -1345,7 +1339,7 @@ class translator {
       const resource* found = nullptr;
       for (const auto& [id, candidate] : resources_) {
         if (candidate.type != kRole) continue;
-        auto arn = get_att(id, "Arn", *role, path + ".Role");
+        auto arn = get_att(id, "Arn", *role_value, path + ".Role");
         if (!arn) return arn.status();
         if (arn->text == role_value->text || names_.at(id) == role_value->text) found = &candidate;
       }
