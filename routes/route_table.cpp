@@ -1,5 +1,8 @@
 #include "routes/route_table.hpp"
 
+#include <cstring>
+#include <memory>
+
 #include <rapidjson/document.h>
 
 namespace apigw::routes {
@@ -20,20 +23,36 @@ const route* route_table::find(std::string_view key) const {
 
 selection route_table::resolve(std::string_view message) const {
   // Every message must be JSON to be routed: one that is empty or not JSON goes to $default,
-  // whatever the expression (docs/route-selection.md). Typical messages parse without touching
-  // the heap: RapidJSON's pools start in these stack buffers.
+  // whatever the expression (docs/route-selection.md). A NUL byte is never part of JSON text.
+  selection out;
+  out.chosen = default_;
+  if (message.empty() || std::memchr(message.data(), '\0', message.size()) != nullptr) return out;
+  // The message is parsed in place, in a copy: its strings are unescaped where they are instead
+  // of being copied out one character at a time. Typical messages touch no heap: the copy and
+  // RapidJSON's pools are in these stack buffers.
+  char text_buffer[4096];
+  std::unique_ptr<char[]> large_text;
+  char* text = text_buffer;
+  if (message.size() >= sizeof text_buffer) {
+    large_text = std::make_unique_for_overwrite<char[]>(message.size() + 1);
+    text = large_text.get();
+  }
+  std::memcpy(text, message.data(), message.size());
+  text[message.size()] = '\0';
+  // The parse pool holds the document's stack (kParseStack bytes to start with), the reader's
+  // (256 bytes for the iterative parser's states) and the pool's own header: sized for all three,
+  // no push takes a 64 KiB chunk from the heap.
+  constexpr std::size_t kParseStack = 1024;
   char value_buffer[4096];
-  char parse_buffer[1024];
+  char parse_buffer[kParseStack + 512];
   rapidjson::MemoryPoolAllocator<> value_pool(value_buffer, sizeof value_buffer);
   rapidjson::MemoryPoolAllocator<> parse_pool(parse_buffer, sizeof parse_buffer);
   rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
                              rapidjson::MemoryPoolAllocator<>>
-      body(&value_pool, sizeof parse_buffer, &parse_pool);
+      body(&value_pool, kParseStack, &parse_pool);
   // Iterative: a message nested thousands of levels deep must not exhaust the thread's stack.
-  body.Parse<rapidjson::kParseIterativeFlag>(message.data(), message.size());
-  selection out;
-  out.chosen = default_;
-  if (message.empty() || body.HasParseError()) return out;
+  body.ParseInsitu<rapidjson::kParseIterativeFlag>(text);
+  if (body.HasParseError()) return out;
   out.json = true;
   out.key = expression_.evaluate(&body);
   // "$connect" and "$disconnect" are lifecycle routes: a message never selects them.

@@ -91,7 +91,8 @@ void event_builder::add_request_context(Value& ctx, const connection_info& info,
   if (disconnect_code) ctx.AddMember("disconnectStatusCode", *disconnect_code, a);
   ctx.AddMember("eventType", json_ref(event_type), a);
   ctx.AddMember("extendedRequestId", json_ref(ids.request_id), a);
-  ctx.AddMember("requestTime", Value(request_time(ids.time).c_str(), a), a);
+  const std::string& time = request_time(ids.time);
+  ctx.AddMember("requestTime", Value(time.data(), static_cast<rapidjson::SizeType>(time.size()), a), a);
   ctx.AddMember("messageDirection", "IN", a);
   if (disconnect_code) ctx.AddMember("disconnectReason", json_ref(disconnect_reason), a);
   ctx.AddMember("stage", json_ref(api_.stage.name), a);

@@ -77,7 +77,7 @@ std::tm utc(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-std::string request_time(std::chrono::system_clock::time_point t) {
+const std::string& request_time(std::chrono::system_clock::time_point t) {
   // Every event carries it, and it changes once a second: each thread formats it once a second.
   thread_local std::time_t cached_second = -1;
   thread_local std::string cached_text;

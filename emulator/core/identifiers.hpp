@@ -22,8 +22,9 @@ std::string new_dynamodb_request_id();
 
 std::int64_t epoch_millis(std::chrono::system_clock::time_point t);
 
-// requestTime: "17/Jan/2024:15:14:00 +0000".
-std::string request_time(std::chrono::system_clock::time_point t);
+// requestTime: "17/Jan/2024:15:14:00 +0000". The text is this thread's own, valid until its next
+// call: every event carries it, and copying it into a string for each would cost an allocation.
+const std::string& request_time(std::chrono::system_clock::time_point t);
 
 // The management API's timestamps: "2022-01-25T18:50:04.673Z".
 std::string iso8601_millis(std::chrono::system_clock::time_point t);

@@ -61,16 +61,19 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   const gateway::selection chosen = ctx_.gw.resolve(body);
   const gateway::route* r = chosen.chosen;
   auto ids = gateway::new_request(true);
-  auto record = new_record("MESSAGE", info, ids.request_id);
-  record.message_id = ids.message_id;
+  // The record gets the call's ids once the call is over (moved, not copied).
+  auto record = new_record("MESSAGE", info, {});
   record.bytes = body.size();
   if (chosen.json) record.selection = chosen.key;
   if (r == nullptr) {
     record.why = "no route";
     record.status = 403;
     record.error = "Forbidden";
+    auto frame = gateway::error_frame("Forbidden", info->id, ids.request_id);
+    record.request_id = std::move(ids.request_id);
+    record.message_id = std::move(ids.message_id);
     ctx_.trace.record(std::move(record));
-    sink_.deliver(gateway::error_frame("Forbidden", info->id, ids.request_id), false);
+    sink_.deliver(std::move(frame), false);
     return;
   }
   record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
@@ -90,13 +93,19 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
       },
       [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
         complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
-        ctx_.trace.record(std::move(record));
         if (timed_out) {
+          // The call may still be reading its ids: the record gets copies.
+          record.request_id = state->call.ids.request_id;
+          record.message_id = state->call.ids.message_id;
+          ctx_.trace.record(std::move(record));
           sink_.deliver(gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id),
                         false);
           return;
         }
         auto reply = gateway::message_reply(*r, state->result, *info, state->call.ids);
+        record.request_id = std::move(state->call.ids.request_id);
+        record.message_id = std::move(state->call.ids.message_id);
+        ctx_.trace.record(std::move(record));
         if (reply.send) sink_.deliver(std::move(reply.data), reply.binary);
       });
 }

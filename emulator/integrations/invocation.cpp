@@ -14,41 +14,30 @@ outcome call_handler(apigw::handler& h, const rapidjson::Value& event, apigw::in
   return guarded([&](outcome& o) { o.result = h.invoke(event, context); });
 }
 
-namespace {
+void log_invocation_start(apigw::invocation_log& log, std::string_view function, std::string_view request_id) {
+  const std::string id(request_id);
+  log.write(function, id, "", "START RequestId: " + id + " Version: $LATEST");
+}
 
-// The lines Lambda ends an invocation with: the error (when FAILURE is not null), END, REPORT.
-void write_invocation_end(apigw::invocation_log& log, std::string_view function, const std::string& id,
-                          double latency_ms, const char* failure) {
-  if (failure != nullptr) {
+void log_invocation_end(apigw::invocation_log& log, std::string_view function, std::string_view request_id,
+                        const outcome& o) {
+  const std::string id(request_id);
+  if (o.failed) {
     rapidjson::StringBuffer error;
     rapidjson::Writer<rapidjson::StringBuffer> w(error);
     w.StartObject();
     w.Key("errorType");
     w.String("Error");
     w.Key("errorMessage");
-    w.String(failure);
+    w.String(o.error.c_str(), static_cast<rapidjson::SizeType>(o.error.size()));
     w.EndObject();
     log.write(function, id, "ERROR", std::string("Invoke Error \t") + error.GetString());
   }
   log.write(function, id, "", "END RequestId: " + id);
   char duration[32];
-  std::snprintf(duration, sizeof duration, "%.2f", latency_ms);
+  std::snprintf(duration, sizeof duration, "%.2f", o.latency_ms);
   log.write(function, id, "",
-            "REPORT RequestId: " + id + "\tDuration: " + duration + " ms" +
-                (failure != nullptr ? "\tStatus: error" : ""));
-}
-
-}  // namespace
-
-outcome run_logged(apigw::invocation_log* log, std::string_view function, std::string_view request_id,
-                   const std::function<outcome()>& call) {
-  const std::string id = log ? std::string(request_id) : std::string();
-  if (log) log->write(function, id, "", "START RequestId: " + id + " Version: $LATEST");
-  const auto began = std::chrono::steady_clock::now();
-  outcome o = call();
-  o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
-  if (log) write_invocation_end(*log, function, id, o.latency_ms, o.failed ? o.error.c_str() : nullptr);
-  return o;
+            "REPORT RequestId: " + id + "\tDuration: " + duration + " ms" + (o.failed ? "\tStatus: error" : ""));
 }
 
 apigw::handler_result function_handler::invoke(const rapidjson::Value& event, apigw::invocation_context&) {

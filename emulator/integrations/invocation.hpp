@@ -4,6 +4,7 @@
 // Thread-safety: free functions; the log must be thread-safe (invocation_log is).
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -69,10 +70,24 @@ outcome guarded(Call&& call) {
 // Calls H with EVENT and CONTEXT; an exception becomes a failed outcome. Writes no log.
 outcome call_handler(apigw::handler& h, const rapidjson::Value& event, apigw::invocation_context& context);
 
-// Runs CALL as one invocation of FUNCTION logged to LOG (may be null: then nothing is written):
-// START before, then the error line when CALL's outcome failed, END and REPORT. Sets latency_ms.
+// The two halves of run_logged(): START, and the error line when O failed, END and REPORT.
+void log_invocation_start(apigw::invocation_log& log, std::string_view function, std::string_view request_id);
+void log_invocation_end(apigw::invocation_log& log, std::string_view function, std::string_view request_id,
+                        const outcome& o);
+
+// Runs CALL (returning an outcome) as one invocation of FUNCTION logged to LOG (may be null: then
+// nothing is written): START before, then the error line when CALL's outcome failed, END and
+// REPORT. Sets latency_ms.
+template <class Call>
 outcome run_logged(apigw::invocation_log* log, std::string_view function, std::string_view request_id,
-                   const std::function<outcome()>& call);
+                   Call&& call) {
+  if (log) log_invocation_start(*log, function, request_id);
+  const auto began = std::chrono::steady_clock::now();
+  outcome o = call();
+  o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+  if (log) log_invocation_end(*log, function, request_id, o);
+  return o;
+}
 
 // Runs route R's integration on EVENT with the route's context, logged under its integration:
 // DONE gets the outcome, before start_route() returns for an in-process handler (START, the

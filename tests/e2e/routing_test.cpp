@@ -52,6 +52,10 @@ TEST(RoutingTest, SelectsTheRouteOfEachExpressionForm) {
       {"top-level array resolves to empty", "$request.body.action", R"([{"action":"join"}])", "$default"},
       {"top-level string resolves to empty", "$request.body.action", R"("join")", "$default"},
       {"missing member falls back", "$request.body.action", R"({"other":"join"})", "$default"},
+      {"escapes in names and values are decoded", "$request.body.action",
+       R"({"act\u0069on":"jo\u0069n","x":"\"\\\/\b\f\n\r\t"})", "join"},
+      {"escaped characters are kept in the key", "${request.body.action}!",
+       R"({"action":"a\"b\\c\u00e9\ud83d\ude00"})", "a\"b\\c\u00e9\U0001F600!"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -92,6 +96,9 @@ TEST_F(RoutingFixture, NonJsonMessagesGoToDefault) {
   EXPECT_TRUE(round_trip(*c, R"({"action":"join")", "hit:$default"));  // truncated JSON
   EXPECT_TRUE(round_trip(*c, "join", "hit:$default"));
   EXPECT_TRUE(round_trip(*c, R"({"action":"join"} trailing)", "hit:$default"));
+  // A NUL byte is never JSON: not after the value, not raw inside a string.
+  EXPECT_TRUE(round_trip(*c, std::string("{\"action\":\"join\"}\0", 18), "hit:$default"));
+  EXPECT_TRUE(round_trip(*c, std::string("{\"action\":\"jo\0in\"}", 19), "hit:$default"));
 }
 
 TEST_F(RoutingFixture, EmptyMessageGoesToDefault) {
