@@ -91,14 +91,15 @@ void connect_flow::authorize_with_authorizer() {
   ctx_.gw.events().authorizer_event(state->call.event, *info_, state->call.headers, state->call.ids);
   runner_.run(
       auth.authorizer()->may_block(),
-      [&auth, state](integration_runner::completion complete) {
-        state->result = auth.authorize(state->call.event, state->call.ids.request_id);
-        complete();
-      },
-      [self = shared_from_this(), state](bool timed_out) {
-        // After a timeout the authorizer may still be writing its answer: it is not read.
-        self->on_authorizer(timed_out ? authorization_outcome{} : state->result, timed_out);
-      });
+      make_call(
+          [&auth, state](completion complete) {
+            state->result = auth.authorize(state->call.event, state->call.ids.request_id);
+            complete();
+          },
+          [self = shared_from_this(), state](bool timed_out) {
+            // After a timeout the authorizer may still be writing its answer: it is not read.
+            self->on_authorizer(timed_out ? authorization_outcome{} : state->result, timed_out);
+          }));
 }
 
 void connect_flow::on_authorizer(const authorization_outcome& o, bool timed_out) {
@@ -129,17 +130,18 @@ void connect_flow::run_connect() {
   const gateway::route& r = *ctx_.gw.connect_route();
   runner_.run(
       r.handler->may_block(),
-      [&gw = ctx_.gw, &r, state](integration_runner::completion complete) {
-        gw.start(r, state->call.event, state->call.ids.request_id,
-                 [state, complete = std::move(complete)](outcome o) {
-                   state->result = std::move(o);
-                   complete();
-                 });
-      },
-      [self = shared_from_this(), state](bool timed_out) {
-        // After a timeout the work may still be writing its result: it is not read.
-        self->on_connect(timed_out ? outcome{} : state->result, timed_out);
-      });
+      make_call(
+          [&gw = ctx_.gw, &r, state](completion complete) {
+            gw.start(r, state->call.event, state->call.ids.request_id,
+                     [state, complete = std::move(complete)](outcome o) {
+                       state->result = std::move(o);
+                       complete();
+                     });
+          },
+          [self = shared_from_this(), state](bool timed_out) {
+            // After a timeout the work may still be writing its result: it is not read.
+            self->on_connect(timed_out ? outcome{} : state->result, timed_out);
+          }));
 }
 
 void connect_flow::on_connect(const outcome& o, bool timed_out) {

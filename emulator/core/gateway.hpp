@@ -84,9 +84,9 @@ class gateway {
   // Lambda invocation (START, errors, END, REPORT), answered through DONE: at once for an
   // in-process handler, later (from another thread) for a Lambda function, with no thread
   // waiting for it.
-  void start(const route& r, const rapidjson::Value& event, std::string_view request_id,
-             std::function<void(outcome)> done) const {
-    start_route(r, event, request_id, log_, std::move(done));
+  template <class Done>
+  void start(const route& r, const rapidjson::Value& event, std::string_view request_id, Done&& done) const {
+    start_route(r, event, request_id, log_, std::forward<Done>(done));
   }
 
   // What goes back to the client after a message route's integration.

@@ -43,22 +43,59 @@ struct invocation_with {
   Result result;
 };
 
+// Says that a call's work is finished: called once, from any thread, at any time. A runner
+// gives it a target of its own; copies share it.
+class completion {
+ public:
+  struct target {
+    virtual ~target() = default;
+    virtual void completed() = 0;
+  };
+  completion() = default;
+  explicit completion(std::shared_ptr<target> t) : target_(std::move(t)) {}
+  void operator()() const {
+    if (target_) target_->completed();
+  }
+
+ private:
+  std::shared_ptr<target> target_;
+};
+
+// One integration or authorizer call as a flow hands it to the runner: the work that starts it
+// and what follows once it is over, in one object (make_call() makes one from two callables).
+class integration_call {
+ public:
+  virtual ~integration_call() = default;
+  // Starts the call, which keeps its result itself and calls COMPLETE once it has it.
+  virtual void start(completion complete) = 0;
+  // The call is over: FALSE once it completed, TRUE when the integration timeout came first
+  // (what the work produces afterwards must then be ignored). Once, on the connection's strand.
+  virtual void finish(bool timed_out) = 0;
+};
+
+// A call whose start is WORK(completion) and whose finish is DONE(bool timed_out).
+template <class Work, class Done>
+std::shared_ptr<integration_call> make_call(Work work, Done done) {
+  struct call final : integration_call {
+    call(Work w, Done d) : work_(std::move(w)), done_(std::move(d)) {}
+    void start(completion complete) override { work_(std::move(complete)); }
+    void finish(bool timed_out) override { done_(timed_out); }
+    Work work_;
+    Done done_;
+  };
+  return std::make_shared<call>(std::move(work), std::move(done));
+}
+
 class integration_runner {
  public:
   virtual ~integration_runner() = default;
 
-  // Says that a call's work is finished: called once, from any thread, at any time.
-  using completion = std::function<void()>;
-  using work_fn = std::function<void(completion complete)>;
-  using done_fn = std::function<void(bool timed_out)>;
-
-  // Runs WORK, which starts one integration or authorizer call, keeps its result itself and
-  // calls COMPLETE when it has it: before it returns (a handler in this process), or later from
-  // any thread (an answer from another process; no thread waits for it meanwhile). WORK starts
-  // right away, inline, unless MAY_BLOCK; then on a worker thread. DONE is called exactly once,
-  // on the connection's strand: with false once COMPLETE was called, with true when the
-  // integration timeout came first (what the work produces afterwards must be ignored).
-  virtual void run(bool may_block, work_fn work, done_fn done) = 0;
+  // Starts CALL, which keeps its result itself and completes when it has it: before start()
+  // returns (a handler in this process), or later from any thread (an answer from another
+  // process; no thread waits for it meanwhile). CALL starts right away, inline, unless MAY_BLOCK;
+  // then on a worker thread. Its finish() is called exactly once, on the connection's strand:
+  // with false once it completed, with true when the integration timeout came first.
+  virtual void run(bool may_block, std::shared_ptr<integration_call> call) = 0;
 };
 
 }  // namespace apigw::emulator

@@ -84,30 +84,31 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   ctx_.gw.events().message_event(state->call.event, *info, r->key, state->call.ids, state->call.text);
   runner_.run(
       r->handler->may_block(),
-      [&gw = ctx_.gw, r, state](integration_runner::completion complete) {
-        gw.start(*r, state->call.event, state->call.ids.request_id,
-                 [state, complete = std::move(complete)](outcome o) {
-                   state->result = std::move(o);
-                   complete();
-                 });
-      },
-      [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
-        complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
-        if (timed_out) {
-          // The call may still be reading its ids: the record gets copies.
-          record.request_id = state->call.ids.request_id;
-          record.message_id = state->call.ids.message_id;
-          ctx_.trace.record(std::move(record));
-          sink_.deliver(gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id),
-                        false);
-          return;
-        }
-        auto reply = gateway::message_reply(*r, state->result, *info, state->call.ids);
-        record.request_id = std::move(state->call.ids.request_id);
-        record.message_id = std::move(state->call.ids.message_id);
-        ctx_.trace.record(std::move(record));
-        if (reply.send) sink_.deliver(std::move(reply.data), reply.binary);
-      });
+      make_call(
+          [&gw = ctx_.gw, r, state](completion complete) {
+            gw.start(*r, state->call.event, state->call.ids.request_id,
+                     [state, complete = std::move(complete)](outcome o) {
+                       state->result = std::move(o);
+                       complete();
+                     });
+          },
+          [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
+            complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
+            if (timed_out) {
+              // The call may still be reading its ids: the record gets copies.
+              record.request_id = state->call.ids.request_id;
+              record.message_id = state->call.ids.message_id;
+              ctx_.trace.record(std::move(record));
+              sink_.deliver(gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id),
+                            false);
+              return;
+            }
+            auto reply = gateway::message_reply(*r, state->result, *info, state->call.ids);
+            record.request_id = std::move(state->call.ids.request_id);
+            record.message_id = std::move(state->call.ids.message_id);
+            ctx_.trace.record(std::move(record));
+            if (reply.send) sink_.deliver(std::move(reply.data), reply.binary);
+          }));
 }
 
 void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& info, int code,
@@ -128,18 +129,19 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
   ctx_.gw.events().disconnect_event(state->call.event, *info, state->call.ids, code, state->call.text);
   runner_.run(
       r->handler->may_block(),
-      [&gw = ctx_.gw, r, state](integration_runner::completion complete) {
-        gw.start(*r, state->call.event, state->call.ids.request_id,
-                 [state, complete = std::move(complete)](outcome o) {
-                   state->result = std::move(o);
-                   complete();
-                 });
-      },
-      [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
-        complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
-        ctx_.trace.record(std::move(record));
-        done();
-      });
+      make_call(
+          [&gw = ctx_.gw, r, state](completion complete) {
+            gw.start(*r, state->call.event, state->call.ids.request_id,
+                     [state, complete = std::move(complete)](outcome o) {
+                       state->result = std::move(o);
+                       complete();
+                     });
+          },
+          [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
+            complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
+            ctx_.trace.record(std::move(record));
+            done();
+          }));
 }
 
 }  // namespace apigw::emulator

@@ -49,18 +49,10 @@ apigw::handler_result function_handler::invoke(const rapidjson::Value& event, ap
   return std::move(o.result);
 }
 
-void start_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
-                 apigw::invocation_log* log, std::function<void(outcome)> done) {
-  if (auto* function = dynamic_cast<function_handler*>(r.handler.get())) {
-    // A function's pool writes its own START, END and REPORT lines.
-    function->start(event, [began = std::chrono::steady_clock::now(), done = std::move(done)](outcome o) {
-      o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
-      done(std::move(o));
-    });
-    return;
-  }
+outcome run_in_process(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
+                       apigw::invocation_log* log) {
   apigw::invocation_context context(r.connections.get(), r.tables.get(), log, r.integration, request_id);
-  done(run_logged(log, r.integration, request_id, [&] { return call_handler(*r.handler, event, context); }));
+  return run_logged(log, r.integration, request_id, [&] { return call_handler(*r.handler, event, context); });
 }
 
 }  // namespace apigw::emulator

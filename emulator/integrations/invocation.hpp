@@ -89,11 +89,28 @@ outcome run_logged(apigw::invocation_log* log, std::string_view function, std::s
   return o;
 }
 
+// Runs route R's in-process handler on EVENT with the route's context, logged under its
+// integration (START, the error, END and REPORT written by run_logged), and returns the outcome.
+outcome run_in_process(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
+                       apigw::invocation_log* log);
+
 // Runs route R's integration on EVENT with the route's context, logged under its integration:
-// DONE gets the outcome, before start_route() returns for an in-process handler (START, the
-// error, END and REPORT written by run_logged), later and from another thread for a function
-// (function_handler::start; its pool writes its lines).
+// DONE (a callable taking an outcome) gets the outcome, before start_route() returns for an
+// in-process handler, later and from another thread for a function (function_handler::start; its
+// pool writes its lines). A template so that the in-process path, the common one, calls DONE
+// without storing it anywhere.
+template <class Done>
 void start_route(const routes::route& r, const rapidjson::Value& event, std::string_view request_id,
-                 apigw::invocation_log* log, std::function<void(outcome)> done);
+                 apigw::invocation_log* log, Done&& done) {
+  if (auto* function = dynamic_cast<function_handler*>(r.handler.get())) {
+    // A function's pool writes its own START, END and REPORT lines.
+    function->start(event, [began = std::chrono::steady_clock::now(), done = std::forward<Done>(done)](outcome o) mutable {
+      o.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+      done(std::move(o));
+    });
+    return;
+  }
+  done(run_in_process(r, event, request_id, log));
+}
 
 }  // namespace apigw::emulator

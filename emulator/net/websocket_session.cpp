@@ -91,7 +91,7 @@ class websocket_session final : public connection,
   // integration_runner: cheap calls run right here on the strand; the others go to the worker
   // pool, raced by the integration timeout. Whichever settles first wins; a late result is
   // dropped, as AWS drops it.
-  void run(bool may_block, work_fn work, done_fn done) override;
+  void run(bool may_block, std::shared_ptr<integration_call> call) override;
   // reply_sink: what the message flow sends back.
   void deliver(std::string data, bool binary) override { enqueue(std::move(data), binary); }
 
@@ -225,48 +225,51 @@ void websocket_session::on_connect_result(connect_result r) {
 
 // One integration call of a session: settled once, on the session's strand, by its completion
 // or by its timeout.
-struct pending_call {
-  pending_call(connection_executor s, std::shared_ptr<websocket_session> o, integration_runner::done_fn d)
-      : strand(std::move(s)), owner(std::move(o)), done(std::move(d)) {}
+struct pending_call final : completion::target, std::enable_shared_from_this<pending_call> {
+  pending_call(connection_executor s, std::shared_ptr<websocket_session> o, std::shared_ptr<integration_call> c)
+      : strand(std::move(s)), owner(std::move(o)), call(std::move(c)) {}
   const connection_executor strand;
   std::shared_ptr<websocket_session> owner;  // kept alive until the call is settled
-  integration_runner::done_fn done;
-  std::optional<connection_timer> timer;  // armed only when the call does not end at once
+  std::shared_ptr<integration_call> call;    // finished when settled
+  std::optional<connection_timer> timer;     // armed only when the call does not end at once
   bool settled = false;
+
+  // From any thread; on the strand (a handler that returned inline) it settles right away.
+  void completed() override {
+    net::dispatch(strand, [self = shared_from_this()] { self->settle(false); });
+  }
 
   // REQUIRES: on the strand.
   void settle(bool timed_out) {
     if (settled) return;
     settled = true;
     if (timer) timer->cancel();
-    auto finish = std::move(done);
+    auto finished = std::move(call);
     auto session = std::move(owner);
-    finish(timed_out);
+    finished->finish(timed_out);
     session->call_settled();
   }
 };
 
-void websocket_session::run(bool may_block, work_fn work, done_fn done) {
+void websocket_session::run(bool may_block, std::shared_ptr<integration_call> call) {
   ++in_flight_;
-  auto call = std::make_shared<pending_call>(ws_.get_executor(), shared_from_this(), std::move(done));
-  // From any thread; on the strand (a handler that returned inline) it settles right away.
-  completion complete = [call] { net::dispatch(call->strand, [call] { call->settle(false); }); };
+  auto pending = std::make_shared<pending_call>(ws_.get_executor(), shared_from_this(), call);
   const auto arm_timeout = [&] {
-    call->timer.emplace(ws_.get_executor());
-    call->timer->expires_after(ctx_.limits.integration_timeout);
-    call->timer->async_wait([call](beast::error_code ec) {
-      if (!ec) call->settle(true);
+    pending->timer.emplace(ws_.get_executor());
+    pending->timer->expires_after(ctx_.limits.integration_timeout);
+    pending->timer->async_wait([pending](beast::error_code ec) {
+      if (!ec) pending->settle(true);
     });
   };
   if (!may_block) {
-    work(std::move(complete));
+    call->start(completion(pending));
     // An answer that comes later (from another process) is raced by the integration timeout.
-    if (!call->settled) arm_timeout();
+    if (!pending->settled) arm_timeout();
     return;
   }
   arm_timeout();
-  net::post(ctx_.workers, [work = std::move(work), complete = std::move(complete)]() mutable {
-    work(std::move(complete));
+  net::post(ctx_.workers, [call = std::move(call), pending]() mutable {
+    call->start(completion(std::move(pending)));
   });
 }
 

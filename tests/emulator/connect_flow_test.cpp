@@ -166,11 +166,11 @@ TEST(ConnectFlowTest, TheIntegrationsStatusFailureAndTimeoutBecomeTheHandshakesS
   {
     // The authorizer runs inline; $connect's integration times out.
     struct connect_times_out final : integration_runner {
-      void run(bool, work_fn work, done_fn done) override {
+      void run(bool, std::shared_ptr<integration_call> call) override {
         if (calls++ == 0) {
-          flow_test::run_now(work, done);
+          flow_test::run_now(*call);
         } else {
-          done(true);
+          call->finish(true);
         }
       }
       int calls = 0;

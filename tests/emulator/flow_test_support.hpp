@@ -63,20 +63,25 @@ struct api_fixture {
   flow_context ctx;
 };
 
-// Runs WORK inline and settles as a runner does: done(false) once it completed; a work that
-// has not completed when it returns is treated as timed out (the flows' work always completes).
-inline void run_now(integration_runner::work_fn& work, integration_runner::done_fn& done) {
-  bool completed = false;
-  work([&completed] { completed = true; });
-  done(!completed);
+// Starts CALL inline and finishes it as a runner does: finish(false) once it completed; a call
+// that has not completed when start() returns is treated as timed out (the flows' calls always
+// complete).
+inline void run_now(integration_call& call) {
+  struct flag final : completion::target {
+    void completed() override { set = true; }
+    bool set = false;
+  };
+  auto completed = std::make_shared<flag>();
+  call.start(completion(completed));
+  call.finish(!completed->set);
 }
 
 // Runs every call inline and counts them.
 class counting_runner final : public integration_runner {
  public:
-  void run(bool, work_fn work, done_fn done) override {
+  void run(bool, std::shared_ptr<integration_call> call) override {
     ++calls;
-    run_now(work, done);
+    run_now(*call);
   }
   int calls = 0;
 };
@@ -84,18 +89,18 @@ class counting_runner final : public integration_runner {
 // Every call times out: the work never runs.
 class timing_out_runner final : public integration_runner {
  public:
-  void run(bool, work_fn, done_fn done) override { done(true); }
+  void run(bool, std::shared_ptr<integration_call> call) override { call->finish(true); }
 };
 
 // Keeps the calls until the test settles them, as a worker pool would later.
 class deferred_runner final : public integration_runner {
  public:
-  void run(bool, work_fn work, done_fn done) override { pending.push_back({std::move(work), std::move(done)}); }
+  void run(bool, std::shared_ptr<integration_call> call) override { pending.push_back(std::move(call)); }
   void settle_all() {
     auto calls = std::move(pending);
-    for (auto& [work, done] : calls) run_now(work, done);
+    for (auto& call : calls) run_now(*call);
   }
-  std::vector<std::pair<work_fn, done_fn>> pending;
+  std::vector<std::shared_ptr<integration_call>> pending;
 };
 
 struct collecting_sink final : reply_sink {
