@@ -166,7 +166,7 @@ void teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, boost::be
 template <class NextLayer, class TeardownHandler>
 void async_teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, TeardownHandler&& handler) {
   if (role == boost::beast::role_type::server) {
-    auto& socket = boost::beast::get_lowest_layer(s).socket();
+    auto& socket = boost::beast::get_lowest_layer(s);  // the TCP socket
     boost::beast::error_code ignored;
     socket.shutdown(boost::asio::socket_base::shutdown_send, ignored);
     socket.close(ignored);

@@ -189,8 +189,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     }
     if (websocket_path) {
       if (beast::websocket::is_upgrade(req)) {
-        stream_.expires_never();
-        return start_websocket_session(std::move(stream_), std::move(req), ctx_);
+        return start_websocket_session(stream_.release_socket(), std::move(req), ctx_);
       }
       // The root serves the lab's chat page to browsers; the stage path answers like AWS.
       if (path == "/" && (req.method() == http::verb::get || req.method() == http::verb::head)) {

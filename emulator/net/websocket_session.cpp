@@ -55,8 +55,8 @@ class websocket_session final : public connection,
                                 public reply_sink,
                                 public std::enable_shared_from_this<websocket_session> {
  public:
-  websocket_session(connection_stream&& stream, server_context& ctx)
-      : ws_(std::move(stream)), ctx_(ctx), messages_(ctx.flows, *this, *this), deadline_(ws_.get_executor()) {
+  websocket_session(connection_socket&& socket, server_context& ctx)
+      : ws_(std::move(socket)), ctx_(ctx), messages_(ctx.flows, *this, *this), deadline_(ws_.get_executor()) {
     ctx_.session_started();
   }
   ~websocket_session() override { end_of_work(); }
@@ -133,7 +133,9 @@ class websocket_session final : public connection,
     return steady::time_point(steady::duration(last_activity_.load(std::memory_order_relaxed)));
   }
 
-  websocket::stream<frame_guard<connection_stream>> ws_;
+  // On the socket itself: the WebSocket stream and deadline_ time everything a session waits
+  // for, so the timers of Beast's basic_stream would only cost every read and write.
+  websocket::stream<frame_guard<connection_socket>> ws_;
   server_context& ctx_;
   std::shared_ptr<const connection_info> info_;
   http::request<http::string_body> req_;
@@ -164,8 +166,7 @@ class websocket_session final : public connection,
 };
 
 void websocket_session::start(http::request<http::string_body> req) {
-  auto& socket = beast::get_lowest_layer(ws_).socket();
-  beast::get_lowest_layer(ws_).expires_never();
+  auto& socket = beast::get_lowest_layer(ws_);
   beast::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   const auto local = socket.local_endpoint(ec);
@@ -278,13 +279,15 @@ void websocket_session::refuse(int status) {
       static_cast<http::status>(status), req_.version());
   refusal_->keep_alive(false);
   refusal_->content_length(0);
-  auto& stream = beast::get_lowest_layer(ws_);
-  stream.expires_after(kCloseTimeout);
-  http::async_write(stream, *refusal_,
+  // A client that does not read its refusal is cut after kCloseTimeout.
+  deadline_.expires_after(kCloseTimeout);
+  deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) beast::get_lowest_layer(self->ws_).close(ec);
+  });
+  http::async_write(beast::get_lowest_layer(ws_), *refusal_,
                     [self = shared_from_this()](beast::error_code, std::size_t) {
                       beast::error_code ignored;
-                      beast::get_lowest_layer(self->ws_).socket().shutdown(
-                          net::ip::tcp::socket::shutdown_send, ignored);
+                      beast::get_lowest_layer(self->ws_).shutdown(net::ip::tcp::socket::shutdown_send, ignored);
                       self->finish(0, std::nullopt);
                     });
 }
@@ -405,7 +408,7 @@ void websocket_session::start_close(int code, std::string reason) {
   deadline_.expires_after(kCloseTimeout);
   deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || self->finished_) return;
-    beast::get_lowest_layer(self->ws_).close();
+    beast::get_lowest_layer(self->ws_).close(ec);
   });
 }
 
@@ -502,9 +505,9 @@ void websocket_session::call_settled() {
 
 }  // namespace
 
-void start_websocket_session(connection_stream stream, http::request<http::string_body> req,
+void start_websocket_session(connection_socket socket, http::request<http::string_body> req,
                              server_context& ctx) {
-  std::make_shared<websocket_session>(std::move(stream), ctx)->start(std::move(req));
+  std::make_shared<websocket_session>(std::move(socket), ctx)->start(std::move(req));
 }
 
 }  // namespace apigw::emulator

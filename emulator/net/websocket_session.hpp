@@ -12,9 +12,9 @@ namespace apigw::emulator {
 
 struct server_context;
 
-// Takes over STREAM once the upgrade request REQ arrived on the WebSocket path.
-// REQUIRES: called on STREAM's strand.
-void start_websocket_session(connection_stream stream,
+// Takes over SOCKET once the upgrade request REQ arrived on the WebSocket path.
+// REQUIRES: called on SOCKET's strand.
+void start_websocket_session(connection_socket socket,
                              boost::beast::http::request<boost::beast::http::string_body> req,
                              server_context& ctx);
 
