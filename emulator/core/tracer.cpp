@@ -35,7 +35,7 @@ void redact(trace_record& r) {
 
 }  // namespace
 
-void tracer::record(trace_record r) {
+void tracer::record(trace_record&& r) {
   redact(r);
   if (trace_writer_) {
     trace_writer_->append((options_.trace_format == format::json ? to_json(r) : to_text(r)) + "\n");

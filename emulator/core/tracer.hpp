@@ -44,7 +44,7 @@ class tracer {
   // Takes R: prints it when the trace or an access log is printed, keeps it (the last
   // options.keep) and hands it, as JSON, to the subscribers, if any. Nothing is serialized that
   // nobody reads: the kept records become JSON when last() asks for them.
-  void record(trace_record r);
+  void record(trace_record&& r);
 
   // The last N records as JSON, oldest first.
   std::vector<std::string> last(std::size_t n) const;

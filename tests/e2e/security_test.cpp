@@ -274,7 +274,7 @@ TEST(RedactionTest, FunctionLogsTheTraceAndTheAccessLogPrintNoSecret) {
     r.request_id = "BBBBBBBBBBBBBBB=";
     r.status = 403;
     r.error = "Forbidden: X-Amz-Signature=" + signature + " x-api-key: " + api_key;
-    t.record(r);
+    t.record(std::move(r));
     ASSERT_EQ(t.last(1).size(), 1u);
     EXPECT_EQ(t.last(1)[0].find(signature), std::string::npos) << t.last(1)[0];
     EXPECT_NE(t.last(1)[0].find("X-Amz-Signature=5d67****"), std::string::npos) << t.last(1)[0];

@@ -70,7 +70,7 @@ TEST(TracerTest, KeepsTheLastRecordsAndFeedsSubscribers) {
   for (int i = 0; i < 5; ++i) {
     auto r = message_record();
     r.bytes = static_cast<std::size_t>(i);
-    t.record(r);
+    t.record(std::move(r));
   }
   t.unsubscribe(id);
   t.record(message_record());
