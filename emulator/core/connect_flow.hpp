@@ -4,7 +4,7 @@
 // failed, 504 when it timed out, 503 when the server is stopping). The session hands the
 // handshake over and does what the result says: refuse with the status, or accept with the
 // subprotocol (docs/auth.md, docs/behaviour.md).
-// Thread-safety: one flow per handshake, driven on its connection's strand.
+// Thread-safety: one flow per handshake, driven on its connection's I/O thread.
 #pragma once
 
 #include <chrono>

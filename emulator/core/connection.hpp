@@ -1,7 +1,7 @@
 // A live client connection as the rest of the emulator sees it: something to send frames to
 // and to close, without knowing about sockets.
 // Thread-safety: every member may be called from any thread; sends and closes are queued on the
-// connection's own strand.
+// connection's own I/O thread.
 #pragma once
 
 #include <chrono>

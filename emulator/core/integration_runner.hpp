@@ -1,9 +1,9 @@
 // The one seam through which the flows run integrations and authorizers. The network room
-// implements it (emulator/net/strand_runner.hpp): a call that cannot block runs inline on the
-// connection's strand; one that may block goes to the worker pool, raced by the integration
+// implements it (emulator/net/websocket_session.cpp): a call that cannot block runs inline on the
+// connection's I/O thread; one that may block goes to the worker pool, raced by the integration
 // timeout. An integration whose answer comes from another process can complete later from any
 // thread the same way, without a thread blocked per pending call. Tests fake it.
-// Thread-safety: one runner serves one connection; its calls come from that connection's strand.
+// Thread-safety: one runner serves one connection; its calls come from that connection's I/O thread.
 #pragma once
 
 #include <functional>
@@ -69,7 +69,7 @@ class integration_call {
   // Starts the call, which keeps its result itself and calls COMPLETE once it has it.
   virtual void start(completion complete) = 0;
   // The call is over: FALSE once it completed, TRUE when the integration timeout came first
-  // (what the work produces afterwards must then be ignored). Once, on the connection's strand.
+  // (what the work produces afterwards must then be ignored). Once, on the connection's I/O thread.
   virtual void finish(bool timed_out) = 0;
 };
 
@@ -93,7 +93,7 @@ class integration_runner {
   // Starts CALL, which keeps its result itself and completes when it has it: before start()
   // returns (a handler in this process), or later from any thread (an answer from another
   // process; no thread waits for it meanwhile). CALL starts right away, inline, unless MAY_BLOCK;
-  // then on a worker thread. Its finish() is called exactly once, on the connection's strand:
+  // then on a worker thread. Its finish() is called exactly once, on the connection's I/O thread:
   // with false once it completed, with true when the integration timeout came first.
   virtual void run(bool may_block, std::shared_ptr<integration_call> call) = 0;
 };

@@ -3,7 +3,7 @@
 // it), becomes a MESSAGE event and runs its route's integration; what goes back is the route
 // response, the "Internal server error" frame or the "Endpoint request timed out" frame, byte for
 // byte as AWS sends them. Every decision is written to the routing trace.
-// Thread-safety: one flow per connection, driven on its connection's strand.
+// Thread-safety: one flow per connection, driven on its connection's I/O thread.
 #pragma once
 
 #include <functional>

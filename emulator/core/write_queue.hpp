@@ -3,7 +3,7 @@
 // for it, instead of growing the emulator's memory without bound.
 // A vector with a head index, not a deque: an idle connection's empty queue costs nothing, and
 // the consumed front is compacted away in batches.
-// Thread-safety: none; one connection's strand owns it.
+// Thread-safety: none; one connection's I/O thread owns it.
 #pragma once
 
 #include <cstddef>

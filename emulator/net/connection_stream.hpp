@@ -1,18 +1,19 @@
-// The types of a client connection's socket and stream: bound to a strand of the I/O context by
-// its concrete type, not the type-erased any_io_executor, so that the composed operations of
-// every read and write copy and move a strand (an executor and a shared pointer to its state)
-// instead of a polymorphic executor.
+// The types of a client connection's socket and stream: bound by their concrete type to the
+// io_context of the one I/O thread that serves the connection. Every handler of a connection then
+// runs on that thread, one at a time, as a strand would run them, without a strand's lock and
+// queue on every operation; and no composed operation copies a type-erased any_io_executor.
+// Other threads (the management API, the worker pool, function answers) reach a connection by
+// posting to its executor.
 #pragma once
 
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 
 namespace apigw::emulator {
 
-using connection_executor = boost::asio::strand<boost::asio::io_context::executor_type>;
+using connection_executor = boost::asio::io_context::executor_type;
 using connection_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, connection_executor>;
 using connection_stream = boost::beast::basic_stream<boost::asio::ip::tcp, connection_executor>;
 

@@ -2,7 +2,7 @@
 // a frame's payload is longer than the frame limit (AWS closes such connections with 1009,
 // although the message as a whole may be within its own limit). Beast exposes message sizes but
 // not frame sizes, so the frame headers are read here as they pass by.
-// Thread-safety: like the stream it wraps (one read and one write at a time, on one strand).
+// Thread-safety: like the stream it wraps (one read and one write at a time, on one thread).
 #pragma once
 
 #include <cstddef>

@@ -64,11 +64,10 @@ void listener::stop() {
 }
 
 void listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ctx_.ioc), [self = shared_from_this()](
-                                                         boost::system::error_code ec,
-                                                         connection_socket socket) {
-    self->on_accept(ec, std::move(socket));
-  });
+  acceptor_.async_accept(ctx_.next_connection_executor(),
+                         [self = shared_from_this()](boost::system::error_code ec, connection_socket socket) {
+                           self->on_accept(ec, std::move(socket));
+                         });
 }
 
 void listener::on_accept(boost::system::error_code ec, connection_socket socket) {

@@ -1,4 +1,4 @@
-// Accepts TCP connections and hands each to an HTTP session on a strand of its own. Listening on
+// Accepts TCP connections and hands each to an HTTP session on the next I/O thread. Listening on
 // an address other than loopback prints a warning on standard error; running out of descriptors
 // is said once, and accepting resumes as soon as one is free.
 // Thread-safety: lives on its own strand; stop() may be called from any thread.

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -47,7 +48,7 @@ class server::impl {
       : api_(std::move(api)), handlers_(std::move(handlers)), store_(std::move(store)), options_(std::move(options)),
         threads_count_(options_.threads ? options_.threads
                                         : std::max(1u, std::thread::hardware_concurrency())),
-        ioc_(static_cast<int>(threads_count_)), management_(registry_, api_),
+        ioc_(1), management_(registry_, api_),
         dynamodb_(*store_, api_, api_.strict_credentials || options_.strict_credentials),
         stderr_log_(std::cerr) {}
 
@@ -118,6 +119,14 @@ class server::impl {
     ctx_ = std::make_unique<server_context>(ioc_, *gw_, registry_, management_, *store_, *trace_, kWorkerThreads);
     ctx_->dynamodb = &dynamodb_;
     ctx_->admin_enabled = options_.admin;
+    // An io_context per I/O thread: the first is ioc_, which also serves the listener and the
+    // functions' runtime API; each of the others is kept running while it has no connection.
+    ctx_->io_contexts.push_back(&ioc_);
+    for (unsigned i = 1; i < threads_count_; ++i) {
+      auto& io = *more_contexts_.emplace_back(std::make_unique<net::io_context>(1));
+      keep_running_.emplace_back(net::make_work_guard(io));
+      ctx_->io_contexts.push_back(&io);
+    }
     return {};
   }
 
@@ -148,7 +157,7 @@ class server::impl {
     functions_->start("http://" + reach + ":" + std::to_string(port_));
     listener_->run();
     threads_.reserve(threads_count_);
-    for (unsigned i = 0; i < threads_count_; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (auto* io : ctx_->io_contexts) threads_.emplace_back([io] { io->run(); });
     return {};
   }
 
@@ -166,7 +175,8 @@ class server::impl {
     listener_->stop();
     // The $disconnects ran through the functions; now their processes go.
     functions_->stop();
-    ioc_.stop();
+    keep_running_.clear();
+    for (auto* io : ctx_->io_contexts) io->stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
     ctx_->workers.stop();
@@ -216,6 +226,8 @@ class server::impl {
   server_options options_;
   unsigned threads_count_;
   net::io_context ioc_;
+  std::vector<std::unique_ptr<net::io_context>> more_contexts_;  // I/O threads 2..N
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running_;
   connection_registry registry_;
   management_api management_;
   dynamodb_api dynamodb_;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -40,7 +41,13 @@ struct server_context {
     flows.stopping = &stopping;
   }
 
-  boost::asio::io_context& ioc;
+  boost::asio::io_context& ioc;  // the listener's, the runtime API's; the first I/O thread's
+  // One io_context per I/O thread (ioc first): a new connection is served by the next in turn.
+  std::vector<boost::asio::io_context*> io_contexts;
+  boost::asio::io_context::executor_type next_connection_executor() {
+    if (io_contexts.empty()) return ioc.get_executor();
+    return io_contexts[next_context_.fetch_add(1, std::memory_order_relaxed) % io_contexts.size()]->get_executor();
+  }
   const gateway& gw;
   const config::limits& limits;
   const std::string stage_path;
@@ -77,6 +84,7 @@ struct server_context {
   }
 
  private:
+  std::atomic<std::size_t> next_context_{0};
   std::mutex live_mutex_;
   std::condition_variable live_cv_;
   std::size_t live_ = 0;

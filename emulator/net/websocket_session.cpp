@@ -48,7 +48,7 @@ constexpr auto kCloseTimeout = std::chrono::seconds(10);
 constexpr std::size_t kKeepReadBufferBytes = 16 * 1024;
 
 // The session only does I/O: the $connect flow and the message flow (emulator/core/) decide; the
-// session is their integration runner (inline on its strand, or on the worker pool raced by the
+// session is their integration runner (inline on its I/O thread, or on the worker pool raced by the
 // integration timeout) and their reply sink (its write queue).
 class websocket_session final : public connection,
                                 public integration_runner,
@@ -88,7 +88,7 @@ class websocket_session final : public connection,
   }
 
  private:
-  // integration_runner: cheap calls run right here on the strand; the others go to the worker
+  // integration_runner: cheap calls run right here, on the connection's thread; the others go to the worker
   // pool, raced by the integration timeout. Whichever settles first wins; a late result is
   // dropped, as AWS drops it.
   void run(bool may_block, std::shared_ptr<integration_call> call) override;
@@ -115,7 +115,7 @@ class websocket_session final : public connection,
   void finish(int code, std::optional<std::string> reason);
   // $disconnect, once no integration call of the connection is in flight.
   void disconnect(int code, std::optional<std::string> reason);
-  // A call run() started was settled (on the strand).
+  // A call run() started was settled (on the connection's thread).
   void call_settled();
   friend struct pending_call;
   // Shutdown waits for sessions until this: after $disconnect, not for a late handler's result.
@@ -148,7 +148,7 @@ class websocket_session final : public connection,
   connection_timer deadline_;
   steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
   steady::time_point opened_at_;
-  // Written on the strand, read by GetConnection from any thread.
+  // Written on the connection's thread, read by GetConnection from any thread.
   std::atomic<steady::rep> last_activity_{0};
   std::atomic<bool> open_{false};
   std::atomic<bool> close_requested_{false};
@@ -224,23 +224,24 @@ void websocket_session::on_connect_result(connect_result r) {
   ctx_.trace.record(std::move(r.record));
 }
 
-// One integration call of a session: settled once, on the session's strand, by its completion
+// One integration call of a session: settled once, on the session's I/O thread, by its completion
 // or by its timeout.
 struct pending_call final : completion::target, std::enable_shared_from_this<pending_call> {
   pending_call(connection_executor s, std::shared_ptr<websocket_session> o, std::shared_ptr<integration_call> c)
-      : strand(std::move(s)), owner(std::move(o)), call(std::move(c)) {}
-  const connection_executor strand;
+      : executor(std::move(s)), owner(std::move(o)), call(std::move(c)) {}
+  const connection_executor executor;
   std::shared_ptr<websocket_session> owner;  // kept alive until the call is settled
   std::shared_ptr<integration_call> call;    // finished when settled
   std::optional<connection_timer> timer;     // armed only when the call does not end at once
   bool settled = false;
 
-  // From any thread; on the strand (a handler that returned inline) it settles right away.
+  // From any thread; on the connection's thread (a handler that returned inline) it settles
+  // right away.
   void completed() override {
-    net::dispatch(strand, [self = shared_from_this()] { self->settle(false); });
+    net::dispatch(executor, [self = shared_from_this()] { self->settle(false); });
   }
 
-  // REQUIRES: on the strand.
+  // REQUIRES: on the connection's thread.
   void settle(bool timed_out) {
     if (settled) return;
     settled = true;

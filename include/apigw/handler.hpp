@@ -92,8 +92,8 @@ class APIGW_EXPORT handler {
   virtual handler_result invoke(const rapidjson::Value& event, invocation_context& context) = 0;
 
   // True when invoke() may block (sleep, I/O, locks held long). Such handlers run on the worker
-  // pool under the integration timeout; the others run inline on the connection's strand, where
-  // blocking would stall the connection.
+  // pool under the integration timeout; the others run inline on the connection's I/O thread,
+  // where blocking would stall the connection and every other one that thread serves.
   virtual bool may_block() const { return true; }
 };
 
