@@ -225,8 +225,10 @@ class server::impl {
   std::shared_ptr<store::session_store> store_;
   server_options options_;
   unsigned threads_count_;
+  // I/O threads 2..N. Declared before ioc_ so as to outlive it: ioc_ holds the listener's pending
+  // accept, whose new socket already belongs to one of these.
+  std::vector<std::unique_ptr<net::io_context>> more_contexts_;
   net::io_context ioc_;
-  std::vector<std::unique_ptr<net::io_context>> more_contexts_;  // I/O threads 2..N
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running_;
   connection_registry registry_;
   management_api management_;
