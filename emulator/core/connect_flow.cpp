@@ -131,13 +131,7 @@ void connect_flow::run_connect() {
   runner_.run(
       r.handler->may_block(),
       make_call(
-          [&gw = ctx_.gw, &r, state](completion complete) {
-            gw.start(r, state->call.event, state->call.ids.request_id,
-                     [state, complete = std::move(complete)](outcome o) {
-                       state->result = std::move(o);
-                       complete();
-                     });
-          },
+          ctx_.gw.route_work(r, state),
           [self = shared_from_this(), state](bool timed_out) {
             // After a timeout the work may still be writing its result: it is not read.
             self->on_connect(timed_out ? outcome{} : state->result, timed_out);

@@ -24,6 +24,7 @@
 #include "emulator/auth/authorization.hpp"
 #include "emulator/auth/connection_info.hpp"
 #include "emulator/core/events.hpp"
+#include "emulator/core/integration_runner.hpp"
 #include "emulator/integrations/invocation.hpp"
 #include "routes/route_table.hpp"
 #include "store/session_store.hpp"
@@ -87,6 +88,17 @@ class gateway {
   template <class Done>
   void start(const route& r, const rapidjson::Value& event, std::string_view request_id, Done&& done) const {
     start_route(r, event, request_id, log_, std::forward<Done>(done));
+  }
+
+  // The start of an integration call that runs route R on STATE's event, for make_call(): the
+  // outcome is in STATE->result when the call completes.
+  auto route_work(const route& r, std::shared_ptr<invocation_with<outcome>> state) const {
+    return [this, &r, state = std::move(state)](completion complete) {
+      start(r, state->call.event, state->call.ids.request_id, [state, complete = std::move(complete)](outcome o) {
+        state->result = std::move(o);
+        complete();
+      });
+    };
   }
 
   // What goes back to the client after a message route's integration.

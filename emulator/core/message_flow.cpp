@@ -85,13 +85,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   runner_.run(
       r->handler->may_block(),
       make_call(
-          [&gw = ctx_.gw, r, state](completion complete) {
-            gw.start(*r, state->call.event, state->call.ids.request_id,
-                     [state, complete = std::move(complete)](outcome o) {
-                       state->result = std::move(o);
-                       complete();
-                     });
-          },
+          ctx_.gw.route_work(*r, state),
           [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
             complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
             if (timed_out) {
@@ -130,13 +124,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
   runner_.run(
       r->handler->may_block(),
       make_call(
-          [&gw = ctx_.gw, r, state](completion complete) {
-            gw.start(*r, state->call.event, state->call.ids.request_id,
-                     [state, complete = std::move(complete)](outcome o) {
-                       state->result = std::move(o);
-                       complete();
-                     });
-          },
+          ctx_.gw.route_work(*r, state),
           [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
             complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
             ctx_.trace.record(std::move(record));
