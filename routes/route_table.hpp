@@ -18,12 +18,20 @@
 
 namespace apigw::routes {
 
+// What of the event a route's handler reads; the gateway builds only that.
+enum class event_use {
+  whole,    // the Lambda proxy event, as AWS sends it (every handler but the ones below)
+  body,     // the message body alone: the built-in echo
+  nothing,  // an empty object: the built-in mock, whose answer is canned
+};
+
 // One route and the integration it runs.
 struct route {
   std::string key;
   std::string integration;  // its name in the config: the "function" in logs and ARNs
   bool two_way = false;     // a route response sends the integration's body back
   std::unique_ptr<apigw::handler> handler;
+  event_use reads = event_use::whole;
   // What the handler may reach, through its integration's IAM policy; null when unavailable.
   std::unique_ptr<apigw::connections_api> connections;
   std::unique_ptr<apigw::tables_api> tables;

@@ -126,8 +126,13 @@ void connect_flow::run_connect() {
   state->call.connection = info_;
   state->call.ids = ids_;
   state->call.headers = std::move(request_.headers);
-  ctx_.gw.events().connect_event(state->call.event, *info_, state->call.headers, state->call.ids);
   const gateway::route& r = *ctx_.gw.connect_route();
+  // A CONNECT event has no body: a handler that reads no more than that gets {}.
+  if (r.reads == routes::event_use::whole) {
+    ctx_.gw.events().connect_event(state->call.event, *info_, state->call.headers, state->call.ids);
+  } else {
+    event_builder::partial_event(state->call.event, std::nullopt);
+  }
   runner_.run(
       r.handler->may_block(),
       make_call(

@@ -166,6 +166,11 @@ void event_builder::message_event(rapidjson::Document& event, const connection_i
   add_stage_variables(event);
 }
 
+void event_builder::partial_event(rapidjson::Document& event, std::optional<std::string_view> body) {
+  event.SetObject();
+  if (body) event.AddMember("body", json_ref(*body), event.GetAllocator());
+}
+
 void event_builder::disconnect_event(rapidjson::Document& event, const connection_info& info,
                                      const request_ids& ids, int code, std::string_view reason) const {
   event.SetObject();

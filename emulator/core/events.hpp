@@ -5,6 +5,7 @@
 // Thread-safety: immutable after construction; const members are safe from any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,10 @@ class event_builder {
                      const request_ids& ids, std::string_view body) const;
   void disconnect_event(rapidjson::Document& event, const connection_info& info, const request_ids& ids,
                         int code, std::string_view reason) const;
+  // The event of a handler that reads no more than its body (routes::event_use): {"body": BODY}
+  // with a BODY, {} without one. Such handlers (the built-in echo and mock) are given only what
+  // they read, so that their calls do not pay for requestContext.
+  static void partial_event(rapidjson::Document& event, std::optional<std::string_view> body);
 
  private:
   void add_request_context(rapidjson::Value& ctx, const connection_info& info, const request_ids& ids,

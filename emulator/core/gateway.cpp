@@ -7,6 +7,7 @@
 #include "common/ascii.hpp"
 #include "emulator/auth/permissions.hpp"
 #include "emulator/core/identifiers.hpp"
+#include "emulator/integrations/builtin_handlers.hpp"
 
 namespace apigw::emulator {
 namespace {
@@ -87,6 +88,7 @@ result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
     r->integration = spec.integration;
     r->two_way = spec.two_way();
     r->handler = std::move(std::get<std::unique_ptr<apigw::handler>>(made));
+    r->reads = emulator::event_use_of(*r->handler);
     const std::string key = r->key;
     if (!gw->table_.add(std::move(r))) {
       return fail(api.source + ": " + spec.json_path + ".routeKey: duplicate route key \"" + key + "\"");

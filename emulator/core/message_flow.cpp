@@ -81,7 +81,13 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   state->call.connection = info;
   state->call.ids = std::move(ids);
   state->call.text = std::move(body);
-  ctx_.gw.events().message_event(state->call.event, *info, r->key, state->call.ids, state->call.text);
+  if (r->reads == routes::event_use::whole) {
+    ctx_.gw.events().message_event(state->call.event, *info, r->key, state->call.ids, state->call.text);
+  } else {
+    event_builder::partial_event(state->call.event, r->reads == routes::event_use::body
+                                                        ? std::optional<std::string_view>(state->call.text)
+                                                        : std::nullopt);
+  }
   runner_.run(
       r->handler->may_block(),
       make_call(
@@ -120,7 +126,12 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
     done();
     return;
   }
-  ctx_.gw.events().disconnect_event(state->call.event, *info, state->call.ids, code, state->call.text);
+  // A DISCONNECT event has no body: a handler that reads no more than that gets {}.
+  if (r->reads == routes::event_use::whole) {
+    ctx_.gw.events().disconnect_event(state->call.event, *info, state->call.ids, code, state->call.text);
+  } else {
+    event_builder::partial_event(state->call.event, std::nullopt);
+  }
   runner_.run(
       r->handler->may_block(),
       make_call(

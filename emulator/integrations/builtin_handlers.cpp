@@ -129,6 +129,12 @@ create_result make_plain(const rapidjson::Value& options) {
 
 }  // namespace
 
+routes::event_use event_use_of(const apigw::handler& h) {
+  if (dynamic_cast<const echo_handler*>(&h) != nullptr) return routes::event_use::body;
+  if (dynamic_cast<const mock_handler*>(&h) != nullptr) return routes::event_use::nothing;
+  return routes::event_use::whole;
+}
+
 void add_builtin_handlers(handler_registry& registry) {
   registry.add("echo", make_plain<echo_handler>);
   registry.add("inspect", make_plain<inspect_handler>);

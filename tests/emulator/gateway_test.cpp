@@ -1,5 +1,6 @@
 #include "emulator/core/gateway.hpp"
 
+#include <map>
 #include <regex>
 #include <stdexcept>
 
@@ -208,6 +209,50 @@ gateway::outcome returned(std::optional<int> status, std::optional<std::string> 
   o.result.body = std::move(body);
   o.result.is_base64_encoded = base64;
   return o;
+}
+
+// The built-in echo reads the body of its event and the built-in mock nothing, so their calls get
+// only that; every other handler, whatever its name, gets the whole event.
+TEST(GatewayTest, OnlyTheBuiltInEchoAndMockAreSparedTheWholeEvent) {
+  auto gw = make(R"({
+    "routeSelectionExpression": "$request.body.action",
+    "routes": [
+      {"routeKey": "$connect", "integration": "mock"},
+      {"routeKey": "echo", "integration": "echo"},
+      {"routeKey": "inspect", "integration": "inspect"},
+      {"routeKey": "$default", "integration": "own"}
+    ],
+    "integrations": {
+      "mock": {"handler": "mock"}, "echo": {"handler": "echo"}, "inspect": {"handler": "inspect"},
+      "own": {"handler": "own"}
+    }
+  })", [] {
+    auto registry = apigw::handler_registry::with_builtins();
+    struct own final : apigw::handler {
+      apigw::handler_result invoke(const rapidjson::Value&, apigw::invocation_context&) override { return {}; }
+    };
+    registry.add_instance("own", std::make_shared<own>());
+    return registry;
+  }());
+  std::map<std::string, routes::event_use> reads;
+  for (const auto& r : gw->routes()) reads[r->key] = r->reads;
+  EXPECT_EQ(reads.at("$connect"), routes::event_use::nothing);
+  EXPECT_EQ(reads.at("echo"), routes::event_use::body);
+  EXPECT_EQ(reads.at("inspect"), routes::event_use::whole);
+  EXPECT_EQ(reads.at("$default"), routes::event_use::whole);
+
+  // An embedding program's own "echo" replaces the built-in one: it gets the whole event.
+  auto replaced = apigw::handler_registry::with_builtins();
+  struct own_echo final : apigw::handler {
+    apigw::handler_result invoke(const rapidjson::Value&, apigw::invocation_context&) override { return {}; }
+  };
+  replaced.add_instance("echo", std::make_shared<own_echo>());
+  auto gw2 = make(kApi, replaced);
+  for (const auto& r : gw2->routes()) {
+    if (r->key == "echo") {
+      EXPECT_EQ(r->reads, routes::event_use::whole);
+    }
+  }
 }
 
 TEST(GatewayTest, MessageReplies) {
