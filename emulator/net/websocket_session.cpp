@@ -88,9 +88,9 @@ class websocket_session final : public connection,
   }
 
  private:
-  // integration_runner: cheap calls run right here, on the connection's thread; the others go to the worker
-  // pool, raced by the integration timeout. Whichever settles first wins; a late result is
-  // dropped, as AWS drops it.
+  // integration_runner: cheap calls run right here, on the connection's thread; the others go to
+  // the worker pool, raced by the integration timeout. Whichever settles first wins; a late result
+  // is dropped, as AWS drops it.
   void run(bool may_block, std::shared_ptr<integration_call> call) override;
   // reply_sink: what the message flow sends back.
   void deliver(std::string data, bool binary) override { enqueue(std::move(data), binary); }
