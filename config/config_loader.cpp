@@ -773,8 +773,11 @@ class loader {
     if (const rj::Value* layers = find(v, "layers")) {
       const std::string layers_path = member_path(path, "layers");
       if (!layers->IsArray() || layers->Size() > max_function_layers) {
-        return fail_type(layers_path, "a list of at most 5 folders, each a layer's content as Lambda puts it in "
-                                      "/opt (nodejs/node_modules/..., python/..., bin/, lib/)", *layers);
+        return fail_type(layers_path,
+                         "a list of at most " + std::to_string(max_function_layers) +
+                             " folders, each a layer's content as Lambda puts it in /opt (nodejs/node_modules/..., "
+                             "python/..., bin/, lib/)",
+                         *layers);
       }
       for (rj::SizeType i = 0; i < layers->Size(); ++i) {
         const std::string layer_path = layers_path + "[" + std::to_string(i) + "]";

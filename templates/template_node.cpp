@@ -35,6 +35,11 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 17> kShortFo
     {"!Cidr", "Fn::Cidr"},
 }};
 
+// "SOURCE:LINE:COLUMN: " for a place yaml-cpp marks (counted from 0), counted from 1 as editors do.
+std::string mark_where(std::string_view source, const YAML::Mark& at) {
+  return std::string(source) + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1) + ": ";
+}
+
 std::string known_tags() {
   std::string out;
   for (const auto& [tag, key] : kShortForms) {
@@ -93,9 +98,7 @@ class reader {
   }
 
  private:
-  std::string where(const YAML::Mark& at) const {
-    return std::string(source_) + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1) + ": ";
-  }
+  std::string where(const YAML::Mark& at) const { return mark_where(source_, at); }
 
   // "!Ref X" → {"Ref": "X"}; "!GetAtt A.B" → {"Fn::GetAtt": ["A", "B"]}.
   result<node> expand_short_form(const std::string& tag, node value) {
@@ -169,8 +172,7 @@ class alias_finder : public YAML::EventHandler {
 };
 
 std::string yaml_error(std::string_view source_name, const YAML::Exception& e) {
-  return std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-         ": " + e.msg + " (the template is neither valid YAML nor JSON)";
+  return mark_where(source_name, e.mark) + e.msg + " (the template is neither valid YAML nor JSON)";
 }
 
 result<node> load(std::string_view text, std::string_view source_name) {
@@ -187,14 +189,12 @@ result<node> load(std::string_view text, std::string_view source_name) {
     alias_finder aliases;
     parser.HandleNextDocument(aliases);
     if (aliases.alias) {
-      return fail(std::string(source_name) + ":" + std::to_string(aliases.alias->line + 1) + ":" +
-                  std::to_string(aliases.alias->column + 1) +
-                  ": YAML aliases are not allowed in CloudFormation templates: write the value out");
+      return fail(mark_where(source_name, *aliases.alias) +
+                  "YAML aliases are not allowed in CloudFormation templates: write the value out");
     }
     document = YAML::Load(std::string(text));
   } catch (const YAML::DeepRecursion& e) {
-    return fail(std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                std::to_string(e.mark.column + 1) + ": the template nests more deeply than its reader allows");
+    return fail(mark_where(source_name, e.mark) + "the template nests more deeply than its reader allows");
   } catch (const YAML::Exception& e) {
     return fail(yaml_error(source_name, e));
   }

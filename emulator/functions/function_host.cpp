@@ -298,7 +298,9 @@ result<std::unique_ptr<function_host>> function_host::create(const config::api_s
     if (!layer_lib.empty()) env.push_back("LD_LIBRARY_PATH=" + layer_lib);
     if (!layer_python.empty()) env.push_back("PYTHONPATH=" + layer_python);
     if (starts_with(spec.runtime, "nodejs")) {
-      env.push_back("NODE_PATH=" + layer_modules + (layer_modules.empty() ? "" : ":") + runtimes + "/nodejs/node_modules");
+      // After the layers' packages, the runtime's own (the bundled AWS SDK).
+      add(layer_modules, runtimes + "/nodejs/node_modules");
+      env.push_back("NODE_PATH=" + layer_modules);
     }
     // Lambda's code folder is read-only: no __pycache__ written into the user's code.
     if (starts_with(spec.runtime, "python")) env.push_back("PYTHONDONTWRITEBYTECODE=1");

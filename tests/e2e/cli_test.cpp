@@ -299,9 +299,18 @@ TEST(CliTest, TemplateShowPrintsTheConfigurationThatConfigServes) {
   EXPECT_EQ(from_template.out, explained.out);
 }
 
+// A table, declared alike by the templates below: the APIs one emulator serves share it.
+constexpr std::string_view kRoomsTable = R"(  Rooms:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
+)";
+
 // A template with two WebSocket APIs: each is served on a port of its own, and both ports serve
 // the same tables; --api serves one.
-constexpr std::string_view kTwoApis = R"(Resources:
+const std::string kTwoApis = std::string(R"(Resources:
   Chat:
     Type: AWS::ApiGatewayV2::Api
     Properties: {Name: chat, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
@@ -318,13 +327,7 @@ constexpr std::string_view kTwoApis = R"(Resources:
     Properties: {ApiId: !Ref Admin, RouteKey: $default, Target: !Sub 'integrations/${AdminMock}'}
   AdminMock: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Admin, IntegrationType: MOCK}}
   AdminStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref Admin, StageName: admin}}
-  Rooms:
-    Type: AWS::DynamoDB::Table
-    Properties:
-      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
-      KeySchema: [{AttributeName: id, KeyType: HASH}]
-      BillingMode: PAY_PER_REQUEST
-Outputs:
+)") + std::string(kRoomsTable) + R"(Outputs:
   ChatUri: {Value: !Sub '${Chat.ApiEndpoint}/${ChatStage}'}
 )";
 
@@ -404,13 +407,7 @@ Resources:
     Properties: {ApiId: !Ref Feed, RouteKey: $default, Target: !Sub 'integrations/${FeedMock}'}
   FeedMock: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Feed, IntegrationType: MOCK}}
   FeedStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref Feed, StageName: !Ref StageName}}
-  Rooms:
-    Type: AWS::DynamoDB::Table
-    Properties:
-      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
-      KeySchema: [{AttributeName: id, KeyType: HASH}]
-      BillingMode: PAY_PER_REQUEST
-)");
+)") + std::string(kRoomsTable);
   temp_config feed(feed_yaml, "feed.yaml");
   child_process child(APIGW_EMULATOR_BINARY, {"--template", two.path(), "--template", feed.path(), "--port", "0",
                                               "--quiet", "--parameter-overrides", "StageName=news"});
