@@ -2,8 +2,9 @@
 // library on this machine, for the emulator to be compared with. It has no routing, no events,
 // no store, no idle timer and no registry of connections.
 //
-// The message path of an echo connection is one async_read into a flat_buffer and one
-// async_write of that same buffer, on a websocket::stream over a plain TCP socket whose executor
+// The message path of an echo connection is one async_read_some into a 256-byte array of the
+// session (a longer message continues with an async_read into a flat_buffer) and one async_write
+// of those same bytes, on a websocket::stream over a plain TCP socket whose executor
 // is the concrete io_context::executor_type (no any_io_executor, no strand, no tcp_stream timer,
 // no shared_ptr copies: the session is owned by its one pending operation and deletes itself
 // when the connection ends). With --threads N, each thread runs its own io_context and the
@@ -29,6 +30,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -80,15 +82,26 @@ class echo_session {
   }
 
  private:
+  // A message starts in first_ and, when longer, continues into buffer_: the pending read of an
+  // idle connection holds no buffer (an async_read into buffer_ keeps 1,536 bytes prepared).
   void read() {
-    ws_.async_read(buffer_, [this](beast::error_code ec, std::size_t) {
+    ws_.async_read_some(net::buffer(first_), [this](beast::error_code ec, std::size_t n) {
       if (ec) return end(ec, "read");
-      ws_.text(ws_.got_text());
-      ws_.async_write(buffer_.data(), [this](beast::error_code ec, std::size_t) {
-        if (ec) return end(ec, "write");
-        buffer_.consume(buffer_.size());
-        read();
+      if (ws_.is_message_done()) return write(net::buffer(first_.data(), n));
+      buffer_.commit(net::buffer_copy(buffer_.prepare(n), net::buffer(first_.data(), n)));
+      ws_.async_read(buffer_, [this](beast::error_code ec, std::size_t) {
+        if (ec) return end(ec, "read");
+        write(buffer_.data());
       });
+    });
+  }
+
+  void write(net::const_buffer message) {
+    ws_.text(ws_.got_text());
+    ws_.async_write(message, [this](beast::error_code ec, std::size_t) {
+      if (ec) return end(ec, "write");
+      buffer_.consume(buffer_.size());
+      read();
     });
   }
 
@@ -98,6 +111,7 @@ class echo_session {
   }
 
   stream_type ws_;
+  std::array<char, 256> first_;
   beast::flat_buffer buffer_;
 };
 

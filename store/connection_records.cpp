@@ -30,7 +30,8 @@ status connection_records::open(bool clear_previous) {
       "  last_active_at INTEGER NOT NULL,"  // epoch milliseconds
       "  source_ip TEXT NOT NULL,"
       "  user_agent TEXT NOT NULL,"
-      "  authorizer TEXT);") +                // JSON, or NULL without an authorizer
+      "  authorizer TEXT"                     // JSON, or NULL without an authorizer
+      ") WITHOUT ROWID;") +                   // the id is the key: stored once, not twice
       (clear_previous ? "DELETE FROM connections;" : ""));
   if (!created) {
     return fail("cannot prepare the connections table in " + db_.path() + ": " + created.error());

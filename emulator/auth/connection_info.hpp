@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,9 +50,11 @@ struct connection_info {
   // The handshake's query string without the '?' (the headers are kept only for $connect).
   std::string query;
   // Set by $connect's authorization, before the $connect integration runs; none without it.
-  std::optional<authorizer_grant> authorizer;
-  std::optional<iam_caller> iam;
-  std::optional<std::string> api_key;  // the x-api-key of a route with apiKeyRequired
+  // Held apart (shared by the copies of this record) so that a connection without them, the
+  // usual one, does not carry their room.
+  std::shared_ptr<const authorizer_grant> authorizer;
+  std::shared_ptr<const iam_caller> iam;
+  std::shared_ptr<const std::string> api_key;  // the x-api-key of a route with apiKeyRequired
 };
 
 }  // namespace apigw::emulator

@@ -1,5 +1,7 @@
 #include "emulator/core/connect_flow.hpp"
 
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "emulator/auth/sigv4.hpp"
@@ -19,6 +21,16 @@ trace_record connect_flow::new_record() const {
   r.request_id = ids_.request_id;
   return r;
 }
+
+namespace {
+
+// What authorization established, if anything, held apart from the connection's info.
+template <class T>
+std::shared_ptr<const T> held(std::optional<T> value) {
+  return value ? std::make_shared<const T>(std::move(*value)) : nullptr;
+}
+
+}  // namespace
 
 // What authorization establishes goes into a completed copy of the connection's info, published
 // before the connection opens (nobody else reads it before).
@@ -69,7 +81,7 @@ void connect_flow::start(std::function<void(connect_result)> done) {
       const auto verdict = sigv4::verify(view, ctx_.gw.api().credentials, ctx_.gw.api().region, request_.received);
       auto judged = auth.judge_signature(verdict);
       if (judged.status != 0) return refuse(judged.status, std::move(judged.error));
-      complete_info([&](connection_info& c) { c.iam = std::move(judged.iam); });
+      complete_info([&](connection_info& c) { c.iam = held(std::move(judged.iam)); });
       return check_api_key();
     }
     case authorization_type::custom:
@@ -105,7 +117,7 @@ void connect_flow::authorize_with_authorizer() {
 void connect_flow::on_authorizer(const authorization_outcome& o, bool timed_out) {
   if (timed_out) return refuse(500, "authorizer timed out", ctx_.timeout_ms());
   if (o.status != 0) return refuse(o.status, o.error, o.latency_ms);
-  complete_info([&](connection_info& c) { c.authorizer = o.grant; });
+  complete_info([&](connection_info& c) { c.authorizer = held(o.grant); });
   check_api_key();
 }
 
@@ -116,7 +128,7 @@ void connect_flow::check_api_key() {
     if (!auth.accepts_api_key(key)) {
       return refuse(403, key && !key->empty() ? "API key not accepted" : "API key missing");
     }
-    complete_info([&](connection_info& c) { c.api_key = std::move(key); });
+    complete_info([&](connection_info& c) { c.api_key = held(std::move(key)); });
   }
   run_connect();
 }

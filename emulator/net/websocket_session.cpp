@@ -1,6 +1,7 @@
 #include "emulator/net/websocket_session.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <vector>
 #include <functional>
@@ -9,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,6 +48,24 @@ using connection_timer = net::basic_waitable_timer<steady, net::wait_traits<stea
 constexpr auto kCloseTimeout = std::chrono::seconds(10);
 // Read buffers grown by a large message are given back afterwards.
 constexpr std::size_t kKeepReadBufferBytes = 16 * 1024;
+// The bytes of a message read into the session itself; a longer message continues in a buffer.
+constexpr std::size_t kFirstReadBytes = 256;
+
+// Allocates exactly what is asked, from operator new. Bound to the handler of the one operation
+// an idle connection keeps waiting besides its read (its deadline), it keeps Asio from parking
+// that small operation in a larger block recycled from an earlier one (the handshake's read),
+// which every idle connection would hold for hours.
+template <class T>
+struct exact_allocator {
+  using value_type = T;
+  exact_allocator() = default;
+  template <class U>
+  exact_allocator(const exact_allocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+  template <class U>
+  bool operator==(const exact_allocator<U>&) const noexcept { return true; }
+};
 
 // The session only does I/O: the $connect flow and the message flow (emulator/core/) decide; the
 // session is their integration runner (inline on its I/O thread, or on the worker pool raced by the
@@ -103,7 +123,11 @@ class websocket_session final : public connection,
   void on_accept(beast::error_code ec);
   void record_connection();
   void do_read();
-  void on_read(beast::error_code ec, std::size_t n);
+  void on_first_read(beast::error_code ec, std::size_t n);
+  void on_rest_read(beast::error_code ec);
+  void on_read_failed(beast::error_code ec);
+  // A whole message was read: N payload bytes, BODY.
+  void on_message_read(std::size_t n, std::string body);
   void enqueue(std::string data, bool binary);
   void start_close(int code, std::string reason);
   void do_write();
@@ -138,9 +162,14 @@ class websocket_session final : public connection,
   websocket::stream<frame_guard<connection_socket>> ws_;
   server_context& ctx_;
   std::shared_ptr<const connection_info> info_;
-  http::request<http::string_body> req_;
+  // The upgrade request, until the handshake is answered (an open connection does not keep it).
+  std::unique_ptr<http::request<http::string_body>> req_;
   message_flow messages_;
   std::unique_ptr<http::response<http::empty_body>> refusal_;
+  // Every message starts in first_; the rest of a longer one follows into buffer_. An idle
+  // connection's pending read so holds no buffer of its own (a read into a dynamic buffer keeps
+  // 1,536 bytes prepared in it while it waits).
+  std::array<char, kFirstReadBytes> first_;
   beast::flat_buffer buffer_;
   // Frames waiting to go out, with the 16 MiB cap.
   write_queue queue_;
@@ -160,7 +189,7 @@ class websocket_session final : public connection,
   // Integration calls started and not yet settled; $disconnect waits for them, so that it is the
   // connection's last event (the trace and the function logs read in order).
   std::size_t in_flight_ = 0;
-  std::optional<std::pair<int, std::optional<std::string>>> deferred_disconnect_;
+  std::unique_ptr<std::pair<int, std::optional<std::string>>> deferred_disconnect_;
   int close_code_ = 0;        // set when the gateway closed the connection
   std::string close_reason_;
 };
@@ -188,23 +217,23 @@ void websocket_session::start(http::request<http::string_body> req) {
   const std::string_view target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) info->query = target.substr(q + 1);
   info_ = std::move(info);
-  req_ = std::move(req);
+  req_ = std::make_unique<http::request<http::string_body>>(std::move(req));
 
   // A request Beast will refuse anyway (no key, another protocol version) never reaches $connect.
-  const bool valid = !req_[http::field::sec_websocket_key].empty() &&
-                     req_[http::field::sec_websocket_version] == "13";
+  const bool valid = !(*req_)[http::field::sec_websocket_key].empty() &&
+                     (*req_)[http::field::sec_websocket_version] == "13";
   ctx_.registry.add(info_->id, weak_from_this());
   if (!valid) {
     accept(std::nullopt, false);
     return;
   }
   handshake request;
-  request.method = std::string(req_.method_string());
-  request.target = std::string(req_.target());
+  request.method = std::string(req_->method_string());
+  request.target = std::string(req_->target());
   request.received = info_->connected_at;
   // The event needs the headers only when there is a $connect integration to read them.
   if (ctx_.gw.connect_route() != nullptr) {
-    for (const auto& field : req_) {
+    for (const auto& field : *req_) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
   }
@@ -277,7 +306,7 @@ void websocket_session::run(bool may_block, std::shared_ptr<integration_call> ca
 
 void websocket_session::refuse(int status) {
   refusal_ = std::make_unique<http::response<http::empty_body>>(
-      static_cast<http::status>(status), req_.version());
+      static_cast<http::status>(status), req_->version());
   refusal_->keep_alive(false);
   refusal_->content_length(0);
   // A client that does not read its refusal is cut after kCloseTimeout.
@@ -321,11 +350,11 @@ void websocket_session::accept(std::optional<std::string> subprotocol, bool vali
     record_connection();
     open_.store(true, std::memory_order_release);
   }
-  ws_.async_accept(req_, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+  ws_.async_accept(*req_, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
 }
 
 void websocket_session::on_accept(beast::error_code ec) {
-  req_ = {};
+  req_.reset();
   if (ec) {
     finish(1006, std::nullopt);
     return;
@@ -359,15 +388,35 @@ void websocket_session::record_connection() {
 }
 
 void websocket_session::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+  ws_.async_read_some(net::buffer(first_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    self->on_first_read(ec, n);
+  });
 }
 
-void websocket_session::on_read(beast::error_code ec, std::size_t n) {
-  if (ec) {
-    auto [code, reason] = close_status(ec);
-    finish(code, std::move(reason));
-    return;
-  }
+void websocket_session::on_first_read(beast::error_code ec, std::size_t n) {
+  if (ec) return on_read_failed(ec);
+  if (ws_.is_message_done()) return on_message_read(n, std::string(first_.data(), n));
+  buffer_.commit(net::buffer_copy(buffer_.prepare(n), net::buffer(first_.data(), n)));
+  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->on_rest_read(ec);
+  });
+}
+
+void websocket_session::on_rest_read(beast::error_code ec) {
+  const std::size_t n = buffer_.size();
+  std::string body = ec ? std::string() : beast::buffers_to_string(buffer_.data());
+  buffer_.consume(n);
+  if (buffer_.capacity() > kKeepReadBufferBytes) buffer_.shrink_to_fit();
+  if (ec) return on_read_failed(ec);
+  on_message_read(n, std::move(body));
+}
+
+void websocket_session::on_read_failed(beast::error_code ec) {
+  auto [code, reason] = close_status(ec);
+  finish(code, std::move(reason));
+}
+
+void websocket_session::on_message_read(std::size_t n, std::string body) {
   touch(steady::now());
   const auto oversized_at = ws_.next_layer().oversized_at();
   if (oversized_at && *oversized_at < delivered_ + n) {
@@ -379,9 +428,6 @@ void websocket_session::on_read(beast::error_code ec, std::size_t n) {
     start_close(1003, {});
     return;
   }
-  std::string body = beast::buffers_to_string(buffer_.data());
-  buffer_.consume(buffer_.size());
-  if (buffer_.capacity() > kKeepReadBufferBytes) buffer_.shrink_to_fit();
   if (!closing_) messages_.on_message(info_, std::move(body));
   do_read();
 }
@@ -447,7 +493,8 @@ void websocket_session::arm_deadline() {
   const auto idle_at = last_activity() + limits.idle_timeout;
   const auto max_at = opened_at_ + limits.max_connection_duration;
   deadline_.expires_at(std::min(idle_at, max_at));
-  deadline_.async_wait(beast::bind_front_handler(&websocket_session::on_deadline, shared_from_this()));
+  deadline_.async_wait(net::bind_allocator(
+      exact_allocator<void>(), beast::bind_front_handler(&websocket_session::on_deadline, shared_from_this())));
 }
 
 void websocket_session::on_deadline(beast::error_code ec) {
@@ -487,7 +534,7 @@ void websocket_session::finish(int code, std::optional<std::string> reason) {
   if (was_open) ctx_.store.forget_connection_later(info_->id);
   if (!was_open) return end_of_work();
   if (in_flight_ > 0) {
-    deferred_disconnect_.emplace(code, std::move(reason));
+    deferred_disconnect_ = std::make_unique<std::pair<int, std::optional<std::string>>>(code, std::move(reason));
     return;
   }
   disconnect(code, std::move(reason));

@@ -122,6 +122,35 @@ TEST_F(LimitsTest, SameMessageInTwoFramesIsRouted) {
   EXPECT_TRUE(m.data == msg) << "echo of " << m.data.size() << " bytes differs";
 }
 
+// The session reads the first 256 bytes of a message into a buffer of its own and the rest into
+// another: messages on either side of that boundary, in one frame or in several (the first of
+// them shorter than the boundary), come back whole.
+TEST_F(LimitsTest, MessagesAroundTheFirstReadBoundaryAreWhole) {
+  start_with("");
+  auto client = open();
+  ASSERT_TRUE(client);
+  for (const std::size_t size : {255u, 256u, 257u, 600u}) {
+    for (const std::size_t frame : {size, std::size_t{50}, std::size_t{256}}) {
+      const std::string msg = echo_message(size);
+      ASSERT_TRUE(client->send_frames(msg, frame));
+      const auto m = client->read();
+      EXPECT_EQ(m.type, ws_message::kind::text) << m;
+      EXPECT_EQ(m.data, msg) << size << " bytes in frames of " << frame;
+    }
+  }
+  // Invalid UTF-8 beyond the first 256 bytes is still found.
+  const std::string id = last_connection_id();
+  std::string bad = echo_message(400);
+  bad[300] = '\xff';
+  ASSERT_TRUE(client->send_text(bad));
+  const auto m = client->read();
+  EXPECT_EQ(m.type, ws_message::kind::close) << m;
+  EXPECT_EQ(m.close_code, 1007) << m;
+  const auto e = recorder_->wait_for_disconnect(id, 5s);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->int64("requestContext.disconnectStatusCode"), 1007);
+}
+
 TEST_F(LimitsTest, ConfiguredMaxFrameBytesIsEnforced) {
   start_with(R"("maxFrameBytes":1000)");
   auto client = open();

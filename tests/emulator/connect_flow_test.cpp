@@ -146,7 +146,8 @@ TEST(ConnectFlowTest, AnAcceptedHandshakeCarriesTheSubprotocolAndTheCompletedCon
   EXPECT_EQ(r.info->authorizer->principal_id, "alice");
   ASSERT_EQ(r.info->authorizer->context.size(), 1u);
   EXPECT_EQ(r.info->authorizer->context[0].second, "r1");
-  EXPECT_EQ(r.info->api_key, "good-key");
+  ASSERT_TRUE(r.info->api_key);
+  EXPECT_EQ(*r.info->api_key, "good-key");
   EXPECT_EQ(r.result->record.status, 101);
   EXPECT_EQ(r.result->record.integration, "connect");
   EXPECT_EQ(r.result->record.connection, r.info);
