@@ -40,6 +40,13 @@ struct request_ids {
   std::chrono::system_clock::time_point time;
 };
 
+// What $connect's authorization established.
+struct connection_grants {
+  std::optional<authorizer_grant> authorizer;
+  std::optional<iam_caller> iam;
+  std::optional<std::string> api_key;  // the x-api-key of a route with apiKeyRequired
+};
+
 struct connection_info {
   std::string id;
   std::chrono::system_clock::time_point connected_at;
@@ -49,12 +56,17 @@ struct connection_info {
   std::uint16_t local_port = 0;
   // The handshake's query string without the '?' (the headers are kept only for $connect).
   std::string query;
-  // Set by $connect's authorization, before the $connect integration runs; none without it.
-  // Held apart (shared by the copies of this record) so that a connection without them, the
+  // Set by $connect's authorization, before the $connect integration runs; null without any.
+  // Held apart (and shared by the copies of this record) so that a connection without them, the
   // usual one, does not carry their room.
-  std::shared_ptr<const authorizer_grant> authorizer;
-  std::shared_ptr<const iam_caller> iam;
-  std::shared_ptr<const std::string> api_key;  // the x-api-key of a route with apiKeyRequired
+  std::shared_ptr<const connection_grants> grants;
+
+  // What the grants hold, or nullptr.
+  const authorizer_grant* authorizer() const {
+    return grants && grants->authorizer ? &*grants->authorizer : nullptr;
+  }
+  const iam_caller* iam() const { return grants && grants->iam ? &*grants->iam : nullptr; }
+  const std::string* api_key() const { return grants && grants->api_key ? &*grants->api_key : nullptr; }
 };
 
 }  // namespace apigw::emulator

@@ -103,7 +103,7 @@ std::string access_log_format::render(const trace_record& r, const api_context& 
     } else if (n == "domainName") {
       out += r.connection->domain_name;
     } else if (n == "authorizer.principalId") {
-      out += r.connection->authorizer ? r.connection->authorizer->principal_id : std::string("-");
+      out += r.connection->authorizer() ? r.connection->authorizer()->principal_id : std::string("-");
     }
   }
   return out;

@@ -174,8 +174,8 @@ http_answer admin_api::handle_http(std::string_view method, std::string_view tar
       w.String(may_hold_secret(info.query) ? redact_secrets(info.query).c_str() : info.query.c_str());
       // The principal of a CUSTOM authorizer; null for connections no authorizer let in.
       w.Key("principalId");
-      if (info.authorizer) {
-        w.String(info.authorizer->principal_id.c_str());
+      if (const auto* grant = info.authorizer()) {
+        w.String(grant->principal_id.c_str());
       } else {
         w.Null();
       }

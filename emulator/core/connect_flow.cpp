@@ -22,16 +22,6 @@ trace_record connect_flow::new_record() const {
   return r;
 }
 
-namespace {
-
-// What authorization established, if anything, held apart from the connection's info.
-template <class T>
-std::shared_ptr<const T> held(std::optional<T> value) {
-  return value ? std::make_shared<const T>(std::move(*value)) : nullptr;
-}
-
-}  // namespace
-
 // What authorization establishes goes into a completed copy of the connection's info, published
 // before the connection opens (nobody else reads it before).
 template <class Change>
@@ -39,6 +29,15 @@ void connect_flow::complete_info(Change change) {
   auto completed = std::make_shared<connection_info>(*info_);
   change(*completed);
   info_ = std::move(completed);
+}
+
+template <class Change>
+void connect_flow::grant(Change change) {
+  complete_info([&](connection_info& c) {
+    auto grants = c.grants ? std::make_shared<connection_grants>(*c.grants) : std::make_shared<connection_grants>();
+    change(*grants);
+    c.grants = std::move(grants);
+  });
 }
 
 void connect_flow::finish(connect_result r) {
@@ -81,7 +80,7 @@ void connect_flow::start(std::function<void(connect_result)> done) {
       const auto verdict = sigv4::verify(view, ctx_.gw.api().credentials, ctx_.gw.api().region, request_.received);
       auto judged = auth.judge_signature(verdict);
       if (judged.status != 0) return refuse(judged.status, std::move(judged.error));
-      complete_info([&](connection_info& c) { c.iam = held(std::move(judged.iam)); });
+      grant([&](connection_grants& g) { g.iam = std::move(judged.iam); });
       return check_api_key();
     }
     case authorization_type::custom:
@@ -117,7 +116,7 @@ void connect_flow::authorize_with_authorizer() {
 void connect_flow::on_authorizer(const authorization_outcome& o, bool timed_out) {
   if (timed_out) return refuse(500, "authorizer timed out", ctx_.timeout_ms());
   if (o.status != 0) return refuse(o.status, o.error, o.latency_ms);
-  complete_info([&](connection_info& c) { c.authorizer = held(o.grant); });
+  grant([&](connection_grants& g) { g.authorizer = o.grant; });
   check_api_key();
 }
 
@@ -128,7 +127,7 @@ void connect_flow::check_api_key() {
     if (!auth.accepts_api_key(key)) {
       return refuse(403, key && !key->empty() ? "API key not accepted" : "API key missing");
     }
-    complete_info([&](connection_info& c) { c.api_key = held(std::move(key)); });
+    grant([&](connection_grants& g) { g.api_key = std::move(key); });
   }
   run_connect();
 }

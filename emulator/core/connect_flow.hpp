@@ -64,6 +64,9 @@ class connect_flow : public std::enable_shared_from_this<connect_flow> {
   trace_record new_record() const;
   template <class Change>
   void complete_info(Change change);
+  // The same for what authorization grants (connection_info::grants).
+  template <class Change>
+  void grant(Change change);
 
   const flow_context& ctx_;
   integration_runner& runner_;

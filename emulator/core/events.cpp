@@ -86,7 +86,7 @@ void event_builder::add_request_context(Value& ctx, const connection_info& info,
                                         std::string_view disconnect_reason) const {
   // Member order follows the events AWS delivers, so printed events read alike.
   ctx.AddMember("routeKey", json_ref(route_key), a);
-  if (info.authorizer) ctx.AddMember("authorizer", authorizer_object(*info.authorizer, a), a);
+  if (const auto* grant = info.authorizer()) ctx.AddMember("authorizer", authorizer_object(*grant, a), a);
   if (!ids.message_id.empty()) ctx.AddMember("messageId", json_ref(ids.message_id), a);
   if (disconnect_code) ctx.AddMember("disconnectStatusCode", *disconnect_code, a);
   ctx.AddMember("eventType", json_ref(event_type), a);
@@ -99,18 +99,19 @@ void event_builder::add_request_context(Value& ctx, const connection_info& info,
   ctx.AddMember("connectedAt", static_cast<std::int64_t>(epoch_millis(info.connected_at)), a);
   ctx.AddMember("requestTimeEpoch", static_cast<std::int64_t>(epoch_millis(ids.time)), a);
   Value identity(rapidjson::kObjectType);
-  if (info.api_key) identity.AddMember("apiKey", json_ref(*info.api_key), a);
-  if (info.iam) {
-    identity.AddMember("accountId", json_ref(info.iam->account_id), a);
-    identity.AddMember("caller", json_ref(info.iam->caller), a);
+  if (const auto* key = info.api_key()) identity.AddMember("apiKey", json_ref(*key), a);
+  const iam_caller* iam = info.iam();
+  if (iam) {
+    identity.AddMember("accountId", json_ref(iam->account_id), a);
+    identity.AddMember("caller", json_ref(iam->caller), a);
   }
   identity.AddMember("sourceIp", json_ref(info.source_ip), a);
-  if (info.iam) {
-    identity.AddMember("accessKey", json_ref(info.iam->access_key), a);
-    identity.AddMember("userArn", json_ref(info.iam->user_arn), a);
+  if (iam) {
+    identity.AddMember("accessKey", json_ref(iam->access_key), a);
+    identity.AddMember("userArn", json_ref(iam->user_arn), a);
   }
   if (info.user_agent) identity.AddMember("userAgent", json_ref(*info.user_agent), a);
-  if (info.iam) identity.AddMember("user", json_ref(info.iam->caller), a);
+  if (iam) identity.AddMember("user", json_ref(iam->caller), a);
   ctx.AddMember("identity", identity, a);
   ctx.AddMember("requestId", json_ref(ids.request_id), a);
   ctx.AddMember("domainName", json_ref(info.domain_name), a);

@@ -3,13 +3,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace apigw::emulator {
 
 // A connection, request or message id as AWS prints them: base64url of 11 random bytes with one
-// '=' of padding, 16 characters, e.g. "TXzPWdnOjoECGjA=".
+// '=' of padding, kIdentifierLength characters, e.g. "TXzPWdnOjoECGjA=".
+constexpr std::size_t kIdentifierLength = 16;
 std::string new_identifier();
 
 // An AWS service request id, as x-amzn-RequestId carries it on @connections answers: a random

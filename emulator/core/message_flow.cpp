@@ -92,22 +92,22 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
       r->handler->may_block(),
       make_call(
           ctx_.gw.route_work(*r, state),
-          [this, r, info, state, record = std::move(record)](bool timed_out) mutable {
-            complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
+          [flow = *this, r, info, state, record = std::move(record)](bool timed_out) mutable {
+            complete(record, r, timed_out ? nullptr : &state->result, timed_out, flow.ctx_.timeout_ms());
             if (timed_out) {
               // The call may still be reading its ids: the record gets copies.
               record.request_id = state->call.ids.request_id;
               record.message_id = state->call.ids.message_id;
-              ctx_.trace.record(std::move(record));
-              sink_.deliver(gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id),
-                            false);
+              flow.ctx_.trace.record(std::move(record));
+              flow.sink_.deliver(
+                  gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id), false);
               return;
             }
             auto reply = gateway::message_reply(*r, state->result, *info, state->call.ids);
             record.request_id = std::move(state->call.ids.request_id);
             record.message_id = std::move(state->call.ids.message_id);
-            ctx_.trace.record(std::move(record));
-            if (reply.send) sink_.deliver(std::move(reply.data), reply.binary);
+            flow.ctx_.trace.record(std::move(record));
+            if (reply.send) flow.sink_.deliver(std::move(reply.data), reply.binary);
           }));
 }
 
@@ -136,9 +136,9 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
       r->handler->may_block(),
       make_call(
           ctx_.gw.route_work(*r, state),
-          [this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
-            complete(record, r, timed_out ? nullptr : &state->result, timed_out, ctx_.timeout_ms());
-            ctx_.trace.record(std::move(record));
+          [flow = *this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
+            complete(record, r, timed_out ? nullptr : &state->result, timed_out, flow.ctx_.timeout_ms());
+            flow.ctx_.trace.record(std::move(record));
             done();
           }));
 }

@@ -24,6 +24,8 @@ class reply_sink {
   virtual void deliver(std::string data, bool binary) = 0;
 };
 
+// A flow holds nothing but references: it may be made for one call and dropped (the calls it
+// starts keep a copy).
 class message_flow {
  public:
   // RUNNER and SINK must outlive every call in flight (the session is both and keeps itself

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 
@@ -36,11 +35,14 @@ class frame_guard {
 
   void set_max_frame_bytes(std::uint64_t n) { max_frame_ = n; }
 
-  // Where the first frame longer than the limit starts, counted in bytes of data-frame payload
-  // (the bytes messages are made of); none while every frame is within the limit. A message
-  // that ends beyond this offset contains the frame; one that ends before it does not (Beast may
-  // have read ahead into the next message).
-  std::optional<std::uint64_t> oversized_at() const { return oversized_at_; }
+  // The reader took a whole message of N payload bytes, the next after those it took before:
+  // true when one of its frames was longer than the limit. The frames are counted as their
+  // headers pass by, which can be ahead of the messages (Beast may read ahead into the next
+  // one): a message that ends beyond where the first oversized frame starts contains it.
+  bool took_oversized_message(std::uint64_t n) {
+    taken_ += n;
+    return oversized_at_ < taken_;
+  }
 
   next_layer_type& next_layer() { return next_; }
   const next_layer_type& next_layer() const { return next_; }
@@ -64,22 +66,23 @@ class frame_guard {
 
   // The next write goes out without its "NAME: …" header line. For the handshake's 101: Beast
   // adds its own Server field after every decorator, and API Gateway's 101 has no server banner.
-  void drop_field_of_next_write(std::string name) { drop_field_ = std::move(name); }
+  // NAME is not copied: it must outlive that write (a string literal does).
+  void drop_field_of_next_write(const char* name) { drop_field_ = name; }
 
   template <class ConstBufferSequence, class WriteHandler>
   auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
-    if (drop_field_.empty()) return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
+    if (drop_field_ == nullptr) return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
     // The 101 is small and written whole: rewrite it, write all of it, and report the bytes the
     // caller gave as written.
     const std::size_t given = boost::asio::buffer_size(buffers);
     auto text = std::make_shared<std::string>(given, '\0');
     boost::asio::buffer_copy(boost::asio::buffer(*text), buffers);
-    const std::string line = "\r\n" + drop_field_ + ": ";
+    const std::string line = "\r\n" + std::string(drop_field_) + ": ";
     if (const auto at = text->find(line); at != std::string::npos) {
       const auto end = text->find("\r\n", at + line.size());
       if (end != std::string::npos) text->erase(at, end - at);
     }
-    drop_field_.clear();
+    drop_field_ = nullptr;
     return boost::asio::async_compose<WriteHandler, void(boost::beast::error_code, std::size_t)>(
         [this, text, given, started = false](auto& self, boost::beast::error_code ec = {},
                                             std::size_t n = 0) mutable {
@@ -120,7 +123,7 @@ class frame_guard {
       --n;
       if (header_have_ == 2) {
         const unsigned len7 = header_[1] & 0x7f;
-        header_need_ = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((header_[1] & 0x80) ? 4 : 0);
+        header_need_ = static_cast<std::uint8_t>(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((header_[1] & 0x80) ? 4 : 0));
       }
       if (header_have_ >= 2 && header_have_ == header_need_) {
         const unsigned len7 = header_[1] & 0x7f;
@@ -133,7 +136,7 @@ class frame_guard {
         }
         const unsigned opcode = header_[0] & 0x0f;
         if (opcode <= 2) {  // continuation, text, binary: payload that makes up messages
-          if (len > max_frame_ && !oversized_at_) oversized_at_ = data_payload_;
+          if (len > max_frame_ && oversized_at_ == kNone) oversized_at_ = data_payload_;
           data_payload_ += len;
         }
         payload_left_ = len;
@@ -147,11 +150,13 @@ class frame_guard {
   std::uint64_t max_frame_ = UINT64_MAX;
   std::uint64_t payload_left_ = 0;
   unsigned char header_[14] = {};
-  unsigned header_have_ = 0;
-  unsigned header_need_ = 2;
+  std::uint8_t header_have_ = 0;
+  std::uint8_t header_need_ = 2;
   std::uint64_t data_payload_ = 0;  // data-frame payload bytes whose headers have passed
-  std::optional<std::uint64_t> oversized_at_;
-  std::string drop_field_;
+  std::uint64_t taken_ = 0;         // payload bytes of the messages taken so far
+  static constexpr std::uint64_t kNone = UINT64_MAX;
+  std::uint64_t oversized_at_ = kNone;  // where the first oversized frame's payload starts
+  const char* drop_field_ = nullptr;
 };
 
 // Beast closes a WebSocket's transport through these. As a server, the emulator closes the TCP

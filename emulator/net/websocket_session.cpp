@@ -10,7 +10,6 @@
 #include <string>
 #include <utility>
 
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,6 +24,7 @@
 #include <rapidjson/writer.h>
 
 #include "emulator/core/connection.hpp"
+#include "emulator/net/deadline_sweep.hpp"
 #include "emulator/net/frame_guard.hpp"
 #include "emulator/core/gateway.hpp"
 #include "emulator/core/identifiers.hpp"
@@ -51,32 +51,17 @@ constexpr std::size_t kKeepReadBufferBytes = 16 * 1024;
 // The bytes of a message read into the session itself; a longer message continues in a buffer.
 constexpr std::size_t kFirstReadBytes = 256;
 
-// Allocates exactly what is asked, from operator new. Bound to the handler of the one operation
-// an idle connection keeps waiting besides its read (its deadline), it keeps Asio from parking
-// that small operation in a larger block recycled from an earlier one (the handshake's read),
-// which every idle connection would hold for hours.
-template <class T>
-struct exact_allocator {
-  using value_type = T;
-  exact_allocator() = default;
-  template <class U>
-  exact_allocator(const exact_allocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
-  template <class U>
-  bool operator==(const exact_allocator<U>&) const noexcept { return true; }
-};
-
 // The session only does I/O: the $connect flow and the message flow (emulator/core/) decide; the
 // session is their integration runner (inline on its I/O thread, or on the worker pool raced by the
 // integration timeout) and their reply sink (its write queue).
 class websocket_session final : public connection,
                                 public integration_runner,
                                 public reply_sink,
+                                public deadline_sweep::member,
                                 public std::enable_shared_from_this<websocket_session> {
  public:
   websocket_session(connection_socket&& socket, server_context& ctx)
-      : ws_(std::move(socket)), ctx_(ctx), messages_(ctx.flows, *this, *this), deadline_(ws_.get_executor()) {
+      : ws_(std::move(socket)), ctx_(ctx) {
     ctx_.session_started();
   }
   ~websocket_session() override { end_of_work(); }
@@ -115,11 +100,14 @@ class websocket_session final : public connection,
   // reply_sink: what the message flow sends back.
   void deliver(std::string data, bool binary) override { enqueue(std::move(data), binary); }
 
-  void on_connect_result(connect_result r);
-  void refuse(int status);
+  // The upgrade request is held by the operations that need it, not by the session: an open
+  // connection does not keep it.
+  using upgrade_request = std::shared_ptr<const http::request<http::string_body>>;
+  void on_connect_result(connect_result r, upgrade_request req);
+  void refuse(int status, unsigned http_version);
   // VALID: the request is a WebSocket handshake Beast will accept (else Beast answers it with
   // its own error, and the connection never opens).
-  void accept(std::optional<std::string> subprotocol, bool valid = true);
+  void accept(upgrade_request req, std::optional<std::string> subprotocol, bool valid = true);
   void on_accept(beast::error_code ec);
   void record_connection();
   void do_read();
@@ -132,8 +120,12 @@ class websocket_session final : public connection,
   void start_close(int code, std::string reason);
   void do_write();
   void on_write(beast::error_code ec, std::size_t n);
-  void arm_deadline();
-  void on_deadline(beast::error_code ec);
+  // deadline_sweep::member: the idle timeout and the maximum duration of an open connection, or
+  // the end of a close or a refusal the client does not complete.
+  steady::time_point deadline() const override;
+  void expired(steady::time_point now) override;
+  // Into this I/O thread's sweep, ticking at least a tenth of TIMEOUT apart.
+  void watch_deadline(steady::duration timeout) { deadline_sweep::of(ws_.get_executor()).add(*this, timeout); }
   // REASON: what the client sent (possibly empty); nullopt when the emulator closed without one
   // (then $disconnect gets the standard name of CODE).
   void finish(int code, std::optional<std::string> reason);
@@ -147,34 +139,39 @@ class websocket_session final : public connection,
     if (!ended_) ctx_.session_ended();
     ended_ = true;
   }
+  // The connection's message flow: it holds nothing of its own, so it is made when used.
+  message_flow messages() { return message_flow(ctx_.flows, *this, *this); }
   std::pair<int, std::optional<std::string>> close_status(beast::error_code ec) const;
   // The reason of a close the emulator started: its own, or nullopt for the standard name.
   std::optional<std::string> emulator_reason() const {
-    return close_reason_.empty() ? std::nullopt : std::optional<std::string>(close_reason_);
+    if (!ending_ || ending_->close_reason.empty()) return std::nullopt;
+    return ending_->close_reason;
   }
   void touch(steady::time_point t) { last_activity_.store(t.time_since_epoch().count(), std::memory_order_relaxed); }
   steady::time_point last_activity() const {
     return steady::time_point(steady::duration(last_activity_.load(std::memory_order_relaxed)));
   }
 
-  // On the socket itself: the WebSocket stream and deadline_ time everything a session waits
-  // for, so the timers of Beast's basic_stream would only cost every read and write.
+  // On the socket itself: the WebSocket stream and the deadline sweep time everything a session
+  // waits for, so the timers of Beast's basic_stream would only cost every read and write.
   websocket::stream<frame_guard<connection_socket>> ws_;
   server_context& ctx_;
   std::shared_ptr<const connection_info> info_;
-  // The upgrade request, until the handshake is answered (an open connection does not keep it).
-  std::unique_ptr<http::request<http::string_body>> req_;
-  message_flow messages_;
-  std::unique_ptr<http::response<http::empty_body>> refusal_;
   // Every message starts in first_; the rest of a longer one follows into buffer_. An idle
   // connection's pending read so holds no buffer of its own (a read into a dynamic buffer keeps
   // 1,536 bytes prepared in it while it waits).
   std::array<char, kFirstReadBytes> first_;
   beast::flat_buffer buffer_;
-  // Frames waiting to go out, with the 16 MiB cap.
-  write_queue queue_;
-  std::uint64_t delivered_ = 0;  // payload bytes of the messages read so far
-  connection_timer deadline_;
+  // Frames waiting to go out, with the 16 MiB cap; made by the first frame to go out, so that a
+  // connection that never gets one does not carry it.
+  std::unique_ptr<write_queue> queue_;
+  write_queue& queue() {
+    if (!queue_) queue_ = std::make_unique<write_queue>();
+    return *queue_;
+  }
+  bool queue_empty() const { return !queue_ || queue_->empty(); }
+  // When a close or a refusal the client does not complete is cut; max() while there is none.
+  steady::time_point cut_at_ = steady::time_point::max();
   steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
   steady::time_point opened_at_;
   // Written on the connection's thread, read by GetConnection from any thread.
@@ -188,10 +185,19 @@ class websocket_session final : public connection,
   bool ended_ = false;
   // Integration calls started and not yet settled; $disconnect waits for them, so that it is the
   // connection's last event (the trace and the function logs read in order).
-  std::size_t in_flight_ = 0;
-  std::unique_ptr<std::pair<int, std::optional<std::string>>> deferred_disconnect_;
+  std::uint32_t in_flight_ = 0;
   int close_code_ = 0;        // set when the gateway closed the connection
-  std::string close_reason_;
+  // What only a refused or closing connection needs, made when that starts.
+  struct ending_state {
+    http::response<http::empty_body> refusal;
+    std::string close_reason;  // of a close the gateway started; empty for the standard name
+    std::optional<std::pair<int, std::optional<std::string>>> deferred_disconnect;
+  };
+  std::unique_ptr<ending_state> ending_;
+  ending_state& ending() {
+    if (!ending_) ending_ = std::make_unique<ending_state>();
+    return *ending_;
+  }
 };
 
 void websocket_session::start(http::request<http::string_body> req) {
@@ -217,39 +223,43 @@ void websocket_session::start(http::request<http::string_body> req) {
   const std::string_view target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) info->query = target.substr(q + 1);
   info_ = std::move(info);
-  req_ = std::make_unique<http::request<http::string_body>>(std::move(req));
+  auto upgrade = std::make_shared<const http::request<http::string_body>>(std::move(req));
 
   // A request Beast will refuse anyway (no key, another protocol version) never reaches $connect.
-  const bool valid = !(*req_)[http::field::sec_websocket_key].empty() &&
-                     (*req_)[http::field::sec_websocket_version] == "13";
+  const bool valid = !(*upgrade)[http::field::sec_websocket_key].empty() &&
+                     (*upgrade)[http::field::sec_websocket_version] == "13";
   ctx_.registry.add(info_->id, weak_from_this());
   if (!valid) {
-    accept(std::nullopt, false);
+    accept(std::move(upgrade), std::nullopt, false);
     return;
   }
   handshake request;
-  request.method = std::string(req_->method_string());
-  request.target = std::string(req_->target());
+  request.method = std::string(upgrade->method_string());
+  request.target = std::string(upgrade->target());
   request.received = info_->connected_at;
-  // The event needs the headers only when there is a $connect integration to read them.
-  if (ctx_.gw.connect_route() != nullptr) {
-    for (const auto& field : *req_) {
+  // Only authorization and a $connect integration that reads its whole event read the headers.
+  if (const auto* connect = ctx_.gw.connect_route();
+      connect != nullptr &&
+      (connect->reads == routes::event_use::whole || ctx_.gw.authorization().authorizes_connect())) {
+    for (const auto& field : *upgrade) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
   }
   auto flow = std::make_shared<connect_flow>(ctx_.flows, *this, info_, std::move(request));
-  flow->start([self = shared_from_this()](connect_result r) { self->on_connect_result(std::move(r)); });
+  flow->start([self = shared_from_this(), upgrade = std::move(upgrade)](connect_result r) mutable {
+    self->on_connect_result(std::move(r), std::move(upgrade));
+  });
 }
 
-void websocket_session::on_connect_result(connect_result r) {
+void websocket_session::on_connect_result(connect_result r, upgrade_request req) {
   info_ = std::move(r.info);
   if (r.status != 101) {
     ctx_.trace.record(std::move(r.record));
-    refuse(r.status);
+    refuse(r.status, req->version());
     return;
   }
   // Recorded once the connection is open, so that whoever reads the trace finds it listed.
-  accept(std::move(r.subprotocol));
+  accept(std::move(req), std::move(r.subprotocol));
   ctx_.trace.record(std::move(r.record));
 }
 
@@ -304,17 +314,16 @@ void websocket_session::run(bool may_block, std::shared_ptr<integration_call> ca
   });
 }
 
-void websocket_session::refuse(int status) {
-  refusal_ = std::make_unique<http::response<http::empty_body>>(
-      static_cast<http::status>(status), req_->version());
-  refusal_->keep_alive(false);
-  refusal_->content_length(0);
+void websocket_session::refuse(int status, unsigned http_version) {
+  auto& refusal = ending().refusal;
+  refusal.result(static_cast<http::status>(status));
+  refusal.version(http_version);
+  refusal.keep_alive(false);
+  refusal.content_length(0);
   // A client that does not read its refusal is cut after kCloseTimeout.
-  deadline_.expires_after(kCloseTimeout);
-  deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec) beast::get_lowest_layer(self->ws_).close(ec);
-  });
-  http::async_write(beast::get_lowest_layer(ws_), *refusal_,
+  cut_at_ = steady::now() + kCloseTimeout;
+  watch_deadline(kCloseTimeout);
+  http::async_write(beast::get_lowest_layer(ws_), refusal,
                     [self = shared_from_this()](beast::error_code, std::size_t) {
                       beast::error_code ignored;
                       beast::get_lowest_layer(self->ws_).shutdown(net::ip::tcp::socket::shutdown_send, ignored);
@@ -322,7 +331,7 @@ void websocket_session::refuse(int status) {
                     });
 }
 
-void websocket_session::accept(std::optional<std::string> subprotocol, bool valid) {
+void websocket_session::accept(upgrade_request req, std::optional<std::string> subprotocol, bool valid) {
   const auto& limits = ctx_.limits;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = kCloseTimeout;
@@ -350,19 +359,22 @@ void websocket_session::accept(std::optional<std::string> subprotocol, bool vali
     record_connection();
     open_.store(true, std::memory_order_release);
   }
-  ws_.async_accept(*req_, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+  // The request must outlive the operation: its handler holds it.
+  const auto& request = *req;
+  ws_.async_accept(request, [self = shared_from_this(), req = std::move(req)](beast::error_code ec) {
+    self->on_accept(ec);
+  });
 }
 
 void websocket_session::on_accept(beast::error_code ec) {
-  req_.reset();
   if (ec) {
     finish(1006, std::nullopt);
     return;
   }
   accepted_ = true;
   if (ctx_.stopping.load()) start_close(1001, "Going away");
-  if (!writing_ && !queue_.empty()) do_write();
-  arm_deadline();
+  if (!writing_ && !queue_empty()) do_write();
+  watch_deadline(std::min(ctx_.limits.idle_timeout, ctx_.limits.max_connection_duration));
   do_read();
 }
 
@@ -375,7 +387,7 @@ void websocket_session::record_connection() {
   record.last_active_at = record.connected_at;
   record.source_ip = info_->source_ip;
   record.user_agent = info_->user_agent.value_or("");
-  if (const auto& grant = info_->authorizer) {
+  if (const auto* grant = info_->authorizer()) {
     // As requestContext.authorizer shows it.
     rapidjson::Document doc;
     const rapidjson::Value object = authorizer_object(*grant, doc.GetAllocator());
@@ -418,23 +430,21 @@ void websocket_session::on_read_failed(beast::error_code ec) {
 
 void websocket_session::on_message_read(std::size_t n, std::string body) {
   touch(steady::now());
-  const auto oversized_at = ws_.next_layer().oversized_at();
-  if (oversized_at && *oversized_at < delivered_ + n) {
+  if (ws_.next_layer().took_oversized_message(n)) {
     start_close(1009, {});
     return;
   }
-  delivered_ += n;
   if (ws_.got_binary()) {
     start_close(1003, {});
     return;
   }
-  if (!closing_) messages_.on_message(info_, std::move(body));
+  if (!closing_) messages().on_message(info_, std::move(body));
   do_read();
 }
 
 void websocket_session::enqueue(std::string data, bool binary) {
   if (closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return;
-  if (!queue_.push(std::move(data), binary, writing_)) {
+  if (!queue().push(std::move(data), binary, writing_)) {
     start_close(1008, "Send queue full");
     return;
   }
@@ -446,24 +456,22 @@ void websocket_session::start_close(int code, std::string reason) {
   closing_ = true;
   close_requested_.store(true, std::memory_order_release);
   close_code_ = code;
-  close_reason_ = std::move(reason);
-  queue_.push_close();
+  if (!reason.empty()) ending().close_reason = std::move(reason);
+  queue().push_close();
   if (!writing_ && accepted_) do_write();
   // A client that never reads can hold a write (and the close frame queued behind it) forever:
   // if the close has not finished within kCloseTimeout, drop the transport. The pending read
   // then ends the session with the code chosen here.
-  deadline_.expires_after(kCloseTimeout);
-  deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec || self->finished_) return;
-    beast::get_lowest_layer(self->ws_).close(ec);
-  });
+  cut_at_ = steady::now() + kCloseTimeout;
+  watch_deadline(kCloseTimeout);
 }
 
 void websocket_session::do_write() {
   writing_ = true;
-  write_queue::frame& front = queue_.front();
+  write_queue::frame& front = queue_->front();
   if (front.close) {
-    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_),
+                                            ending_ ? std::string_view(ending_->close_reason) : std::string_view()),
                     [self = shared_from_this()](beast::error_code) {
                       self->finish(self->close_code_, self->emulator_reason());
                     });
@@ -478,35 +486,34 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   if (ec) {
     // The transport is gone; the pending read ends the session and reports how.
-    queue_.clear();
+    queue_->clear();
     return;
   }
-  queue_.pop_front();
+  queue_->pop_front();
   touch(steady::now());
-  if (!queue_.empty()) do_write();
+  if (!queue_->empty()) do_write();
 }
 
-// One timer serves both the idle timeout and the maximum duration. Traffic only records the
-// time; the timer re-arms itself when it fires early, so no message pays for a timer reset.
-void websocket_session::arm_deadline() {
+// Traffic only records the time (touch()); the sweep reads it at its ticks, so no message pays
+// for a timer.
+steady::time_point websocket_session::deadline() const {
+  if (cut_at_ != steady::time_point::max()) return cut_at_;
+  if (!accepted_ || closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return steady::time_point::max();
   const auto& limits = ctx_.limits;
-  const auto idle_at = last_activity() + limits.idle_timeout;
-  const auto max_at = opened_at_ + limits.max_connection_duration;
-  deadline_.expires_at(std::min(idle_at, max_at));
-  deadline_.async_wait(net::bind_allocator(
-      exact_allocator<void>(), beast::bind_front_handler(&websocket_session::on_deadline, shared_from_this())));
+  return std::min(last_activity() + limits.idle_timeout, opened_at_ + limits.max_connection_duration);
 }
 
-void websocket_session::on_deadline(beast::error_code ec) {
-  if (ec || closing_ || finished_) return;
-  const auto& limits = ctx_.limits;
-  const auto now = steady::now();
-  if (now >= last_activity() + limits.idle_timeout ||
-      now >= opened_at_ + limits.max_connection_duration) {
-    start_close(1001, "Going away");
+void websocket_session::expired(steady::time_point now) {
+  if (cut_at_ <= now) {
+    // The client did not complete the close or read the refusal: the transport goes, and the
+    // pending operation ends the session.
+    cut_at_ = steady::time_point::max();
+    deadline_sweep::remove(*this);
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).close(ignored);
     return;
   }
-  arm_deadline();
+  start_close(1001, "Going away");
 }
 
 std::pair<int, std::optional<std::string>> websocket_session::close_status(beast::error_code ec) const {
@@ -528,26 +535,26 @@ std::pair<int, std::optional<std::string>> websocket_session::close_status(beast
 void websocket_session::finish(int code, std::optional<std::string> reason) {
   if (finished_) return;
   finished_ = true;
-  deadline_.cancel();
+  deadline_sweep::remove(*this);
   const bool was_open = open_.exchange(false);
   ctx_.registry.remove(info_->id);
   if (was_open) ctx_.store.forget_connection_later(info_->id);
   if (!was_open) return end_of_work();
   if (in_flight_ > 0) {
-    deferred_disconnect_ = std::make_unique<std::pair<int, std::optional<std::string>>>(code, std::move(reason));
+    ending().deferred_disconnect.emplace(code, std::move(reason));
     return;
   }
   disconnect(code, std::move(reason));
 }
 
 void websocket_session::disconnect(int code, std::optional<std::string> reason) {
-  messages_.on_disconnect(info_, code, std::move(reason), [self = shared_from_this()] { self->end_of_work(); });
+  messages().on_disconnect(info_, code, std::move(reason), [self = shared_from_this()] { self->end_of_work(); });
 }
 
 void websocket_session::call_settled() {
-  if (--in_flight_ > 0 || !deferred_disconnect_) return;
-  auto [code, reason] = std::move(*deferred_disconnect_);
-  deferred_disconnect_.reset();
+  if (--in_flight_ > 0 || !ending_ || !ending_->deferred_disconnect) return;
+  auto [code, reason] = std::move(*ending_->deferred_disconnect);
+  ending_->deferred_disconnect.reset();
   disconnect(code, std::move(reason));
 }
 

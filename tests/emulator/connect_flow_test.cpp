@@ -142,12 +142,12 @@ TEST(ConnectFlowTest, AnAcceptedHandshakeCarriesTheSubprotocolAndTheCompletedCon
   EXPECT_EQ(r.result->status, 101);
   EXPECT_EQ(r.result->subprotocol, "chat");
   EXPECT_EQ(runner.calls, 2);  // the authorizer, then $connect
-  ASSERT_TRUE(r.info->authorizer);
-  EXPECT_EQ(r.info->authorizer->principal_id, "alice");
-  ASSERT_EQ(r.info->authorizer->context.size(), 1u);
-  EXPECT_EQ(r.info->authorizer->context[0].second, "r1");
-  ASSERT_TRUE(r.info->api_key);
-  EXPECT_EQ(*r.info->api_key, "good-key");
+  ASSERT_TRUE(r.info->authorizer());
+  EXPECT_EQ(r.info->authorizer()->principal_id, "alice");
+  ASSERT_EQ(r.info->authorizer()->context.size(), 1u);
+  EXPECT_EQ(r.info->authorizer()->context[0].second, "r1");
+  ASSERT_TRUE(r.info->api_key());
+  EXPECT_EQ(*r.info->api_key(), "good-key");
   EXPECT_EQ(r.result->record.status, 101);
   EXPECT_EQ(r.result->record.integration, "connect");
   EXPECT_EQ(r.result->record.connection, r.info);
