@@ -7,7 +7,17 @@
 #include "store/request_support.hpp"
 
 namespace apigw::store {
+
+// Which parts of an AttributeValue a projection keeps.
+struct detail::selection {
+  bool whole = false;
+  std::map<std::string, selection, std::less<>> names;
+  std::map<std::size_t, selection> indexes;
+};
+
 namespace {
+
+using detail::selection;
 
 namespace rj = rapidjson;
 using detail::member;
@@ -43,12 +53,6 @@ rj::Value* parent_of(rj::Value& item, const document_path& path) {
   return v;
 }
 
-// Which parts of an AttributeValue a projection keeps.
-struct selection {
-  bool whole = false;
-  std::map<std::string, selection, std::less<>> names;
-  std::map<std::size_t, selection> indexes;
-};
 
 std::optional<rj::Value> select(const rj::Value& av, const selection& s, rj::Document::AllocatorType& alloc);
 
@@ -145,18 +149,27 @@ bool erase_path(rj::Value& item, const document_path& path) {
   return true;
 }
 
-rj::Value project_paths(const rj::Value& item, const std::vector<document_path>& paths,
-                        rj::Document::AllocatorType& alloc) {
-  if (paths.empty()) return rj::Value(item, alloc);
-  selection root;
+projection::projection(const std::vector<document_path>& paths) {
+  if (paths.empty()) return;
+  auto root = std::make_shared<selection>();
   for (const document_path& p : paths) {
-    selection* s = &root.names[p.top()];
+    selection* s = &root->names[p.top()];
     for (std::size_t i = 1; i < p.steps.size(); ++i) {
       s = p.steps[i].is_index() ? &s->indexes[p.steps[i].index] : &s->names[p.steps[i].name];
     }
     s->whole = true;
   }
-  return select_members(item, root, alloc);
+  root_ = std::move(root);
+}
+
+rj::Value projection::apply(const rj::Value& item, rj::Document::AllocatorType& alloc) const {
+  if (!root_) return rj::Value(item, alloc);
+  return select_members(item, *root_, alloc);
+}
+
+rj::Value project_paths(const rj::Value& item, const std::vector<document_path>& paths,
+                        rj::Document::AllocatorType& alloc) {
+  return projection(paths).apply(item, alloc);
 }
 
 std::optional<std::string> overlapping_paths(const std::vector<document_path>& paths) {

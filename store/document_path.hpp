@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,8 +48,27 @@ bool assign_path(rapidjson::Value& item, const document_path& path, rapidjson::V
 // parent is missing or not a map or list.
 bool erase_path(rapidjson::Value& item, const document_path& path);
 
-// ITEM reduced to what PATHS select, with the maps and lists around it; list elements keep their
-// order and close up. ITEM as it is when PATHS is empty.
+namespace detail {
+struct selection;
+}
+
+// Paths made ready once to reduce many items to them (the items of a Query's or Scan's page).
+// Copies share what they were made from; immutable.
+class projection {
+ public:
+  // Keeps every attribute.
+  projection() = default;
+  explicit projection(const std::vector<document_path>& paths);
+
+  // ITEM reduced to what the paths select, with the maps and lists around it; list elements keep
+  // their order and close up. A copy of all of ITEM when there are no paths.
+  rapidjson::Value apply(const rapidjson::Value& item, rapidjson::Document::AllocatorType& alloc) const;
+
+ private:
+  std::shared_ptr<const detail::selection> root_;  // null: everything
+};
+
+// ITEM reduced to what PATHS select (projection(PATHS).apply(ITEM, ALLOC)).
 rapidjson::Value project_paths(const rapidjson::Value& item, const std::vector<document_path>& paths,
                                rapidjson::Document::AllocatorType& alloc);
 

@@ -40,14 +40,38 @@ constexpr std::size_t max_page_bytes = 1024 * 1024;
 const std::string key_mismatch = "The provided key element does not match the schema";
 const std::string invalid = "One or more parameter values were invalid: ";
 
-// Parses stored item JSON into ALLOC's memory (no copy afterwards).
+// Parses stored items into ALLOC's memory (no copy afterwards). The parser's stack is a buffer of
+// its own, used again for each item: a page of items takes no heap for it. (Parsing in place
+// would be faster, but its strings would be references that a copy made with RapidJSON's
+// CopyFrom does not copy: a caller that kept such a copy past the result would read freed
+// memory.)
+class item_parser {
+ public:
+  explicit item_parser(rj::Document::AllocatorType& alloc) : alloc_(alloc), stack_pool_(stack_, sizeof stack_) {}
+  item_parser(const item_parser&) = delete;
+  item_parser& operator=(const item_parser&) = delete;
+
+  rj::Value parse(std::string_view text) {
+    stack_pool_.Clear();
+    rj::GenericDocument<rj::UTF8<>, rj::MemoryPoolAllocator<>, rj::MemoryPoolAllocator<>> d(&alloc_, kStack,
+                                                                                            &stack_pool_);
+    d.Parse(text.data(), text.size());
+    if (d.HasParseError() || !d.IsObject()) fail_internal("a stored item is not valid JSON");
+    rj::Value out;
+    out.Swap(d);
+    return out;
+  }
+
+ private:
+  // The stack and the pool's own header; a deeper item takes a chunk from the heap.
+  static constexpr std::size_t kStack = 1024;
+  rj::Document::AllocatorType& alloc_;
+  char stack_[kStack + 256];
+  rj::MemoryPoolAllocator<> stack_pool_;
+};
+
 rj::Value parse_item(std::string_view text, rj::Document::AllocatorType& alloc) {
-  rj::Document d(&alloc);
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) fail_internal("a stored item is not valid JSON");
-  rj::Value out;
-  out.Swap(d);
-  return out;
+  return item_parser(alloc).parse(text);
 }
 
 
@@ -1300,28 +1324,34 @@ dynamo_result read_page(statement& st, const read_target& target, const page_opt
   bool more = false;
   const secondary_index* before_filter = o.project_to && o.project_to->global ? o.project_to : nullptr;
   const secondary_index* after_filter = o.project_to && !o.project_to->global ? o.project_to : nullptr;
+  const projection keep(o.projection);
+  item_parser parser(alloc);
   while (true) {
     auto step = st.step();
     if (step == statement::step_result::done) break;
     if (step == statement::step_result::error) fail_internal(st.error_message());
     if (o.total_segments > 1 && segment_of(st.column_blob(1), o.total_segments) != o.segment) continue;
     std::string_view text = st.column_text(0);
-    rj::Value item = parse_item(text, alloc);
+    rj::Value item = parser.parse(text);
     ++scanned;
     bytes += text.size();
     if (before_filter) item = index_projection(std::move(item), *target.table, *before_filter, alloc);
+    // DynamoDB stops a page at Limit evaluated items or at 1 MB, and then returns the last
+    // evaluated key even when no item follows.
+    const bool last = (o.limit && scanned >= *o.limit) || bytes >= max_page_bytes;
+    if (last) last_key = key_of(target, item, alloc);
     if (!o.filter || evaluate(*o.filter, &item)) {
       ++count;
       if (!o.count_only) {
-        rj::Value out(item, alloc);
-        if (after_filter) out = index_projection(std::move(out), *target.table, *after_filter, alloc);
-        items.PushBack(project(std::move(out), o.projection, alloc), alloc);
+        if (after_filter) item = index_projection(std::move(item), *target.table, *after_filter, alloc);
+        if (o.projection.empty()) {
+          items.PushBack(item, alloc);  // moved
+        } else {
+          items.PushBack(keep.apply(item, alloc), alloc);
+        }
       }
     }
-    // DynamoDB stops a page at Limit evaluated items or at 1 MB, and then returns the last
-    // evaluated key even when no item follows.
-    if ((o.limit && scanned >= *o.limit) || bytes >= max_page_bytes) {
-      last_key = key_of(target, item, alloc);
+    if (last) {
       more = true;
       break;
     }

@@ -1,7 +1,5 @@
 #include "emulator/auth/iam_policy.hpp"
 
-#include <cctype>
-
 namespace apigw::emulator {
 
 namespace {
@@ -98,10 +96,19 @@ iam_policy::decision iam_policy::evaluate(std::string_view action, std::string_v
 }
 
 bool iam_policy::matches(std::string_view pattern, std::string_view text, bool ignore_case) {
-  const auto same = [ignore_case](char a, char b) {
-    if (!ignore_case) return a == b;
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
+  // IAM compares actions without case in ASCII; no name or ARN has other letters to fold.
+  const auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  const auto same = [&](char a, char b) { return a == b || (ignore_case && fold(a) == fold(b)); };
+  // The literal run before the first wildcard (all of the pattern when it has none, an ARN up to
+  // its "/*" most often) needs no backtracking: it ends the match at its first difference.
+  std::size_t lead = 0;
+  for (; lead < pattern.size() && pattern[lead] != '*' && pattern[lead] != '?'; ++lead) {
+    if (lead == text.size() || !same(pattern[lead], text[lead])) return false;
+  }
+  if (lead == pattern.size()) return text.size() == lead;
+  pattern.remove_prefix(lead);
+  text.remove_prefix(lead);
+  if (pattern == "*") return true;
   // Greedy matching with one backtrack point: linear for the patterns IAM allows.
   std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
   while (t < text.size()) {

@@ -120,13 +120,16 @@ class send_message final : public table_handler {
     std::string failure;
     for (const auto& item : items.body()["Items"].GetArray()) {
       auto id_member = item.FindMember("connectionId");
-      if (id_member == item.MemberEnd() || !id_member->value.IsObject() || !id_member->value.HasMember("S")) continue;
-      const std::string id = id_member->value["S"].GetString();
+      if (id_member == item.MemberEnd() || !id_member->value.IsObject()) continue;
+      const auto s_member = id_member->value.FindMember("S");
+      if (s_member == id_member->value.MemberEnd() || !s_member->value.IsString()) continue;
+      const auto& s = s_member->value;
+      const std::string_view id(s.GetString(), s.GetStringLength());
       const auto posted = context.connections().post_to_connection(id, data);
       if (posted.ok()) continue;
       if (posted.gone()) {
-        context.log("Found stale connection, deleting " + id);
-        const auto del = key_request(table_, "Key", id);
+        context.log("Found stale connection, deleting " + std::string(id));
+        const auto del = key_request(table_, "Key", std::string(id));
         const auto r = context.tables().call("DeleteItem", del);
         if (!r.ok() && failure.empty()) failure = describe(r);
         continue;

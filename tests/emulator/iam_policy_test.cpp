@@ -41,6 +41,17 @@ TEST(IamPolicyTest, Wildcards) {
       {"a*b*c", "aXXbYY", false, false},
       {"a?", "a", false, false},
       {"", "", false, true},
+      // Patterns without wildcards, and the literal run before the first one.
+      {"execute-api:ManageConnections", "execute-api:ManageConnections", true, true},
+      {"execute-api:ManageConnections", "EXECUTE-API:manageconnections", true, true},
+      {"execute-api:ManageConnections", "execute-api:ManageConnection", true, false},
+      {"execute-api:ManageConnection", "execute-api:ManageConnections", true, false},
+      {"arn:aws:execute-api:us-east-1:123456789012:abc/*", "arn:aws:execute-api:us-east-1:123456789012:abc/dev/POST/@connections/x", false, true},
+      {"arn:aws:execute-api:us-east-1:123456789012:abc/*", "arn:aws:execute-api:us-east-1:123456789012:abc", false, false},
+      {"arn:aws:execute-api:us-east-1:123456789012:abc/*", "arn:aws:execute-api:us-east-1:123456789012:ABC/dev", false, false},
+      {"abc*", "abc", false, true},
+      {"abc*d", "abcxd", false, true},
+      {"abc*d", "abxd", false, false},
   };
   for (const auto& r : rows) {
     EXPECT_EQ(iam_policy::matches(r.pattern, r.text, r.ignore_case), r.match) << r.pattern << " ~ " << r.text;
