@@ -108,7 +108,7 @@ gateway::request_ids gateway::new_request(bool with_message_id) {
   return ids;
 }
 
-gateway::reply gateway::message_reply(const route& r, const outcome& o, const connection_info& info,
+gateway::reply gateway::message_reply(const route& r, outcome o, const connection_info& info,
                                       const request_ids& ids) {
   reply out;
   if (o.failed) {
@@ -118,8 +118,7 @@ gateway::reply gateway::message_reply(const route& r, const outcome& o, const co
   }
   if (!r.two_way) return out;
   out.send = true;
-  const std::string empty;
-  const std::string& body = o.result.body ? *o.result.body : empty;
+  std::string body = o.result.body ? std::move(*o.result.body) : std::string();
   if (o.result.is_base64_encoded) {
     auto bytes = base64_decode(body);
     if (!bytes) {
@@ -130,7 +129,7 @@ gateway::reply gateway::message_reply(const route& r, const outcome& o, const co
     out.data = std::move(*bytes);
     return out;
   }
-  out.data = body;
+  out.data = std::move(body);
   return out;
 }
 

@@ -107,7 +107,7 @@ class gateway {
     bool binary = false;
     std::string data;
   };
-  static reply message_reply(const route& r, const outcome& o, const connection_info& info,
+  static reply message_reply(const route& r, outcome o, const connection_info& info,
                              const request_ids& ids);
 
   // The gateway's own error frames, byte for byte as AWS sends them:

@@ -61,11 +61,10 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   const gateway::selection chosen = ctx_.gw.resolve(body);
   const gateway::route* r = chosen.chosen;
   auto ids = gateway::new_request(true);
-  // The record gets the call's ids once the call is over (moved, not copied).
-  auto record = new_record("MESSAGE", info, {});
-  record.bytes = body.size();
-  if (chosen.json) record.selection = chosen.key;
   if (r == nullptr) {
+    auto record = new_record("MESSAGE", info, {});
+    record.bytes = body.size();
+    if (chosen.json) record.selection = chosen.key;
     record.why = "no route";
     record.status = 403;
     record.error = "Forbidden";
@@ -76,8 +75,18 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
     sink_.deliver(std::move(frame), false);
     return;
   }
+  // The call's state holds its trace record too: filled where it is, moved once, into the trace.
+  struct message_call : invocation_with<outcome> {
+    trace_record record;
+  };
+  auto state = std::make_shared<message_call>();
+  trace_record& record = state->record;
+  record.time = std::chrono::system_clock::now();
+  record.event_type = "MESSAGE";
+  record.connection = info;
+  record.bytes = body.size();
+  if (chosen.json) record.selection = chosen.key;
   record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
-  auto state = std::make_shared<invocation_with<outcome>>();
   state->call.connection = info;
   state->call.ids = std::move(ids);
   state->call.text = std::move(body);
@@ -92,7 +101,8 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
       r->handler->may_block(),
       make_call(
           ctx_.gw.route_work(*r, state),
-          [flow = *this, r, info, state, record = std::move(record)](bool timed_out) mutable {
+          [flow = *this, r, info, state](bool timed_out) {
+            trace_record& record = state->record;
             complete(record, r, timed_out ? nullptr : &state->result, timed_out, flow.ctx_.timeout_ms());
             if (timed_out) {
               // The call may still be reading its ids: the record gets copies.
@@ -103,7 +113,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
                   gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id), false);
               return;
             }
-            auto reply = gateway::message_reply(*r, state->result, *info, state->call.ids);
+            auto reply = gateway::message_reply(*r, std::move(state->result), *info, state->call.ids);
             record.request_id = std::move(state->call.ids.request_id);
             record.message_id = std::move(state->call.ids.message_id);
             flow.ctx_.trace.record(std::move(record));
