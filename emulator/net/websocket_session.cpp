@@ -126,6 +126,8 @@ class websocket_session final : public connection,
   void expired(steady::time_point now) override;
   // Into this I/O thread's sweep, ticking at least a tenth of TIMEOUT apart.
   void watch_deadline(steady::duration timeout) { deadline_sweep::of(ws_.get_executor()).add(*this, timeout); }
+  // The transport is cut TIMEOUT from now unless the session has finished by then.
+  void cut_after(steady::duration timeout);
   // REASON: what the client sent (possibly empty); nullopt when the emulator closed without one
   // (then $disconnect gets the standard name of CODE).
   void finish(int code, std::optional<std::string> reason);
@@ -157,11 +159,11 @@ class websocket_session final : public connection,
   websocket::stream<frame_guard<connection_socket>> ws_;
   server_context& ctx_;
   std::shared_ptr<const connection_info> info_;
-  // Every message starts in first_; the rest of a longer one follows into buffer_. An idle
-  // connection's pending read so holds no buffer of its own (a read into a dynamic buffer keeps
-  // 1,536 bytes prepared in it while it waits).
+  // Every message starts in first_; the rest of a longer one follows into long_, made by the
+  // first such message. An idle connection's pending read so holds no buffer of its own (a read
+  // into a dynamic buffer keeps 1,536 bytes prepared in it while it waits).
   std::array<char, kFirstReadBytes> first_;
-  beast::flat_buffer buffer_;
+  std::unique_ptr<beast::flat_buffer> long_;
   // Frames waiting to go out, with the 16 MiB cap; made by the first frame to go out, so that a
   // connection that never gets one does not carry it.
   std::unique_ptr<write_queue> queue_;
@@ -170,10 +172,10 @@ class websocket_session final : public connection,
     return *queue_;
   }
   bool queue_empty() const { return !queue_ || queue_->empty(); }
-  // When a close or a refusal the client does not complete is cut; max() while there is none.
-  steady::time_point cut_at_ = steady::time_point::max();
   steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
-  steady::time_point opened_at_;
+  // While the connection is open, when its maximum duration ends; once a close or a refusal is
+  // under way (cutting_), when the transport is cut if the client has not completed it.
+  steady::time_point limit_at_ = steady::time_point::max();
   // Written on the connection's thread, read by GetConnection from any thread.
   std::atomic<steady::rep> last_activity_{0};
   std::atomic<bool> open_{false};
@@ -183,6 +185,7 @@ class websocket_session final : public connection,
   bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
   bool finished_ = false;
   bool ended_ = false;
+  bool cutting_ = false;      // limit_at_ is the cut of a close or a refusal
   // Integration calls started and not yet settled; $disconnect waits for them, so that it is the
   // connection's last event (the trace and the function logs read in order).
   std::uint32_t in_flight_ = 0;
@@ -321,8 +324,7 @@ void websocket_session::refuse(int status, unsigned http_version) {
   refusal.keep_alive(false);
   refusal.content_length(0);
   // A client that does not read its refusal is cut after kCloseTimeout.
-  cut_at_ = steady::now() + kCloseTimeout;
-  watch_deadline(kCloseTimeout);
+  cut_after(kCloseTimeout);
   http::async_write(beast::get_lowest_layer(ws_), refusal,
                     [self = shared_from_this()](beast::error_code, std::size_t) {
                       beast::error_code ignored;
@@ -354,8 +356,9 @@ void websocket_session::accept(upgrade_request req, std::optional<std::string> s
   // $connect succeeded: from now on the connection is reachable, as on AWS, although the 101 is
   // still on its way. What is sent meanwhile waits in the queue until the handshake is done.
   if (valid) {
-    opened_at_ = steady::now();
-    touch(opened_at_);
+    const auto opened_at = steady::now();
+    limit_at_ = opened_at + limits.max_connection_duration;
+    touch(opened_at);
     record_connection();
     open_.store(true, std::memory_order_release);
   }
@@ -408,17 +411,18 @@ void websocket_session::do_read() {
 void websocket_session::on_first_read(beast::error_code ec, std::size_t n) {
   if (ec) return on_read_failed(ec);
   if (ws_.is_message_done()) return on_message_read(n, std::string(first_.data(), n));
-  buffer_.commit(net::buffer_copy(buffer_.prepare(n), net::buffer(first_.data(), n)));
-  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+  if (!long_) long_ = std::make_unique<beast::flat_buffer>();
+  long_->commit(net::buffer_copy(long_->prepare(n), net::buffer(first_.data(), n)));
+  ws_.async_read(*long_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_rest_read(ec);
   });
 }
 
 void websocket_session::on_rest_read(beast::error_code ec) {
-  const std::size_t n = buffer_.size();
-  std::string body = ec ? std::string() : beast::buffers_to_string(buffer_.data());
-  buffer_.consume(n);
-  if (buffer_.capacity() > kKeepReadBufferBytes) buffer_.shrink_to_fit();
+  const std::size_t n = long_->size();
+  std::string body = ec ? std::string() : beast::buffers_to_string(long_->data());
+  long_->consume(n);
+  if (long_->capacity() > kKeepReadBufferBytes) long_->shrink_to_fit();
   if (ec) return on_read_failed(ec);
   on_message_read(n, std::move(body));
 }
@@ -462,8 +466,7 @@ void websocket_session::start_close(int code, std::string reason) {
   // A client that never reads can hold a write (and the close frame queued behind it) forever:
   // if the close has not finished within kCloseTimeout, drop the transport. The pending read
   // then ends the session with the code chosen here.
-  cut_at_ = steady::now() + kCloseTimeout;
-  watch_deadline(kCloseTimeout);
+  cut_after(kCloseTimeout);
 }
 
 void websocket_session::do_write() {
@@ -497,17 +500,21 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
 // Traffic only records the time (touch()); the sweep reads it at its ticks, so no message pays
 // for a timer.
 steady::time_point websocket_session::deadline() const {
-  if (cut_at_ != steady::time_point::max()) return cut_at_;
+  if (cutting_) return limit_at_;
   if (!accepted_ || closing_ || finished_ || !open_.load(std::memory_order_relaxed)) return steady::time_point::max();
-  const auto& limits = ctx_.limits;
-  return std::min(last_activity() + limits.idle_timeout, opened_at_ + limits.max_connection_duration);
+  return std::min(last_activity() + ctx_.limits.idle_timeout, limit_at_);
 }
 
-void websocket_session::expired(steady::time_point now) {
-  if (cut_at_ <= now) {
+void websocket_session::cut_after(steady::duration timeout) {
+  cutting_ = true;
+  limit_at_ = steady::now() + timeout;
+  watch_deadline(timeout);
+}
+
+void websocket_session::expired(steady::time_point) {
+  if (cutting_) {
     // The client did not complete the close or read the refusal: the transport goes, and the
     // pending operation ends the session.
-    cut_at_ = steady::time_point::max();
     deadline_sweep::remove(*this);
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).close(ignored);
