@@ -126,9 +126,16 @@ apigw::management_result management_api::delete_connection(std::string_view conn
 }
 
 bool management_api::is_management_target(std::string_view target) {
-  const auto segments = split_path(target);
-  return (segments.size() >= 1 && is_connections_segment(segments[0])) ||
-         (segments.size() >= 2 && is_connections_segment(segments[1]));
+  // The first two segments, as split_path() cuts them, without making the list: every request
+  // the server reads, handshakes included, asks this.
+  std::string_view path = target.substr(0, target.find('?'));
+  for (int i = 0; i < 2 && !path.empty(); ++i) {
+    if (path.front() == '/') path.remove_prefix(1);
+    const auto slash = path.find('/');
+    if (is_connections_segment(path.substr(0, slash))) return true;
+    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
+  }
+  return false;
 }
 
 std::optional<http_answer> management_api::denied(const config::credential_spec& signer, std::string_view method,

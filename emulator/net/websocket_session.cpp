@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <vector>
 #include <functional>
@@ -50,6 +51,20 @@ constexpr auto kCloseTimeout = std::chrono::seconds(10);
 constexpr std::size_t kKeepReadBufferBytes = 16 * 1024;
 // The bytes of a message read into the session itself; a longer message continues in a buffer.
 constexpr std::size_t kFirstReadBytes = 256;
+
+// An address as text: IPv4's dotted quad without the C library's inet_ntop (which formats it
+// through sprintf), IPv6 as Asio writes it.
+std::string address_text(const net::ip::address& a) {
+  if (!a.is_v4()) return a.to_string();
+  const auto bytes = a.to_v4().to_bytes();
+  char text[16];
+  char* end = text;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i > 0) *end++ = '.';
+    end = std::to_chars(end, text + sizeof text, bytes[i]).ptr;
+  }
+  return std::string(text, end);
+}
 
 // The session only does I/O: the $connect flow and the message flow (emulator/core/) decide; the
 // session is their integration runner (inline on its I/O thread, or on the worker pool raced by the
@@ -213,24 +228,33 @@ void websocket_session::start(http::request<http::string_body> req) {
   info->id = new_identifier();
   info->connected_at = std::chrono::system_clock::now();
   started_at_ = steady::now();
-  info->source_ip = remote.address().to_string();
+  info->source_ip = address_text(remote.address());
   info->local_port = local.port();
-  if (auto host = req.find(http::field::host); host != req.end()) {
+  // The fields read here, in one pass (the first of each, as find() gives it).
+  const http::fields::value_type *host = nullptr, *agent = nullptr, *key = nullptr, *version = nullptr,
+                                *other = nullptr;
+  for (const auto& field : req) {
+    const http::field name = field.name();
+    auto& seen = name == http::field::host                    ? host
+                 : name == http::field::user_agent            ? agent
+                 : name == http::field::sec_websocket_key     ? key
+                 : name == http::field::sec_websocket_version ? version
+                                                              : other;
+    if (seen == nullptr) seen = &field;
+  }
+  if (host != nullptr) {
     info->domain_name = std::string(host->value());
   } else {
-    info->domain_name = local.address().to_string() + ":" + std::to_string(local.port());
+    info->domain_name = address_text(local.address()) + ":" + std::to_string(local.port());
   }
-  if (auto agent = req.find(http::field::user_agent); agent != req.end()) {
-    info->user_agent = std::string(agent->value());
-  }
+  if (agent != nullptr) info->user_agent = std::string(agent->value());
   const std::string_view target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) info->query = target.substr(q + 1);
   info_ = std::move(info);
+  // A request Beast will refuse anyway (no key, another protocol version) never reaches $connect.
+  const bool valid = key != nullptr && !key->value().empty() && version != nullptr && version->value() == "13";
   auto upgrade = std::make_shared<const http::request<http::string_body>>(std::move(req));
 
-  // A request Beast will refuse anyway (no key, another protocol version) never reaches $connect.
-  const bool valid = !(*upgrade)[http::field::sec_websocket_key].empty() &&
-                     (*upgrade)[http::field::sec_websocket_version] == "13";
   ctx_.registry.add(info_->id, weak_from_this());
   if (!valid) {
     accept(std::move(upgrade), std::nullopt, false);
