@@ -34,7 +34,7 @@ std::optional<std::string> context_variable(std::string_view name, const config:
   if (name == "connectionId") return info.id;
   if (name == "domainName") return info.domain_name;
   if (name == "eventType") return "CONNECT";
-  if (name == "extendedRequestId" || name == "requestId") return ids.request_id;
+  if (name == "extendedRequestId" || name == "requestId") return ids.request_id.str();
   if (name == "routeKey") return "$connect";
   if (name == "messageDirection") return "IN";
   if (name == "identity.sourceIp") return info.source_ip;

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/short_text.hpp"
+
 namespace apigw::emulator {
 
 // Request headers in order, as sent.
@@ -33,10 +35,14 @@ struct iam_caller {
   std::string user_arn;
 };
 
+// API Gateway's ids (connectionId, requestId, messageId) are this long.
+constexpr std::size_t kIdentifierLength = 16;
+using identifier = short_text<kIdentifierLength>;
+
 // The ids of one request: requestId (= extendedRequestId) and, for messages, messageId.
 struct request_ids {
-  std::string request_id;
-  std::string message_id;
+  identifier request_id;
+  identifier message_id;
   std::chrono::system_clock::time_point time;
 };
 

@@ -73,7 +73,10 @@ result<iam_policy> iam_policy::parse(const rapidjson::Value& document) {
       if (m == s.MemberEnd()) return fail(path + "." + key + ": missing");
       auto values = string_or_list(m->value, path + "." + key);
       if (!values) return values.status();
-      *target = *std::move(values);
+      for (auto& text : *values) {
+        const std::size_t head = head_of(text);
+        target->push_back({std::move(text), head});
+      }
     }
     policy.statements_.push_back(std::move(st));
   }
@@ -84,10 +87,12 @@ iam_policy::decision iam_policy::evaluate(std::string_view action, std::string_v
   bool allowed = false;
   for (const auto& st : statements_) {
     bool action_matches = false;
-    for (const auto& a : st.actions) action_matches = action_matches || matches(a, action, true);
+    for (const auto& a : st.actions) action_matches = action_matches || matches(a.text, a.head, action, true);
     if (!action_matches) continue;
     bool resource_matches = false;
-    for (const auto& r : st.resources) resource_matches = resource_matches || matches(r, resource, false);
+    for (const auto& r : st.resources) {
+      resource_matches = resource_matches || matches(r.text, r.head, resource, false);
+    }
     if (!resource_matches) continue;
     if (!st.allow) return decision::explicit_deny;
     allowed = true;
@@ -96,18 +101,31 @@ iam_policy::decision iam_policy::evaluate(std::string_view action, std::string_v
 }
 
 bool iam_policy::matches(std::string_view pattern, std::string_view text, bool ignore_case) {
+  return matches(pattern, head_of(pattern), text, ignore_case);
+}
+
+std::size_t iam_policy::head_of(std::string_view pattern) {
+  std::size_t head = 0;
+  while (head < pattern.size() && pattern[head] != '*' && pattern[head] != '?') ++head;
+  return head;
+}
+
+bool iam_policy::matches(std::string_view pattern, std::size_t head, std::string_view text, bool ignore_case) {
   // IAM compares actions without case in ASCII; no name or ARN has other letters to fold.
   const auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
   const auto same = [&](char a, char b) { return a == b || (ignore_case && fold(a) == fold(b)); };
-  // The literal run before the first wildcard (all of the pattern when it has none, an ARN up to
-  // its "/*" most often) needs no backtracking: it ends the match at its first difference.
-  std::size_t lead = 0;
-  for (; lead < pattern.size() && pattern[lead] != '*' && pattern[lead] != '?'; ++lead) {
-    if (lead == text.size() || !same(pattern[lead], text[lead])) return false;
+  // The literal head needs no backtracking: it ends the match at its first difference.
+  if (text.size() < head) return false;
+  if (!ignore_case) {
+    if (pattern.substr(0, head) != text.substr(0, head)) return false;
+  } else {
+    for (std::size_t i = 0; i < head; ++i) {
+      if (!same(pattern[i], text[i])) return false;
+    }
   }
-  if (lead == pattern.size()) return text.size() == lead;
-  pattern.remove_prefix(lead);
-  text.remove_prefix(lead);
+  if (head == pattern.size()) return text.size() == head;
+  pattern.remove_prefix(head);
+  text.remove_prefix(head);
   if (pattern == "*") return true;
   // Greedy matching with one backtrack point: linear for the patterns IAM allows.
   std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;

@@ -29,11 +29,20 @@ class iam_policy {
   static bool matches(std::string_view pattern, std::string_view text, bool ignore_case);
 
  private:
+  // A pattern and the length of its literal head, the run before its first wildcard (all of it
+  // when it has none; an ARN up to its "/*" most often): compared as a block, without
+  // backtracking, and found once, when the policy is read.
+  struct pattern {
+    std::string text;
+    std::size_t head = 0;
+  };
   struct statement {
     bool allow = false;
-    std::vector<std::string> actions;
-    std::vector<std::string> resources;
+    std::vector<pattern> actions;
+    std::vector<pattern> resources;
   };
+  static std::size_t head_of(std::string_view pattern);
+  static bool matches(std::string_view pattern, std::size_t head, std::string_view text, bool ignore_case);
   std::vector<statement> statements_;
 };
 

@@ -44,7 +44,7 @@ std::string new_dynamodb_request_id() {
   return id;
 }
 
-std::string new_identifier() {
+identifier new_identifier() {
   auto& g = generator();
   std::array<unsigned char, 16> raw{};
   const std::uint64_t a = g();
@@ -52,14 +52,14 @@ std::string new_identifier() {
   for (int i = 0; i < 8; ++i) raw[i] = static_cast<unsigned char>(a >> (8 * i));
   for (int i = 0; i < 3; ++i) raw[8 + i] = static_cast<unsigned char>(b >> (8 * i));
 
-  std::array<unsigned char, 17> text{};  // 16 characters and the NUL EVP_EncodeBlock writes
+  std::array<unsigned char, kIdentifierLength + 1> text{};  // and the NUL EVP_EncodeBlock writes
   EVP_EncodeBlock(text.data(), raw.data(), 11);
-  std::string id(reinterpret_cast<const char*>(text.data()), 16);
-  for (char& c : id) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+  std::array<char, kIdentifierLength> id;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = static_cast<char>(text[i]);
+    id[i] = c == '+' ? '-' : c == '/' ? '_' : c;
   }
-  return id;
+  return identifier(std::string_view(id.data(), id.size()));
 }
 
 std::int64_t epoch_millis(std::chrono::system_clock::time_point t) {

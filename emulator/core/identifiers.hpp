@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <string>
 
+#include "emulator/auth/connection_info.hpp"
+
 namespace apigw::emulator {
 
 // A connection, request or message id as AWS prints them: base64url of 11 random bytes with one
-// '=' of padding, kIdentifierLength characters, e.g. "TXzPWdnOjoECGjA=".
-constexpr std::size_t kIdentifierLength = 16;
-std::string new_identifier();
+// '=' of padding, kIdentifierLength characters, e.g. "TXzPWdnOjoECGjA=". Held in place, not in a
+// std::string (which keeps 15 characters without the heap).
+identifier new_identifier();
 
 // An AWS service request id, as x-amzn-RequestId carries it on @connections answers: a random
 // (version 4) UUID, "6f2b1f3e-8a9c-4d1e-9b7a-0c5d2e4f6a8b".

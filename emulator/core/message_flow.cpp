@@ -7,12 +7,12 @@ namespace apigw::emulator {
 namespace {
 
 trace_record new_record(const char* event_type, const std::shared_ptr<const connection_info>& info,
-                        std::string request_id) {
+                        std::string_view request_id) {
   trace_record r;
   r.time = std::chrono::system_clock::now();
   r.event_type = event_type;
   r.connection = info;
-  r.request_id = std::move(request_id);
+  r.request_id = request_id;
   return r;
 }
 

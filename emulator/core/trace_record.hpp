@@ -18,8 +18,9 @@ struct trace_record {
   const char* event_type = "";  // "CONNECT", "MESSAGE", "DISCONNECT", "MANAGEMENT" (an @connections call)
   // The connection: its id, source address, Host and connect time, shared, not copied.
   std::shared_ptr<const connection_info> connection;
-  std::string request_id;
-  std::string message_id;                  // MESSAGE only
+  // API Gateway's 16-character id, or a management call's 36-character UUID; held in place.
+  short_text<36> request_id;
+  identifier message_id;                   // MESSAGE only
   std::optional<std::string> selection;    // MESSAGE: what the expression gave (none: not JSON)
   std::optional<std::string> route_key;    // none: no route took it
   // MESSAGE: "exact match", "fell back to $default", "no route", "throttled"

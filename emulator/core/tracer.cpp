@@ -94,7 +94,7 @@ void tracer::unsubscribe(std::uint64_t id) {
 std::string tracer::to_json(const trace_record& r) {
   rapidjson::StringBuffer b;
   rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  const auto str = [&w](const std::string& s) { w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); };
+  const auto str = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
   const auto opt = [&](const char* key, const std::optional<std::string>& v) {
     w.Key(key);
     if (v) str(*v); else w.Null();

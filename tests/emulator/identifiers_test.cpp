@@ -12,7 +12,7 @@ TEST(IdentifiersTest, NewIdentifierHasAwsShape) {
   const std::regex shape("^[A-Za-z0-9_-]{15}=$");
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
-    const std::string id = new_identifier();
+    const std::string id = new_identifier().str();
     EXPECT_TRUE(std::regex_match(id, shape)) << id;
     seen.insert(id);
   }
