@@ -94,8 +94,10 @@ class websocket_session final : public connection,
            std::chrono::duration_cast<std::chrono::system_clock::duration>(last_activity() - started_at_);
   }
 
+  // On the connection's own thread (a handler running inline, or a management call served there)
+  // the frame is queued at once; from another thread it is posted there.
   void send(std::string data, bool binary) override {
-    net::post(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {
+    net::dispatch(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {
       self->enqueue(std::move(data), binary);
     });
   }

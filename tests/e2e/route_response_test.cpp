@@ -69,6 +69,21 @@ TEST_F(RouteResponseTest, TwoWayRouteSendsTheBodyWhateverTheStatusCode) {
   EXPECT_TRUE(round_trip(*client_, R"({"action":"status404"})", "not-found-body"));
 }
 
+// A handler that posts to its own connection and answers on a two-way route: the post went out
+// while it ran, before its answer, as on AWS, where postToConnection returns before the function
+// does.
+TEST_F(RouteResponseTest, AHandlersPostToItsOwnConnectionArrivesBeforeItsAnswer) {
+  recorder::reply r;
+  r.status_code = 200;
+  r.body = "the-answer";
+  r.post_to_self = "the-post";
+  recorder_->set_reply(r);
+  ASSERT_TRUE(client_->send_text(R"({"action":"recorded"})"));
+  EXPECT_TRUE(client_->read().is_text("the-post"));
+  EXPECT_TRUE(client_->read().is_text("the-answer"));
+  EXPECT_TRUE(next_frame_is_echo(4));
+}
+
 TEST_F(RouteResponseTest, NonSuccessStatusOnOneWayRouteSendsNothing) {
   ASSERT_TRUE(client_->send_text(R"({"action":"oneway500"})"));
   EXPECT_TRUE(next_frame_is_echo(3));

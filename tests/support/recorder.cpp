@@ -10,7 +10,7 @@ void recorder::set_reply(reply r) {
 }
 
 apigw::handler_result recorder::invoke(const rapidjson::Value& event,
-                                        apigw::invocation_context& /*context*/) {
+                                        apigw::invocation_context& context) {
   reply r;
   {
     std::lock_guard lock(mutex_);
@@ -19,6 +19,11 @@ apigw::handler_result recorder::invoke(const rapidjson::Value& event,
   }
   changed_.notify_all();
   if (r.throw_message) throw std::runtime_error(*r.throw_message);
+  if (r.post_to_self && context.has_connections()) {
+    const auto& id = event["requestContext"]["connectionId"];
+    context.connections().post_to_connection(std::string_view(id.GetString(), id.GetStringLength()),
+                                             *r.post_to_self);
+  }
   apigw::handler_result result;
   result.status_code = r.status_code;
   result.body = r.body;

@@ -28,6 +28,8 @@ class recorder final : public apigw::handler {
     header_list headers;
     bool is_base64_encoded = false;
     std::optional<std::string> throw_message;  // set: invoke() throws std::runtime_error
+    // Set: invoke() first posts this to its own connection (postToConnection), then answers.
+    std::optional<std::string> post_to_self;
   };
 
   void set_reply(reply r);
