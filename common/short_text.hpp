@@ -47,7 +47,7 @@ class short_text {
       throw std::length_error("short_text: \"" + std::string(text) + "\" is longer than " + std::to_string(N) +
                               " characters");
     }
-    std::memmove(chars_.data(), text.data(), text.size());
+    if (!text.empty()) std::memmove(chars_.data(), text.data(), text.size());  // an empty view may be null
     size_ = static_cast<std::uint8_t>(text.size());
   }
 

@@ -16,6 +16,7 @@ TEST(ShortTextTest, HoldsTextUpToItsCapacity) {
   EXPECT_EQ(id.size(), 16u);
   EXPECT_FALSE(id.empty());
   EXPECT_TRUE(short_text<16>().empty());
+  EXPECT_TRUE(short_text<16>(std::string_view()).empty());  // a null view (the sanitizer build checks)
   EXPECT_EQ(short_text<16>().view(), "");
 }
 
