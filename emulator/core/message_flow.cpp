@@ -6,12 +6,17 @@
 namespace apigw::emulator {
 namespace {
 
-trace_record new_record(const char* event_type, const std::shared_ptr<const connection_info>& info,
-                        std::string_view request_id) {
-  trace_record r;
+// Starts R, a record of EVENT_TYPE on connection INFO, now.
+void begin_record(trace_record& r, const char* event_type, const std::shared_ptr<const connection_info>& info) {
   r.time = std::chrono::system_clock::now();
   r.event_type = event_type;
   r.connection = info;
+}
+
+trace_record new_record(const char* event_type, const std::shared_ptr<const connection_info>& info,
+                        std::string_view request_id) {
+  trace_record r;
+  begin_record(r, event_type, info);
   r.request_id = request_id;
   return r;
 }
@@ -61,10 +66,15 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   const gateway::selection chosen = ctx_.gw.resolve(body);
   const gateway::route* r = chosen.chosen;
   auto ids = gateway::new_request(true);
-  if (r == nullptr) {
-    auto record = new_record("MESSAGE", info, {});
+  // What the record says of every routed or refused message: its size, what the expression gave.
+  const auto begin_message_record = [&](trace_record& record) {
+    begin_record(record, "MESSAGE", info);
     record.bytes = body.size();
     if (chosen.json) record.selection = chosen.key;
+  };
+  if (r == nullptr) {
+    trace_record record;
+    begin_message_record(record);
     record.why = "no route";
     record.status = 403;
     record.error = "Forbidden";
@@ -81,11 +91,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   };
   auto state = std::make_shared<message_call>();
   trace_record& record = state->record;
-  record.time = std::chrono::system_clock::now();
-  record.event_type = "MESSAGE";
-  record.connection = info;
-  record.bytes = body.size();
-  if (chosen.json) record.selection = chosen.key;
+  begin_message_record(record);
   record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
   state->call.connection = info;
   state->call.ids = std::move(ids);

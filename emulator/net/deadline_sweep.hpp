@@ -56,7 +56,8 @@ class deadline_sweep : public boost::asio::execution_context::service {
   // The sweep of the io_context that EXECUTOR runs on.
   static deadline_sweep& of(const boost::asio::io_context::executor_type& executor);
 
-  // Watches M (no-op when it is already watched), with ticks at most a tenth of TIMEOUT apart.
+  // Watches M, with ticks at most a tenth of TIMEOUT apart (M watched already: only the tick may
+  // shorten).
   void add(member& m, clock::duration timeout);
   // Stops watching M; no-op when it is not watched.
   static void remove(member& m);
