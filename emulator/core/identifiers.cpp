@@ -6,8 +6,6 @@
 #include <random>
 #include <string_view>
 
-#include <openssl/evp.h>
-
 namespace apigw::emulator {
 
 namespace {
@@ -45,20 +43,20 @@ std::string new_dynamodb_request_id() {
 }
 
 identifier new_identifier() {
+  // Base64url of 11 random bytes is 88 random bits in 15 characters and one '=': fourteen
+  // characters of 6 bits and a fifteenth of 4 (its two low bits are the padding's zeros). The
+  // characters are drawn from two 64-bit draws directly; no bytes are made to be encoded.
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   auto& g = generator();
-  std::array<unsigned char, 16> raw{};
-  const std::uint64_t a = g();
-  const std::uint64_t b = g();
-  for (int i = 0; i < 8; ++i) raw[i] = static_cast<unsigned char>(a >> (8 * i));
-  for (int i = 0; i < 3; ++i) raw[8 + i] = static_cast<unsigned char>(b >> (8 * i));
-
-  std::array<unsigned char, kIdentifierLength + 1> text{};  // and the NUL EVP_EncodeBlock writes
-  EVP_EncodeBlock(text.data(), raw.data(), 11);
+  std::uint64_t a = g();
+  std::uint64_t b = g();
+  static_assert(kIdentifierLength == 16);
   std::array<char, kIdentifierLength> id;
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    const char c = static_cast<char>(text[i]);
-    id[i] = c == '+' ? '-' : c == '/' ? '_' : c;
-  }
+  for (std::size_t i = 0; i < 10; ++i, a >>= 6) id[i] = kAlphabet[a & 63];
+  for (std::size_t i = 10; i < 14; ++i, b >>= 6) id[i] = kAlphabet[b & 63];
+  id[14] = kAlphabet[(b & 15) << 2];
+  id[15] = '=';
   return identifier(std::string_view(id.data(), id.size()));
 }
 

@@ -9,14 +9,22 @@ namespace apigw::emulator {
 namespace {
 
 TEST(IdentifiersTest, NewIdentifierHasAwsShape) {
-  const std::regex shape("^[A-Za-z0-9_-]{15}=$");
+  // Base64url of 11 bytes: fourteen characters of the whole alphabet, a fifteenth whose two low
+  // bits are zero (one of sixteen), and '='.
+  const std::regex shape("^[A-Za-z0-9_-]{14}[AEIMQUYcgkosw048]=$");
   std::set<std::string> seen;
+  std::set<char> characters;
+  std::set<char> last_characters;
   for (int i = 0; i < 1000; ++i) {
     const std::string id = new_identifier().str();
     EXPECT_TRUE(std::regex_match(id, shape)) << id;
     seen.insert(id);
+    characters.insert(id.begin(), id.begin() + 14);
+    last_characters.insert(id[14]);
   }
   EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(characters.size(), 64u);  // every character of the alphabet turns up
+  EXPECT_EQ(last_characters.size(), 16u);
 }
 
 TEST(IdentifiersTest, DynamoDbRequestIdHasDynamoDbsShape) {
