@@ -95,22 +95,22 @@ void connect_flow::authorize_with_authorizer() {
     return refuse(401, "identity source missing or empty: " + missing->text);
   }
   // The authorizer's event in an invocation of its own: a timed-out authorizer may still read it.
-  auto state = std::make_shared<invocation_with<authorization_outcome>>();
-  state->call.connection = info_;
-  state->call.ids = ids_;
-  state->call.headers = request_.headers;
-  ctx_.gw.events().authorizer_event(state->call.event, *info_, state->call.headers, state->call.ids);
-  runner_.run(
-      auth.authorizer()->may_block(),
-      make_call(
-          [&auth, state](completion complete) {
-            state->result = auth.authorize(state->call.event, state->call.ids.request_id);
-            complete();
-          },
-          [self = shared_from_this(), state](bool timed_out) {
-            // After a timeout the authorizer may still be writing its answer: it is not read.
-            self->on_authorizer(timed_out ? authorization_outcome{} : state->result, timed_out);
-          }));
+  using authorizer_call = invocation_with<authorization_outcome>;
+  auto call = make_call<authorizer_call>(
+      [&auth](std::shared_ptr<authorizer_call> state, completion complete) {
+        state->result = auth.authorize(state->call.event, state->call.ids.request_id);
+        complete();
+      },
+      [self = shared_from_this()](authorizer_call& state, bool timed_out) {
+        // After a timeout the authorizer may still be writing its answer: it is not read.
+        self->on_authorizer(timed_out ? authorization_outcome{} : state.result, timed_out);
+      });
+  authorizer_call& state = call->state();
+  state.call.connection = info_;
+  state.call.ids = ids_;
+  state.call.headers = request_.headers;
+  ctx_.gw.events().authorizer_event(state.call.event, *info_, state.call.headers, state.call.ids);
+  runner_.run(auth.authorizer()->may_block(), std::move(call));
 }
 
 void connect_flow::on_authorizer(const authorization_outcome& o, bool timed_out) {
@@ -133,25 +133,24 @@ void connect_flow::check_api_key() {
 }
 
 void connect_flow::run_connect() {
-  auto state = std::make_shared<invocation_with<outcome>>();
-  state->call.connection = info_;
-  state->call.ids = ids_;
-  state->call.headers = std::move(request_.headers);
   const gateway::route& r = *ctx_.gw.connect_route();
+  using connect_call = invocation_with<outcome>;
+  auto call = make_call<connect_call>(ctx_.gw.route_work(r), [self = shared_from_this()](connect_call& state,
+                                                                                       bool timed_out) {
+    // After a timeout the work may still be writing its result: it is not read.
+    self->on_connect(timed_out ? outcome{} : state.result, timed_out);
+  });
+  connect_call& state = call->state();
+  state.call.connection = info_;
+  state.call.ids = ids_;
+  state.call.headers = std::move(request_.headers);
   // A CONNECT event has no body: a handler that reads no more than that gets {}.
   if (r.reads == routes::event_use::whole) {
-    ctx_.gw.events().connect_event(state->call.event, *info_, state->call.headers, state->call.ids);
+    ctx_.gw.events().connect_event(state.call.event, *info_, state.call.headers, state.call.ids);
   } else {
-    event_builder::partial_event(state->call.event, std::nullopt);
+    event_builder::partial_event(state.call.event, std::nullopt);
   }
-  runner_.run(
-      r.handler->may_block(),
-      make_call(
-          ctx_.gw.route_work(r, state),
-          [self = shared_from_this(), state](bool timed_out) {
-            // After a timeout the work may still be writing its result: it is not read.
-            self->on_connect(timed_out ? outcome{} : state->result, timed_out);
-          }));
+  runner_.run(r.handler->may_block(), std::move(call));
 }
 
 void connect_flow::on_connect(const outcome& o, bool timed_out) {

@@ -62,7 +62,7 @@ class completion {
 };
 
 // One integration or authorizer call as a flow hands it to the runner: the work that starts it
-// and what follows once it is over, in one object (make_call() makes one from two callables).
+// and what follows once it is over, in one object (make_call() makes one).
 class integration_call {
  public:
   virtual ~integration_call() = default;
@@ -73,17 +73,30 @@ class integration_call {
   virtual void finish(bool timed_out) = 0;
 };
 
-// A call whose start is WORK(completion) and whose finish is DONE(bool timed_out).
-template <class Work, class Done>
-std::shared_ptr<integration_call> make_call(Work work, Done done) {
-  struct call final : integration_call {
-    call(Work w, Done d) : work_(std::move(w)), done_(std::move(d)) {}
-    void start(completion complete) override { work_(std::move(complete)); }
-    void finish(bool timed_out) override { done_(timed_out); }
-    Work work_;
-    Done done_;
-  };
-  return std::make_shared<call>(std::move(work), std::move(done));
+// A call and its STATE in one allocation: the state (an invocation_with<Result>, and whatever the
+// flow keeps with it) is filled through state() before the runner starts the call. Its start is
+// WORK(std::shared_ptr<State>, completion): the work shares the state, for a handler that may
+// still read its event after the call is over. Its finish is DONE(State&, bool timed_out).
+template <class State, class Work, class Done>
+class stateful_call final : public integration_call,
+                            public std::enable_shared_from_this<stateful_call<State, Work, Done>> {
+ public:
+  stateful_call(Work work, Done done) : work_(std::move(work)), done_(std::move(done)) {}
+  State& state() { return state_; }
+  void start(completion complete) override {
+    work_(std::shared_ptr<State>(this->shared_from_this(), &state_), std::move(complete));
+  }
+  void finish(bool timed_out) override { done_(state_, timed_out); }
+
+ private:
+  State state_;
+  Work work_;
+  Done done_;
+};
+
+template <class State, class Work, class Done>
+std::shared_ptr<stateful_call<State, Work, Done>> make_call(Work work, Done done) {
+  return std::make_shared<stateful_call<State, Work, Done>>(std::move(work), std::move(done));
 }
 
 class integration_runner {

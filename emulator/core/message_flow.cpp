@@ -89,74 +89,79 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   struct message_call : invocation_with<outcome> {
     trace_record record;
   };
-  auto state = std::make_shared<message_call>();
-  trace_record& record = state->record;
-  begin_message_record(record);
-  record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
-  state->call.connection = info;
-  state->call.ids = std::move(ids);
-  state->call.text = std::move(body);
+  auto call = make_call<message_call>(
+      ctx_.gw.route_work(*r), [flow = *this, r](message_call& state, bool timed_out) {
+        trace_record& record = state.record;
+        const connection_info& info = *state.call.connection;
+        complete(record, r, timed_out ? nullptr : &state.result, timed_out, flow.ctx_.timeout_ms());
+        if (timed_out) {
+          // The call may still be reading its ids: the record gets copies.
+          record.request_id = state.call.ids.request_id;
+          record.message_id = state.call.ids.message_id;
+          flow.ctx_.trace.record(std::move(record));
+          flow.sink_.deliver(gateway::error_frame("Endpoint request timed out", info.id, state.call.ids.request_id),
+                             false);
+          return;
+        }
+        auto reply = gateway::message_reply(*r, std::move(state.result), info, state.call.ids);
+        record.request_id = std::move(state.call.ids.request_id);
+        record.message_id = std::move(state.call.ids.message_id);
+        flow.ctx_.trace.record(std::move(record));
+        if (reply.send) flow.sink_.deliver(std::move(reply.data), reply.binary);
+      });
+  message_call& state = call->state();
+  begin_message_record(state.record);
+  state.record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
+  state.call.connection = info;
+  state.call.ids = std::move(ids);
+  state.call.text = std::move(body);
   if (r->reads == routes::event_use::whole) {
-    ctx_.gw.events().message_event(state->call.event, *info, r->key, state->call.ids, state->call.text);
+    ctx_.gw.events().message_event(state.call.event, *info, r->key, state.call.ids, state.call.text);
   } else {
-    event_builder::partial_event(state->call.event, r->reads == routes::event_use::body
-                                                        ? std::optional<std::string_view>(state->call.text)
-                                                        : std::nullopt);
+    event_builder::partial_event(state.call.event, r->reads == routes::event_use::body
+                                                       ? std::optional<std::string_view>(state.call.text)
+                                                       : std::nullopt);
   }
-  runner_.run(
-      r->handler->may_block(),
-      make_call(
-          ctx_.gw.route_work(*r, state),
-          [flow = *this, r, info, state](bool timed_out) {
-            trace_record& record = state->record;
-            complete(record, r, timed_out ? nullptr : &state->result, timed_out, flow.ctx_.timeout_ms());
-            if (timed_out) {
-              // The call may still be reading its ids: the record gets copies.
-              record.request_id = state->call.ids.request_id;
-              record.message_id = state->call.ids.message_id;
-              flow.ctx_.trace.record(std::move(record));
-              flow.sink_.deliver(
-                  gateway::error_frame("Endpoint request timed out", info->id, state->call.ids.request_id), false);
-              return;
-            }
-            auto reply = gateway::message_reply(*r, std::move(state->result), *info, state->call.ids);
-            record.request_id = std::move(state->call.ids.request_id);
-            record.message_id = std::move(state->call.ids.message_id);
-            flow.ctx_.trace.record(std::move(record));
-            if (reply.send) flow.sink_.deliver(std::move(reply.data), reply.binary);
-          }));
+  runner_.run(r->handler->may_block(), std::move(call));
 }
 
 void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& info, int code,
                                  std::optional<std::string> reason, std::function<void()> done) {
   const gateway::route* r = ctx_.gw.disconnect_route();
-  auto state = std::make_shared<invocation_with<outcome>>();
-  state->call.connection = info;
-  state->call.ids = gateway::new_request(false);
-  state->call.text = reason ? std::move(*reason) : std::string(gateway::standard_close_reason(code));
-  auto record = new_record("DISCONNECT", info, state->call.ids.request_id);
-  record.close_code = code;
-  record.close_reason = state->call.text;
+  request_ids ids = gateway::new_request(false);
+  std::string text = reason ? std::move(*reason) : std::string(gateway::standard_close_reason(code));
   if (r == nullptr) {
+    auto record = new_record("DISCONNECT", info, ids.request_id);
+    record.close_code = code;
+    record.close_reason = std::move(text);
     ctx_.trace.record(std::move(record));
     done();
     return;
   }
+  struct disconnect_call : invocation_with<outcome> {
+    trace_record record;
+  };
+  auto call = make_call<disconnect_call>(
+      ctx_.gw.route_work(*r), [flow = *this, r, done = std::move(done)](disconnect_call& state, bool timed_out) {
+        complete(state.record, r, timed_out ? nullptr : &state.result, timed_out, flow.ctx_.timeout_ms());
+        flow.ctx_.trace.record(std::move(state.record));
+        done();
+      });
+  disconnect_call& state = call->state();
+  begin_record(state.record, "DISCONNECT", info);
+  state.record.request_id = ids.request_id;
+  state.record.close_code = code;
+  state.record.close_reason = text;
+  state.call.connection = info;
+  state.call.ids = std::move(ids);
+  state.call.text = std::move(text);
   // A DISCONNECT event has no body: a handler that reads no more than that gets {}.
   if (r->reads == routes::event_use::whole) {
-    ctx_.gw.events().disconnect_event(state->call.event, *info, state->call.ids, code, state->call.text);
+    ctx_.gw.events().disconnect_event(state.call.event, *info, state.call.ids, code, state.call.text);
   } else {
-    event_builder::partial_event(state->call.event, std::nullopt);
+    event_builder::partial_event(state.call.event, std::nullopt);
   }
-  runner_.run(
-      r->handler->may_block(),
-      make_call(
-          ctx_.gw.route_work(*r, state),
-          [flow = *this, r, state, record = std::move(record), done = std::move(done)](bool timed_out) mutable {
-            complete(record, r, timed_out ? nullptr : &state->result, timed_out, flow.ctx_.timeout_ms());
-            flow.ctx_.trace.record(std::move(record));
-            done();
-          }));
+  runner_.run(r->handler->may_block(), std::move(call));
 }
 
 }  // namespace apigw::emulator
