@@ -57,11 +57,11 @@ constexpr std::size_t kFirstReadBytes = 256;
 std::string address_text(const net::ip::address& a) {
   if (!a.is_v4()) return a.to_string();
   const auto bytes = a.to_v4().to_bytes();
-  char text[16];
-  char* end = text;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i > 0) *end++ = '.';
-    end = std::to_chars(end, text + sizeof text, bytes[i]).ptr;
+  char text[16];  // "255.255.255.255": each number has room for three digits
+  char* end = std::to_chars(text, text + 3, bytes[0]).ptr;
+  for (std::size_t i = 1; i < bytes.size(); ++i) {
+    *end++ = '.';
+    end = std::to_chars(end, end + 3, bytes[i]).ptr;
   }
   return std::string(text, end);
 }
