@@ -68,6 +68,7 @@ struct options {
   std::size_t payload_bytes = 64;  // echo: length of "data"
   std::size_t parallel = 256;      // hold, fanout: handshakes in flight while opening
   std::size_t in_flight = 1;       // fanout: sendmessage requests in flight
+  std::size_t depth = 1;           // echo: messages in flight per connection
   double settle = 1.0;             // hold: seconds between the last handshake and reading VmRSS
   std::uint64_t count = 0;         // echo --messages, churn --cycles, fanout --rounds: exact work
   std::string label;               // copied into the JSON line (e.g. "baseline", "emulator")
@@ -78,11 +79,15 @@ struct options {
       << "apigw_load_generator: " << error << "\n"
       << "usage: apigw_load_generator --url ws://127.0.0.1:PORT/STAGE --scenario echo|churn|hold|fanout\n"
          "         [--connections N] [--seconds S] [--warmup S] [--server-pid PID] [--threads N]\n"
-         "         [--payload-bytes N] [--parallel N] [--settle S] [--in-flight N] [--label TEXT]\n"
+         "         [--payload-bytes N] [--parallel N] [--settle S] [--in-flight N] [--depth N]\n"
+         "         [--label TEXT]\n"
          "         [--messages N | --cycles N | --rounds N]\n"
          "  echo    N connections (default 50) in closed loop send {\"action\":\"echo\",\"data\":...};\n"
          "          every reply must equal what was sent. Reports messages/s, p50/p99 latency (us).\n"
          "          --messages N: exactly N messages per connection, then close (no timing).\n"
+         "          --depth N: N messages in flight per connection (default 1; at most 64): a\n"
+         "          connection sends N at once, then one more for each reply, and the messages\n"
+         "          to send after the replies one read brings go out in one send().\n"
          "  churn   N workers (default 10) connect, handshake and close, for S seconds (default 5);\n"
          "          every handshake must succeed. Reports handshakes/s. --cycles N: exactly N each.\n"
          "  hold    opens N idle connections (default 10000), holds them S seconds (default 2),\n"
@@ -134,6 +139,7 @@ options parse_options(int argc, char* argv[]) {
     else if (arg == "--parallel") o.parallel = integer(1, 100000);
     else if (arg == "--settle") o.settle = real(0, 600);
     else if (arg == "--in-flight") o.in_flight = integer(1, 1000);
+    else if (arg == "--depth") o.depth = integer(1, 64);
     else if (arg == "--messages" || arg == "--cycles" || arg == "--rounds") o.count = integer(1, 1u << 30);
     else if (arg == "--label") o.label = value();
     else if (arg == "--help" || arg == "-h") usage("help");
@@ -493,11 +499,12 @@ struct connection {
   std::size_t message_offset = 0;
 
   // Scenario state.
-  std::string plain;   // echo: the payload being sent (and expected back)
-  std::string frame;   // echo: its client frame
+  std::string plain;    // echo: the payload sent last
+  std::string replied;  // echo: the payload whose reply comes next (EXPECT views it)
+  std::string frames;   // echo: client frames waiting for the end of the current read
   std::size_t digits_at = 0, digits_len = 0;  // echo: where the sequence number is in PLAIN
-  std::int64_t sent_ns = 0;
-  std::uint64_t sent = 0, matched = 0;
+  std::array<std::int64_t, 64> sent_ns{};     // echo: when message N went out, at N % 64
+  std::uint64_t sent = 0, received = 0, matched = 0;
   bool opened = false;  // the handshake completed (this time round)
   std::int64_t first_reply_us = -1;  // echo: from the first message to its reply
 };
@@ -510,6 +517,8 @@ class scenario_base {
   virtual ~scenario_base() = default;
   virtual void on_open(connection& c) = 0;
   virtual void on_message(connection& c, bool matched, std::string_view last, bool text) = 0;
+  // After the frames of one read were handled (the connection is still open).
+  virtual void after_frames(connection&) {}
   virtual void on_pong(connection&) {}
   virtual void on_closed(connection& c, bool ok) = 0;
   // cmd_open: connects every connection of the worker; scenarios may pace it.
@@ -793,7 +802,10 @@ void worker::on_readable(connection& c, bool peer_closed) {
       if (static_cast<std::size_t>(n) < space) return;
       continue;
     }
-    if (c.st == state::open || c.st == state::closing) on_frames(c);
+    if (c.st == state::open || c.st == state::closing) {
+      on_frames(c);
+      if (c.fd >= 0 && c.generation == generation) ctx_.scenario->after_frames(c);
+    }
     if (c.fd < 0 || c.generation != generation) return;
     // The close handshake is done and the peer has closed too: no read needed to see the end.
     if (c.st == state::wait_eof && peer_closed && c.in_len == 0) return finish(c, true, {});
@@ -1076,7 +1088,7 @@ json_line common_fields(const options& o) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// echo: closed loop, one message in flight per connection
+// echo: closed loop, --depth messages in flight per connection (one by default)
 
 class echo_scenario : public scenario_base {
  public:
@@ -1085,7 +1097,8 @@ class echo_scenario : public scenario_base {
   std::atomic<std::size_t> connected{0}, finished{0};
 
   // The payload names the connection and carries a fixed-width sequence number, so a reply sent
-  // to the wrong connection or a stale one is caught: {"action":"echo","data":"c<i>-<seq>-xxx"}.
+  // to the wrong connection, a stale one or one out of order is caught:
+  // {"action":"echo","data":"c<i>-<seq>-xxx"}.
   void prepare(connection& c) {
     constexpr std::string_view prefix = R"({"action":"echo","data":")";
     c.plain.assign(prefix);
@@ -1100,31 +1113,47 @@ class echo_scenario : public scenario_base {
     auto want = ctx_.opts.payload_bytes;
     if (want > data_so_far) c.plain.append(want - data_so_far, 'x');
     c.plain += R"("})";
-    c.frame.assign(client_header_size(c.plain.size()) + c.plain.size(), '\0');
-    c.expect = c.plain;
+    c.replied = c.plain;
+    next_number(c, c.replied);
+    c.expect = c.replied;
+    c.frames.reserve(ctx_.opts.depth * (client_header_size(c.plain.size()) + c.plain.size()));
   }
 
   void on_open(connection& c) override {
     connected.fetch_add(1);
-    send_next(c);
+    const auto now = now_ns();
+    while (c.sent < ctx_.opts.depth && may_send(c)) add_next(c, now);
+    after_frames(c);
   }
 
   void on_message(connection& c, bool matched, std::string_view last, bool text) override {
     auto received = now_ns();
     auto& w = *c.owner;
+    const auto sent_at = c.sent_ns[c.received % c.sent_ns.size()];
+    ++c.received;
     if (!matched) {
       if (w.mismatches++ == 0)
-        ctx_.fail("connection " + std::to_string(c.index) + " sent " + shorten(c.plain) + " got " +
+        ctx_.fail("connection " + std::to_string(c.index) + " expected " + shorten(c.replied) + " got " +
                   (text ? "" : "(binary) ") + shorten(last));
     } else {
-      if (c.matched++ == 0) c.first_reply_us = (received - c.sent_ns) / 1000;
+      if (c.matched++ == 0) c.first_reply_us = (received - sent_at) / 1000;
       w.bump_units();
-      if (c.sent_ns >= ctx_.window_begin.load(std::memory_order_relaxed) &&
+      if (sent_at >= ctx_.window_begin.load(std::memory_order_relaxed) &&
           received <= ctx_.window_end.load(std::memory_order_relaxed))
-        w.latency.add((received - c.sent_ns) / 1000);
+        w.latency.add((received - sent_at) / 1000);
     }
-    c.sent_ns = received;
-    send_next(c);
+    next_number(c, c.replied);
+    if (may_send(c)) add_next(c, received);
+  }
+
+  // The messages the replies of this read asked for go out together; once no more may be sent,
+  // the connection closes when the last reply is in.
+  void after_frames(connection& c) override {
+    if (!c.frames.empty()) {
+      c.owner->send(c, c.frames.data(), c.frames.size());
+      c.frames.clear();
+    }
+    if (c.st == state::open && !may_send(c) && c.received == c.sent) c.owner->send_close(c);
   }
 
   void on_closed(connection& c, bool) override {
@@ -1133,23 +1162,31 @@ class echo_scenario : public scenario_base {
   }
 
  private:
-  void send_next(connection& c) {
-    if (ctx_.opts.count ? c.sent >= ctx_.opts.count : ctx_.stopping.load(std::memory_order_relaxed))
-      return c.owner->send_close(c);
-    // Next sequence number, in place; then a fresh key over the whole payload.
-    ++c.sent;
+  bool may_send(const connection& c) const {
+    return ctx_.opts.count ? c.sent < ctx_.opts.count : !ctx_.stopping.load(std::memory_order_relaxed);
+  }
+
+  // The next sequence number in PAYLOAD, in place.
+  static void next_number(const connection& c, std::string& payload) {
     for (auto i = c.digits_at + c.digits_len; i-- > c.digits_at;) {
-      if (c.plain[i] != '9') {
-        ++c.plain[i];
+      if (payload[i] != '9') {
+        ++payload[i];
         break;
       }
-      c.plain[i] = '0';
+      payload[i] = '0';
     }
+  }
+
+  // The next message, with a fresh key over the whole payload, onto the frames to send (at NOW).
+  void add_next(connection& c, std::int64_t now) {
+    next_number(c, c.plain);
+    c.sent_ns[c.sent % c.sent_ns.size()] = now;
+    ++c.sent;
     auto key = static_cast<std::uint32_t>(c.random.next());
-    auto h = write_client_header(c.frame.data(), op_text, c.plain.size(), key);
-    mask_copy(c.frame.data() + h, c.plain.data(), c.plain.size(), key);
-    if (!c.sent_ns) c.sent_ns = now_ns();
-    c.owner->send(c, c.frame.data(), c.frame.size());
+    const auto at = c.frames.size();
+    c.frames.resize(at + client_header_size(c.plain.size()) + c.plain.size());
+    auto h = write_client_header(c.frames.data() + at, op_text, c.plain.size(), key);
+    mask_copy(c.frames.data() + at + h, c.plain.data(), c.plain.size(), key);
   }
 
   run_context& ctx_;
