@@ -6,6 +6,7 @@
 // Thread-safety: one runner serves one connection; its calls come from that connection's I/O thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -63,14 +64,38 @@ class completion {
 
 // One integration or authorizer call as a flow hands it to the runner: the work that starts it
 // and what follows once it is over, in one object (make_call() makes one).
-class integration_call {
+//
+// A call can be its own completion's target, so that a runner needs no record of its own for a
+// call that completes while it starts (an in-process handler): the runner starts it with
+// completion(call), asks completed() afterwards, and only for a call still going hands it a
+// waiter, which gets completed() when the call does.
+class integration_call : public completion::target {
  public:
-  virtual ~integration_call() = default;
   // Starts the call, which keeps its result itself and calls COMPLETE once it has it.
   virtual void start(completion complete) = 0;
   // The call is over: FALSE once it completed, TRUE when the integration timeout came first
   // (what the work produces afterwards must then be ignored). Once, on the connection's I/O thread.
   virtual void finish(bool timed_out) = 0;
+
+  // The call's completion, when the call is its target: from any thread, once (more are ignored).
+  void completed() final {
+    if (state_.exchange(kCompleted, std::memory_order_acq_rel) == kWaited) waiter_->completed();
+  }
+  // Whether the call's completion came, when the call is its completion's target.
+  bool has_completed() const { return state_.load(std::memory_order_acquire) == kCompleted; }
+  // WAITER gets completed() once the call completes, from the thread that completes it. FALSE
+  // when the call has completed already: then WAITER is not called. REQUIRES: called once.
+  bool wait_with(std::shared_ptr<completion::target> waiter) {
+    waiter_ = std::move(waiter);
+    int going = kGoing;
+    return state_.compare_exchange_strong(going, kWaited, std::memory_order_acq_rel);
+  }
+
+ private:
+  static constexpr int kGoing = 0, kWaited = 1, kCompleted = 2;
+  std::atomic<int> state_{kGoing};
+  // Set before state_ becomes kWaited, read only after: the atomic orders the two.
+  std::shared_ptr<completion::target> waiter_;
 };
 
 // A call and its STATE in one allocation: the state (an invocation_with<Result>, and whatever the

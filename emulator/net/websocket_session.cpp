@@ -292,19 +292,18 @@ void websocket_session::on_connect_result(connect_result r, upgrade_request req)
   ctx_.trace.record(std::move(r.record));
 }
 
-// One integration call of a session: settled once, on the session's I/O thread, by its completion
-// or by its timeout.
+// An integration call of a session that did not complete while it started: settled once, on the
+// session's I/O thread, by its completion or by its timeout.
 struct pending_call final : completion::target, std::enable_shared_from_this<pending_call> {
   pending_call(connection_executor s, std::shared_ptr<websocket_session> o, std::shared_ptr<integration_call> c)
       : executor(std::move(s)), owner(std::move(o)), call(std::move(c)) {}
   const connection_executor executor;
   std::shared_ptr<websocket_session> owner;  // kept alive until the call is settled
   std::shared_ptr<integration_call> call;    // finished when settled
-  std::optional<connection_timer> timer;     // armed only when the call does not end at once
+  std::optional<connection_timer> timer;
   bool settled = false;
 
-  // From any thread; on the connection's thread (a handler that returned inline) it settles
-  // right away.
+  // From any thread.
   void completed() override {
     net::dispatch(executor, [self = shared_from_this()] { self->settle(false); });
   }
@@ -323,24 +322,31 @@ struct pending_call final : completion::target, std::enable_shared_from_this<pen
 
 void websocket_session::run(bool may_block, std::shared_ptr<integration_call> call) {
   ++in_flight_;
-  auto pending = std::make_shared<pending_call>(ws_.get_executor(), shared_from_this(), call);
-  const auto arm_timeout = [&] {
-    pending->timer.emplace(ws_.get_executor());
-    pending->timer->expires_after(ctx_.limits.integration_timeout);
-    pending->timer->async_wait([pending](beast::error_code ec) {
-      if (!ec) pending->settle(true);
-    });
-  };
   if (!may_block) {
-    call->start(completion(pending));
-    // An answer that comes later (from another process) is raced by the integration timeout.
-    if (!pending->settled) arm_timeout();
+    // The call is its own completion's target: one that completes while it starts (an in-process
+    // handler) is finished right here, with no record of it kept.
+    call->start(completion(call));
+    if (call->has_completed()) {
+      call->finish(false);
+      call_settled();
+      return;
+    }
+  }
+  // The answer comes later (from another process, or from the worker pool): the call is raced by
+  // the integration timeout.
+  auto pending = std::make_shared<pending_call>(ws_.get_executor(), shared_from_this(), call);
+  pending->timer.emplace(ws_.get_executor());
+  pending->timer->expires_after(ctx_.limits.integration_timeout);
+  pending->timer->async_wait([pending](beast::error_code ec) {
+    if (!ec) pending->settle(true);
+  });
+  if (!call->wait_with(pending)) {
+    pending->settle(false);  // it completed in the meantime
     return;
   }
-  arm_timeout();
-  net::post(ctx_.workers, [call = std::move(call), pending]() mutable {
-    call->start(completion(std::move(pending)));
-  });
+  if (may_block) {
+    net::post(ctx_.workers, [call = std::move(call)] { call->start(completion(call)); });
+  }
 }
 
 void websocket_session::refuse(int status, unsigned http_version) {
