@@ -32,6 +32,9 @@ struct route {
   bool two_way = false;     // a route response sends the integration's body back
   std::unique_ptr<apigw::handler> handler;
   event_use reads = event_use::whole;
+  // The handler is a Lambda function's (emulator/integrations/invocation.hpp): it is started, and
+  // answers later. Found once, when the route is made.
+  bool answers_later = false;
   // What the handler may reach, through its integration's IAM policy; null when unavailable.
   std::unique_ptr<apigw::connections_api> connections;
   std::unique_ptr<apigw::tables_api> tables;

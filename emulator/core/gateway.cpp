@@ -89,6 +89,7 @@ result<std::unique_ptr<gateway>> gateway::create(const config::api_spec& api,
     r->two_way = spec.two_way();
     r->handler = std::move(std::get<std::unique_ptr<apigw::handler>>(made));
     r->reads = emulator::event_use_of(*r->handler);
+    r->answers_later = dynamic_cast<const function_handler*>(r->handler.get()) != nullptr;
     const std::string key = r->key;
     if (!gw->table_.add(std::move(r))) {
       return fail(api.source + ": " + spec.json_path + ".routeKey: duplicate route key \"" + key + "\"");
