@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/async_result.hpp>
@@ -73,22 +74,33 @@ class frame_guard {
   auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
     if (drop_field_ == nullptr) return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
     // The 101 is small and written whole: rewrite it, write all of it, and report the bytes the
-    // caller gave as written.
-    const std::size_t given = boost::asio::buffer_size(buffers);
-    auto text = std::make_shared<std::string>(given, '\0');
-    boost::asio::buffer_copy(boost::asio::buffer(*text), buffers);
-    const std::string line = "\r\n" + std::string(drop_field_) + ": ";
-    if (const auto at = text->find(line); at != std::string::npos) {
-      const auto end = text->find("\r\n", at + line.size());
-      if (end != std::string::npos) text->erase(at, end - at);
+    // caller gave as written. Beast's buffer sequences are costly to walk: one pass copies them.
+    // The text is on the heap (reserved beyond the string's inline capacity), so moving it into
+    // the operation below keeps its characters where the write's buffer points.
+    std::string text;
+    text.reserve(512);
+    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
+         ++it) {
+      const boost::asio::const_buffer b = *it;
+      text.append(static_cast<const char*>(b.data()), b.size());
+    }
+    const std::size_t given = text.size();
+    const std::string_view name(drop_field_);
+    for (std::size_t at = text.find("\r\n"); at != std::string::npos; at = text.find("\r\n", at + 2)) {
+      const std::string_view rest = std::string_view(text).substr(at + 2);
+      if (rest.size() > name.size() && rest[name.size()] == ':' && rest.starts_with(name)) {
+        const auto end = text.find("\r\n", at + 2);
+        if (end != std::string::npos) text.erase(at, end - at);
+        break;
+      }
     }
     drop_field_ = nullptr;
     return boost::asio::async_compose<WriteHandler, void(boost::beast::error_code, std::size_t)>(
-        [this, text, given, started = false](auto& self, boost::beast::error_code ec = {},
-                                            std::size_t n = 0) mutable {
+        [this, text = std::move(text), given, started = false](auto& self, boost::beast::error_code ec = {},
+                                                              std::size_t n = 0) mutable {
           if (!started) {
             started = true;
-            boost::asio::async_write(next_, boost::asio::buffer(*text), std::move(self));
+            boost::asio::async_write(next_, boost::asio::buffer(text), std::move(self));
             return;
           }
           self.complete(ec, ec ? std::min(n, given) : given);
