@@ -27,8 +27,22 @@ inline bool key_char(char c) {
 inline constexpr std::array<std::string_view, 8> kSecretNameParts = {
     "authorization", "signature", "token", "api-key", "apikey", "secret", "password", "cookie"};
 
+// The first letters of those parts, and the length of the shortest: most text is ruled out
+// character by character without comparing it with each part.
+inline constexpr std::array<bool, 256> kSecretFirstLetter = [] {
+  std::array<bool, 256> first{};
+  for (const auto part : kSecretNameParts) first[static_cast<unsigned char>(part[0])] = true;
+  return first;
+}();
+inline constexpr std::size_t kShortestSecretPart = [] {
+  std::size_t shortest = kSecretNameParts[0].size();
+  for (const auto part : kSecretNameParts) shortest = part.size() < shortest ? part.size() : shortest;
+  return shortest;
+}();
+
 // The length of the secret name part starting at TEXT[I], or 0.
 inline std::size_t secret_part_at(std::string_view text, std::size_t i) {
+  if (!kSecretFirstLetter[static_cast<unsigned char>(lower(text[i]))]) return 0;
   for (const auto part : kSecretNameParts) {
     if (text.size() - i < part.size() || lower(text[i]) != part[0]) continue;
     std::size_t k = 1;
@@ -42,7 +56,8 @@ inline std::size_t secret_part_at(std::string_view text, std::size_t i) {
 
 // True when TEXT names something secret (cheap: callers skip redact_secrets() when false).
 inline bool may_hold_secret(std::string_view text) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  if (text.size() < redaction_detail::kShortestSecretPart) return false;
+  for (std::size_t i = 0; i + redaction_detail::kShortestSecretPart <= text.size(); ++i) {
     if (redaction_detail::secret_part_at(text, i)) return true;
   }
   return false;

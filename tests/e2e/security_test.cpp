@@ -248,6 +248,14 @@ TEST(RedactionTest, SecretValuesAreMaskedInEveryForm) {
   }
   EXPECT_FALSE(emulator::may_hold_secret("MESSAGE abc req=def selection=\"sendmessage\""));
   EXPECT_TRUE(emulator::may_hold_secret("x-api-key: k"));
+  // A name part anywhere, in any case, up to the text's last character; nothing shorter.
+  EXPECT_TRUE(emulator::may_hold_secret("token"));
+  EXPECT_TRUE(emulator::may_hold_secret("a-TOKEN"));
+  EXPECT_TRUE(emulator::may_hold_secret("X-Amz-Security-Token"));
+  EXPECT_TRUE(emulator::may_hold_secret("myCookie"));
+  EXPECT_FALSE(emulator::may_hold_secret("toke"));
+  EXPECT_FALSE(emulator::may_hold_secret("echo"));
+  EXPECT_FALSE(emulator::may_hold_secret(""));
 }
 
 TEST(RedactionTest, FunctionLogsTheTraceAndTheAccessLogPrintNoSecret) {
