@@ -54,30 +54,39 @@ rj::Value* parent_of(rj::Value& item, const document_path& path) {
 }
 
 
-std::optional<rj::Value> select(const rj::Value& av, const selection& s, rj::Document::AllocatorType& alloc);
+// A kept part of an item: copied from an item the caller keeps (VALUE const), moved out of one
+// it gives up.
+rj::Value take(const rj::Value& value, rj::Document::AllocatorType& alloc) { return rj::Value(value, alloc); }
+rj::Value take(rj::Value& value, rj::Document::AllocatorType&) { return rj::Value(std::move(value)); }
 
-// The selected members of MAP (a map's payload, or an item), in MAP's order.
-rj::Value select_members(const rj::Value& map, const selection& s, rj::Document::AllocatorType& alloc) {
+template <class Value>
+std::optional<rj::Value> select(Value& av, const selection& s, rj::Document::AllocatorType& alloc);
+
+// The selected members of MAP (a map's payload, or an item), in MAP's order. Value: rj::Value
+// or const rj::Value, as for take().
+template <class Value>
+rj::Value select_members(Value& map, const selection& s, rj::Document::AllocatorType& alloc) {
   rj::Value kept(rj::kObjectType);
   for (auto m = map.MemberBegin(); m != map.MemberEnd(); ++m) {
     const auto below = s.names.find(view(m->name));
     if (below == s.names.end()) continue;
-    if (auto part = select(m->value, below->second, alloc)) kept.AddMember(rj::Value(m->name, alloc), *part, alloc);
+    if (auto part = select(m->value, below->second, alloc)) kept.AddMember(take(m->name, alloc), *part, alloc);
   }
   return kept;
 }
 
 // The selected parts of AV, or nothing when none of them is there.
-std::optional<rj::Value> select(const rj::Value& av, const selection& s, rj::Document::AllocatorType& alloc) {
-  if (s.whole) return rj::Value(av, alloc);
-  if (const rj::Value* map = payload_if(av, "M"); map && !s.names.empty()) {
+template <class Value>
+std::optional<rj::Value> select(Value& av, const selection& s, rj::Document::AllocatorType& alloc) {
+  if (s.whole) return take(av, alloc);
+  if (Value* map = payload_if(av, "M"); map && !s.names.empty()) {
     rj::Value kept = select_members(*map, s, alloc);
     if (kept.ObjectEmpty()) return std::nullopt;
     rj::Value out(rj::kObjectType);
     out.AddMember("M", kept, alloc);
     return out;
   }
-  if (const rj::Value* list = payload_if(av, "L"); list && !s.indexes.empty()) {
+  if (Value* list = payload_if(av, "L"); list && !s.indexes.empty()) {
     rj::Value kept(rj::kArrayType);
     for (const auto& [index, below] : s.indexes) {
       if (index >= list->Size()) break;
@@ -97,7 +106,13 @@ std::string document_path::text() const {
   std::string out = "[";
   for (const path_step& s : steps) {
     if (out.size() > 1) out += ", ";
-    out += s.is_index() ? "[" + std::to_string(s.index) + "]" : s.name;
+    if (s.is_index()) {
+      out += '[';
+      out += std::to_string(s.index);
+      out += ']';
+    } else {
+      out += s.name;
+    }
   }
   return out + "]";
 }
@@ -164,6 +179,11 @@ projection::projection(const std::vector<document_path>& paths) {
 
 rj::Value projection::apply(const rj::Value& item, rj::Document::AllocatorType& alloc) const {
   if (!root_) return rj::Value(item, alloc);
+  return select_members(item, *root_, alloc);
+}
+
+rj::Value projection::apply(rj::Value&& item, rj::Document::AllocatorType& alloc) const {
+  if (!root_) return rj::Value(std::move(item));
   return select_members(item, *root_, alloc);
 }
 

@@ -63,6 +63,9 @@ class projection {
   // ITEM reduced to what the paths select, with the maps and lists around it; list elements keep
   // their order and close up. A copy of all of ITEM when there are no paths.
   rapidjson::Value apply(const rapidjson::Value& item, rapidjson::Document::AllocatorType& alloc) const;
+  // The same, moving the kept parts out of ITEM (which the caller gives up) instead of copying
+  // them. REQUIRES: ITEM's strings live in ALLOC's memory, or longer.
+  rapidjson::Value apply(rapidjson::Value&& item, rapidjson::Document::AllocatorType& alloc) const;
 
  private:
   std::shared_ptr<const detail::selection> root_;  // null: everything

@@ -1,6 +1,7 @@
 #include "store/item_tables.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -51,11 +52,15 @@ class item_parser {
   item_parser(const item_parser&) = delete;
   item_parser& operator=(const item_parser&) = delete;
 
+  // REQUIRES: a NUL follows TEXT (SQLite's column text, a std::string's): the text is read as a
+  // C string, which RapidJSON's SSE2 paths scan 16 bytes at a time (they know no other stream).
+  // Stored items are the emulator's own JSON text, with no NUL inside.
   rj::Value parse(std::string_view text) {
+    assert(text.data()[text.size()] == '\0');
     stack_pool_.Clear();
     rj::GenericDocument<rj::UTF8<>, rj::MemoryPoolAllocator<>, rj::MemoryPoolAllocator<>> d(&alloc_, kStack,
                                                                                             &stack_pool_);
-    d.Parse(text.data(), text.size());
+    d.Parse(text.data());
     if (d.HasParseError() || !d.IsObject()) fail_internal("a stored item is not valid JSON");
     rj::Value out;
     out.Swap(d);
@@ -70,6 +75,7 @@ class item_parser {
   rj::MemoryPoolAllocator<> stack_pool_;
 };
 
+// REQUIRES: a NUL follows TEXT, as for item_parser::parse().
 rj::Value parse_item(std::string_view text, rj::Document::AllocatorType& alloc) {
   return item_parser(alloc).parse(text);
 }
@@ -492,10 +498,10 @@ std::vector<document_path> parse_projection(request_context& ctx, const rj::Valu
   return *std::move(r);
 }
 
-// ITEM reduced to the PATHS (all of it when PATHS is empty).
+// ITEM (its strings in ALLOC's memory) reduced to the PATHS (all of it when PATHS is empty).
 rj::Value project(rj::Value item, const std::vector<document_path>& paths, rj::Document::AllocatorType& alloc) {
   if (paths.empty()) return item;
-  return project_paths(item, paths, alloc);
+  return projection(paths).apply(std::move(item), alloc);
 }
 
 std::string_view return_values(const rj::Value& request, bool update) {
@@ -1347,7 +1353,7 @@ dynamo_result read_page(statement& st, const read_target& target, const page_opt
         if (o.projection.empty()) {
           items.PushBack(item, alloc);  // moved
         } else {
-          items.PushBack(keep.apply(item, alloc), alloc);
+          items.PushBack(keep.apply(std::move(item), alloc), alloc);  // parsed into ALLOC
         }
       }
     }

@@ -317,6 +317,10 @@ TEST_F(ExpressionTest, ProjectionsOfDocumentPaths) {
   };
   EXPECT_EQ(get("#m.k, l[1], n"), R"({"Item":{"n":{"N":"5"},"l":{"L":[{"S":"a"}]},"m":{"M":{"k":{"S":"v"}}}}})");
   EXPECT_EQ(get("#m.absent, l[9], l[1].deeper, s.k"), R"({"Item":{}})");
+  // A Scan's page projects its items the same way.
+  EXPECT_EQ(call("Scan", R"({"TableName": "conns", "ProjectionExpression": "#m.k, l[1], n",
+                 "ExpressionAttributeNames": {"#m": "m"}})"),
+            R"({"Items":[{"n":{"N":"5"},"l":{"L":[{"S":"a"}]},"m":{"M":{"k":{"S":"v"}}}}],"Count":1,"ScannedCount":1})");
   EXPECT_EQ(get("#m, #m.k"),
             "ValidationException: Invalid ProjectionExpression: Two document paths overlap with each other; must "
             "remove or rewrite one of these paths; path one: [m], path two: [m, k]");
