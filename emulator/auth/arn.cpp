@@ -10,9 +10,12 @@ std::string execute_api_arn_prefix(const config::api_spec& api) {
 std::string connect_arn(const config::api_spec& api) { return execute_api_arn_prefix(api) + "$connect"; }
 
 std::string connections_arn(std::string_view prefix, std::string_view method, std::string_view id) {
-  std::string arn(prefix);
+  constexpr std::string_view kConnections = "/@connections/";
+  std::string arn;
+  arn.reserve(prefix.size() + method.size() + kConnections.size() + id.size());  // one allocation
+  arn += prefix;
   arn += method;
-  arn += "/@connections/";
+  arn += kConnections;
   arn += id;
   return arn;
 }
