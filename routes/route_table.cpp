@@ -1,11 +1,60 @@
 #include "routes/route_table.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
 #include <rapidjson/document.h>
 
 namespace apigw::routes {
+
+namespace {
+
+using body_document = rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                                                 rapidjson::MemoryPoolAllocator<>>;
+
+// RapidJSON's recursive parser is the faster one, but it nests on the thread's stack once per
+// level of the message: it reads messages up to this depth, and a deeper one is read again by the
+// iterative parser, whose stack is on the heap.
+constexpr int kMostNestedForRecursion = 64;
+
+// A reader's events for DOCUMENT, refused (ending the parse) past kMostNestedForRecursion levels.
+class depth_limited {
+ public:
+  explicit depth_limited(body_document& document) : d_(document) {}
+  bool too_deep() const { return too_deep_; }
+
+  bool Null() { return d_.Null(); }
+  bool Bool(bool b) { return d_.Bool(b); }
+  bool Int(int i) { return d_.Int(i); }
+  bool Uint(unsigned i) { return d_.Uint(i); }
+  bool Int64(std::int64_t i) { return d_.Int64(i); }
+  bool Uint64(std::uint64_t i) { return d_.Uint64(i); }
+  bool Double(double d) { return d_.Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return d_.RawNumber(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return d_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return d_.Key(s, n, copy); }
+  bool StartObject() { return enter() && d_.StartObject(); }
+  bool EndObject(rapidjson::SizeType members) { return leave() && d_.EndObject(members); }
+  bool StartArray() { return enter() && d_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return leave() && d_.EndArray(elements); }
+
+ private:
+  bool enter() {
+    too_deep_ = ++depth_ > kMostNestedForRecursion;
+    return !too_deep_;
+  }
+  bool leave() {
+    --depth_;
+    return true;
+  }
+
+  body_document& d_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
+
+}  // namespace
 
 bool route_table::add(std::unique_ptr<route> r) {
   if (!by_key_.emplace(r->key, r.get()).second) return false;
@@ -38,8 +87,11 @@ selection route_table::resolve(std::string_view message) const {
     large_text = std::make_unique_for_overwrite<char[]>((message.size() + 16) & ~std::size_t{15});
     text = large_text.get();
   }
-  std::memcpy(text, message.data(), message.size());
-  text[message.size()] = '\0';
+  const auto copy_message = [&] {
+    std::memcpy(text, message.data(), message.size());
+    text[message.size()] = '\0';
+  };
+  copy_message();
   // The parse pool holds the document's stack (kParseStack bytes to start with), the reader's
   // (256 bytes for the iterative parser's states) and the pool's own header: sized for all three,
   // no push takes a 64 KiB chunk from the heap.
@@ -48,12 +100,25 @@ selection route_table::resolve(std::string_view message) const {
   char parse_buffer[kParseStack + 512];
   rapidjson::MemoryPoolAllocator<> value_pool(value_buffer, sizeof value_buffer);
   rapidjson::MemoryPoolAllocator<> parse_pool(parse_buffer, sizeof parse_buffer);
-  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
-                             rapidjson::MemoryPoolAllocator<>>
-      body(&value_pool, kParseStack, &parse_pool);
-  // Iterative: a message nested thousands of levels deep must not exhaust the thread's stack.
-  body.ParseInsitu<rapidjson::kParseIterativeFlag>(text);
-  if (body.HasParseError()) return out;
+  body_document body(&value_pool, kParseStack, &parse_pool);
+  bool parsed = false, too_deep = false;
+  const auto parse_recursively = [&](body_document& d) {
+    depth_limited events(d);
+    rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>> reader(&parse_pool);
+    rapidjson::InsituStringStream stream(text);
+    parsed = !reader.Parse<rapidjson::kParseInsituFlag>(stream, events).IsError();
+    too_deep = events.too_deep();
+    return parsed;
+  };
+  body.Populate(parse_recursively);
+  if (!parsed) {
+    if (!too_deep) return out;
+    // Nested deeper than recursion may go: read again without it, from a fresh copy (the first
+    // parse unescaped strings where they were).
+    copy_message();
+    body.ParseInsitu<rapidjson::kParseIterativeFlag>(text);
+    if (body.HasParseError()) return out;
+  }
   out.json = true;
   out.key = expression_.evaluate(&body);
   // "$connect" and "$disconnect" are lifecycle routes: a message never selects them.

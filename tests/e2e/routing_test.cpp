@@ -101,6 +101,21 @@ TEST_F(RoutingFixture, NonJsonMessagesGoToDefault) {
   EXPECT_TRUE(round_trip(*c, std::string("{\"action\":\"jo\0in\"}", 19), "hit:$default"));
 }
 
+// However deep a message nests, it is routed by its key when it is JSON, and goes to $default
+// when it is not. (Messages nested beyond a few dozen levels are read a second time, without
+// recursion, from the message as it came: escapes the first reading decoded must decode again.)
+TEST_F(RoutingFixture, DeeplyNestedMessagesAreRoutedByTheirKey) {
+  auto c = open();
+  ASSERT_TRUE(c);
+  for (const std::size_t depth : {63, 64, 65, 10000}) {  // 10,000: two 10 KB runs, within a frame
+    SCOPED_TRACE(depth);
+    const std::string opened(depth, '['), closed(depth, ']');
+    EXPECT_TRUE(round_trip(*c, R"({"act\u0069on":"jo\u0069n","deep":)" + opened + closed + "}", "hit:join"));
+    EXPECT_TRUE(round_trip(*c, R"({"deep":)" + opened + closed + R"(,"action":"join"})", "hit:join"));
+    EXPECT_TRUE(round_trip(*c, R"({"action":"join","deep":)" + opened + "}", "hit:$default"));  // not JSON
+  }
+}
+
 TEST_F(RoutingFixture, EmptyMessageGoesToDefault) {
   auto c = open();
   ASSERT_TRUE(c);
