@@ -67,7 +67,7 @@ class completion {
 //
 // A call can be its own completion's target, so that a runner needs no record of its own for a
 // call that completes while it starts (an in-process handler): the runner starts it with
-// completion(call), asks completed() afterwards, and only for a call still going hands it a
+// completion(call), asks has_completed() afterwards, and only for a call still going hands it a
 // waiter, which gets completed() when the call does.
 class integration_call : public completion::target {
  public:
@@ -79,13 +79,16 @@ class integration_call : public completion::target {
 
   // The call's completion, when the call is its target: from any thread, once (more are ignored).
   void completed() final {
-    if (state_.exchange(kCompleted, std::memory_order_acq_rel) == kWaited) waiter_->completed();
+    if (state_.exchange(kCompleted, std::memory_order_acq_rel) != kWaited) return;
+    if (auto waiter = waiter_.lock()) waiter->completed();
   }
   // Whether the call's completion came, when the call is its completion's target.
   bool has_completed() const { return state_.load(std::memory_order_acquire) == kCompleted; }
-  // WAITER gets completed() once the call completes, from the thread that completes it. FALSE
-  // when the call has completed already: then WAITER is not called. REQUIRES: called once.
-  bool wait_with(std::shared_ptr<completion::target> waiter) {
+  // WAITER gets completed() once the call completes, from the thread that completes it, if it is
+  // still alive then: the call holds it weakly (a runner's record of the call holds the call, and
+  // the runner keeps the record alive while it waits). FALSE when the call has completed already:
+  // then WAITER is not called. REQUIRES: called once.
+  bool wait_with(std::weak_ptr<completion::target> waiter) {
     waiter_ = std::move(waiter);
     int going = kGoing;
     return state_.compare_exchange_strong(going, kWaited, std::memory_order_acq_rel);
@@ -95,7 +98,7 @@ class integration_call : public completion::target {
   static constexpr int kGoing = 0, kWaited = 1, kCompleted = 2;
   std::atomic<int> state_{kGoing};
   // Set before state_ becomes kWaited, read only after: the atomic orders the two.
-  std::shared_ptr<completion::target> waiter_;
+  std::weak_ptr<completion::target> waiter_;
 };
 
 // A call and its STATE in one allocation: the state (an invocation_with<Result>, and whatever the

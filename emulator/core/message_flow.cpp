@@ -13,11 +13,17 @@ void begin_record(trace_record& r, const char* event_type, const std::shared_ptr
   r.connection = info;
 }
 
+// The same, for request REQUEST_ID.
+void begin_record(trace_record& r, const char* event_type, const std::shared_ptr<const connection_info>& info,
+                  std::string_view request_id) {
+  begin_record(r, event_type, info);
+  r.request_id = request_id;
+}
+
 trace_record new_record(const char* event_type, const std::shared_ptr<const connection_info>& info,
                         std::string_view request_id) {
   trace_record r;
-  begin_record(r, event_type, info);
-  r.request_id = request_id;
+  begin_record(r, event_type, info, request_id);
   return r;
 }
 
@@ -148,8 +154,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
         done();
       });
   disconnect_call& state = call->state();
-  begin_record(state.record, "DISCONNECT", info);
-  state.record.request_id = ids.request_id;
+  begin_record(state.record, "DISCONNECT", info, ids.request_id);
   state.record.close_code = code;
   state.record.close_reason = text;
   state.call.connection = info;

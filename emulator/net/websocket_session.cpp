@@ -293,7 +293,9 @@ void websocket_session::on_connect_result(connect_result r, upgrade_request req)
 }
 
 // An integration call of a session that did not complete while it started: settled once, on the
-// session's I/O thread, by its completion or by its timeout.
+// session's I/O thread, by its completion or by its timeout. The timeout's wait keeps it alive
+// until then (the call holds it only weakly, so that a call abandoned at shutdown, its timer
+// destroyed unrun, leaves no cycle behind).
 struct pending_call final : completion::target, std::enable_shared_from_this<pending_call> {
   pending_call(connection_executor s, std::shared_ptr<websocket_session> o, std::shared_ptr<integration_call> c)
       : executor(std::move(s)), owner(std::move(o)), call(std::move(c)) {}
