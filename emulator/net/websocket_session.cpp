@@ -298,11 +298,11 @@ void websocket_session::on_connect_result(connect_result r, upgrade_request req)
 // destroyed unrun, leaves no cycle behind).
 struct pending_call final : completion::target, std::enable_shared_from_this<pending_call> {
   pending_call(connection_executor s, std::shared_ptr<websocket_session> o, std::shared_ptr<integration_call> c)
-      : executor(std::move(s)), owner(std::move(o)), call(std::move(c)) {}
+      : executor(std::move(s)), owner(std::move(o)), call(std::move(c)), timer(executor) {}
   const connection_executor executor;
   std::shared_ptr<websocket_session> owner;  // kept alive until the call is settled
   std::shared_ptr<integration_call> call;    // finished when settled
-  std::optional<connection_timer> timer;
+  connection_timer timer;                    // the integration timeout
   bool settled = false;
 
   // From any thread.
@@ -314,7 +314,7 @@ struct pending_call final : completion::target, std::enable_shared_from_this<pen
   void settle(bool timed_out) {
     if (settled) return;
     settled = true;
-    if (timer) timer->cancel();
+    timer.cancel();
     auto finished = std::move(call);
     auto session = std::move(owner);
     finished->finish(timed_out);
@@ -337,9 +337,8 @@ void websocket_session::run(bool may_block, std::shared_ptr<integration_call> ca
   // The answer comes later (from another process, or from the worker pool): the call is raced by
   // the integration timeout.
   auto pending = std::make_shared<pending_call>(ws_.get_executor(), shared_from_this(), call);
-  pending->timer.emplace(ws_.get_executor());
-  pending->timer->expires_after(ctx_.limits.integration_timeout);
-  pending->timer->async_wait([pending](beast::error_code ec) {
+  pending->timer.expires_after(ctx_.limits.integration_timeout);
+  pending->timer.async_wait([pending](beast::error_code ec) {
     if (!ec) pending->settle(true);
   });
   if (!call->wait_with(pending)) {

@@ -1,5 +1,7 @@
 #include "emulator/auth/iam_policy.hpp"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace apigw::emulator {
@@ -67,6 +69,19 @@ TEST(IamPolicyTest, ExplicitDenyWinsAndDefaultIsDeny) {
             iam_policy::decision::explicit_deny);
   EXPECT_EQ(p.evaluate("dynamodb:DeleteItem", "arn:aws:dynamodb:us-east-1:1:table/other"), iam_policy::decision::allow);
   EXPECT_EQ(p.evaluate("s3:GetObject", "arn:aws:s3:::b/k"), iam_policy::decision::implicit_deny);
+}
+
+// Actions without case, in the policy and in the call, before and after a wildcard, however long;
+// resources with it.
+TEST(IamPolicyTest, EvaluateComparesActionsWithoutCaseAndResourcesWithIt) {
+  const auto p = parse(R"({"Version": "2012-10-17", "Statement": [
+      {"Effect": "Allow", "Action": ["DynamoDB:PutItem", "dynamodb:*ITEM", "SVC:*"], "Resource": "arn:aws:x:::Table/*"}]})");
+  EXPECT_EQ(p.evaluate("dynamodb:putITEM", "arn:aws:x:::Table/t"), iam_policy::decision::allow);
+  EXPECT_EQ(p.evaluate("DYNAMODB:GetItem", "arn:aws:x:::Table/t"), iam_policy::decision::allow);
+  EXPECT_EQ(p.evaluate("dynamodb:Scan", "arn:aws:x:::Table/t"), iam_policy::decision::implicit_deny);
+  EXPECT_EQ(p.evaluate("svc:" + std::string(300, 'A'), "arn:aws:x:::Table/t"), iam_policy::decision::allow);
+  EXPECT_EQ(p.evaluate("other:" + std::string(300, 'A'), "arn:aws:x:::Table/t"), iam_policy::decision::implicit_deny);
+  EXPECT_EQ(p.evaluate("dynamodb:PutItem", "arn:aws:x:::table/t"), iam_policy::decision::implicit_deny);
 }
 
 TEST(IamPolicyTest, SingleStatementObject) {
