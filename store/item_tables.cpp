@@ -500,7 +500,6 @@ std::vector<document_path> parse_projection(request_context& ctx, const rj::Valu
 
 // ITEM (its strings in ALLOC's memory) reduced to the PATHS (all of it when PATHS is empty).
 rj::Value project(rj::Value item, const std::vector<document_path>& paths, rj::Document::AllocatorType& alloc) {
-  if (paths.empty()) return item;
   return projection(paths).apply(std::move(item), alloc);
 }
 
@@ -1350,11 +1349,7 @@ dynamo_result read_page(statement& st, const read_target& target, const page_opt
       ++count;
       if (!o.count_only) {
         if (after_filter) item = index_projection(std::move(item), *target.table, *after_filter, alloc);
-        if (o.projection.empty()) {
-          items.PushBack(item, alloc);  // moved
-        } else {
-          items.PushBack(keep.apply(std::move(item), alloc), alloc);  // parsed into ALLOC
-        }
+        items.PushBack(keep.apply(std::move(item), alloc), alloc);  // parsed into ALLOC: moved
       }
     }
     if (last) {
