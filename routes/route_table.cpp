@@ -35,18 +35,20 @@ class depth_limited {
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return d_.String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return d_.Key(s, n, copy); }
   bool StartObject() { return enter() && d_.StartObject(); }
-  bool EndObject(rapidjson::SizeType members) { return leave() && d_.EndObject(members); }
+  bool EndObject(rapidjson::SizeType members) {
+    --depth_;
+    return d_.EndObject(members);
+  }
   bool StartArray() { return enter() && d_.StartArray(); }
-  bool EndArray(rapidjson::SizeType elements) { return leave() && d_.EndArray(elements); }
+  bool EndArray(rapidjson::SizeType elements) {
+    --depth_;
+    return d_.EndArray(elements);
+  }
 
  private:
   bool enter() {
     too_deep_ = ++depth_ > kMostNestedForRecursion;
     return !too_deep_;
-  }
-  bool leave() {
-    --depth_;
-    return true;
   }
 
   body_document& d_;
