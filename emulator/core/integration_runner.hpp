@@ -14,6 +14,7 @@
 #include <rapidjson/document.h>
 
 #include "emulator/auth/connection_info.hpp"
+#include "emulator/core/call_memory.hpp"
 
 namespace apigw::emulator {
 
@@ -101,10 +102,11 @@ class integration_call : public completion::target {
   std::weak_ptr<completion::target> waiter_;
 };
 
-// A call and its STATE in one allocation: the state (an invocation_with<Result>, and whatever the
-// flow keeps with it) is filled through state() before the runner starts the call. Its start is
-// WORK(std::shared_ptr<State>, completion): the work shares the state, for a handler that may
-// still read its event after the call is over. Its finish is DONE(State&, bool timed_out).
+// A call and its STATE in one allocation, a block of call_memory: the state (an
+// invocation_with<Result>, and whatever the flow keeps with it) is filled through state() before
+// the runner starts the call. Its start is WORK(std::shared_ptr<State>, completion): the work
+// shares the state, for a handler that may still read its event after the call is over. Its
+// finish is DONE(State&, bool timed_out).
 template <class State, class Work, class Done>
 class stateful_call final : public integration_call,
                             public std::enable_shared_from_this<stateful_call<State, Work, Done>> {
@@ -124,7 +126,8 @@ class stateful_call final : public integration_call,
 
 template <class State, class Work, class Done>
 std::shared_ptr<stateful_call<State, Work, Done>> make_call(Work work, Done done) {
-  return std::make_shared<stateful_call<State, Work, Done>>(std::move(work), std::move(done));
+  using call = stateful_call<State, Work, Done>;
+  return std::allocate_shared<call>(call_memory::allocator<call>(), std::move(work), std::move(done));
 }
 
 class integration_runner {
