@@ -16,6 +16,7 @@
 #include "emulator/core/identifiers.hpp"
 #include "emulator/core/management_api.hpp"
 #include "emulator/core/trace_record.hpp"
+#include "emulator/net/deadline_sweep.hpp"
 #include "emulator/net/pages.hpp"
 #include "emulator/net/server_context.hpp"
 #include "emulator/net/websocket_session.hpp"
@@ -36,7 +37,7 @@ constexpr std::uint64_t kBodyLimit = 1024 * 1024;
 // for the dashboard. The client's end of the socket is watched only to notice that it left.
 class feed_session : public std::enable_shared_from_this<feed_session> {
  public:
-  feed_session(connection_stream&& stream, server_context& ctx) : stream_(std::move(stream)), ctx_(ctx) {}
+  feed_session(connection_socket&& socket, server_context& ctx) : socket_(std::move(socket)), ctx_(ctx) {}
 
   void run(unsigned version) {
     header_.version(version);
@@ -46,7 +47,7 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
     header_.keep_alive(true);
     serializer_.emplace(header_);
     std::weak_ptr<feed_session> weak = shared_from_this();
-    subscription_ = ctx_.trace.subscribe([weak, executor = stream_.get_executor()](const std::string& json) {
+    subscription_ = ctx_.trace.subscribe([weak, executor = socket_.get_executor()](const std::string& json) {
       net::post(executor, [weak, json] {
         if (auto self = weak.lock()) self->push("event: trace\ndata: " + json + "\n\n");
       });
@@ -54,7 +55,7 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
     // A first comment right away: proxies that buffer until the body starts pass the stream on.
     pending_.push_back(": live\n\n");
     writing_ = true;
-    http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    http::async_write_header(socket_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_write(ec);
     });
     watch();
@@ -75,7 +76,7 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
     for (auto& e : pending_) current_ += e;
     pending_.clear();
     writing_ = true;
-    net::async_write(stream_, net::buffer(current_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    net::async_write(socket_, net::buffer(current_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_write(ec);
     });
   }
@@ -87,7 +88,7 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
   }
 
   void watch() {
-    stream_.async_read_some(net::buffer(ignored_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    socket_.async_read_some(net::buffer(ignored_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->end();
       self->watch();
     });
@@ -98,11 +99,11 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
     closed_ = true;
     ctx_.trace.unsubscribe(subscription_);
     beast::error_code ignored;
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
-  connection_stream stream_;
+  connection_socket socket_;
   server_context& ctx_;
   http::response<http::empty_body> header_;
   std::optional<http::response_serializer<http::empty_body>> serializer_;
@@ -114,33 +115,53 @@ class feed_session : public std::enable_shared_from_this<feed_session> {
   bool closed_ = false;
 };
 
-void start_feed_session(connection_stream stream, unsigned version, server_context& ctx) {
-  std::make_shared<feed_session>(std::move(stream), ctx)->run(version);
+void start_feed_session(connection_socket socket, unsigned version, server_context& ctx) {
+  std::make_shared<feed_session>(std::move(socket), ctx)->run(version);
 }
 
-class http_session : public std::enable_shared_from_this<http_session> {
+// The request deadline is kept by the I/O thread's deadline sweep, not by a timer of the
+// session's own: a handshake then arms and cancels no timer before its connection opens.
+class http_session : public deadline_sweep::member, public std::enable_shared_from_this<http_session> {
  public:
   http_session(connection_socket&& socket, server_context& ctx)
-      : stream_(std::move(socket)), ctx_(ctx) {}
+      : socket_(std::move(socket)), ctx_(ctx), sweep_(deadline_sweep::of(socket_.get_executor())) {}
 
   void run() {
-    net::dispatch(stream_.get_executor(),
+    net::dispatch(socket_.get_executor(),
                   beast::bind_front_handler(&http_session::do_read, shared_from_this()));
   }
 
+  // deadline_sweep::member: the request (or the answer) did not get through in time. Closing the
+  // socket ends the pending operation, and with it the session.
+  deadline_sweep::clock::time_point deadline() const override { return deadline_; }
+  void expired(deadline_sweep::clock::time_point) override {
+    deadline_sweep::remove(*this);
+    beast::error_code ignored;
+    socket_.close(ignored);
+  }
+
  private:
+  // From now, the next read or write has kRequestTimeout to complete.
+  void start_deadline() {
+    deadline_ = deadline_sweep::clock::now() + kRequestTimeout;
+    sweep_.add(*this, kRequestTimeout);
+  }
+  // The socket leaves this session, or no operation is pending any more.
+  void stop_deadline() { deadline_sweep::remove(*this); }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
-    stream_.expires_after(kRequestTimeout);
-    http::async_read(stream_, buffer_, *parser_,
+    start_deadline();
+    http::async_read(socket_, buffer_, *parser_,
                      beast::bind_front_handler(&http_session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+    stop_deadline();
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset) {
       return close();
     }
     if (ec == http::error::header_limit) {
@@ -177,8 +198,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       }
     }
     if (ctx_.admin_enabled && path == "/@emulator/feed" && req.method() == http::verb::get) {
-      stream_.expires_never();
-      return start_feed_session(std::move(stream_), req.version(), ctx_);
+      return start_feed_session(std::move(socket_), req.version(), ctx_);
     }
     if (ctx_.admin_enabled && (path == "/@emulator/" || path == "/@emulator") &&
         (req.method() == http::verb::get || req.method() == http::verb::head)) {
@@ -189,7 +209,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     }
     if (websocket_path) {
       if (beast::websocket::is_upgrade(req)) {
-        return start_websocket_session(stream_.release_socket(), std::move(req), ctx_);
+        return start_websocket_session(std::move(socket_), std::move(req), ctx_);
       }
       // The root serves the lab's chat page to browsers; the stage path answers like AWS.
       if (path == "/" && (req.method() == http::verb::get || req.method() == http::verb::head)) {
@@ -209,7 +229,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     info->id = new_identifier();
     info->connected_at = std::chrono::system_clock::now();
     beast::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = socket_.remote_endpoint(ec);
     if (!ec) info->source_ip = remote.address().to_string();
     if (auto host = req.find(http::field::host); host != req.end()) info->domain_name = std::string(host->value());
     if (auto agent = req.find(http::field::user_agent); agent != req.end()) info->user_agent = std::string(agent->value());
@@ -266,8 +286,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     }
     if (ec) return close();
     const std::array<net::const_buffer, 2> answer{head_.data(), net::buffer(res->body())};
-    stream_.expires_after(kRequestTimeout);
-    net::async_write(stream_, answer, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+    start_deadline();
+    net::async_write(socket_, answer, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      self->stop_deadline();
       if (ec || !res->keep_alive()) return self->close();
       self->do_read();
     });
@@ -275,11 +296,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   }
 
-  connection_stream stream_;
+  connection_socket socket_;
   server_context& ctx_;
+  deadline_sweep& sweep_;
+  deadline_sweep::clock::time_point deadline_ = deadline_sweep::clock::time_point::max();
   beast::flat_buffer buffer_;
   beast::flat_buffer head_;
   std::optional<http::request_parser<http::string_body>> parser_;

@@ -3,7 +3,7 @@
 // Thread-safety: lives on its connection's I/O thread.
 #pragma once
 
-#include "emulator/net/connection_stream.hpp"
+#include "emulator/net/connection_socket.hpp"
 
 namespace apigw::emulator {
 

@@ -12,7 +12,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "common/result.hpp"
-#include "emulator/net/connection_stream.hpp"
+#include "emulator/net/connection_socket.hpp"
 
 namespace apigw::emulator {
 

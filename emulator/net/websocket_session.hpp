@@ -7,7 +7,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "emulator/net/connection_stream.hpp"
+#include "emulator/net/connection_socket.hpp"
 
 namespace apigw::emulator {
 

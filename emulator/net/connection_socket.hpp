@@ -1,4 +1,4 @@
-// The types of a client connection's socket and stream: bound by their concrete type to the
+// The type of a client connection's socket: bound by its concrete executor type to the
 // io_context of the one I/O thread that serves the connection. Every handler of a connection then
 // runs on that thread, one at a time, as a strand would run them, without a strand's lock and
 // queue on every operation; and no composed operation copies a type-erased any_io_executor.
@@ -9,12 +9,10 @@
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/basic_stream.hpp>
 
 namespace apigw::emulator {
 
 using connection_executor = boost::asio::io_context::executor_type;
 using connection_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, connection_executor>;
-using connection_stream = boost::beast::basic_stream<boost::asio::ip::tcp, connection_executor>;
 
 }  // namespace apigw::emulator
