@@ -43,7 +43,7 @@ struct release_at_thread_exit {
     while (kept.count > 0) {
       void* p = kept.blocks[--kept.count];
       unpoison(p);
-      ::operator delete(p, kBlockBytes);
+      ::operator delete(p);
     }
   }
 };
@@ -61,11 +61,11 @@ void* allocate(std::size_t bytes) {
 
 void deallocate(void* p, std::size_t bytes) noexcept {
   if (bytes > kBlockBytes) {
-    ::operator delete(p, bytes);
+    ::operator delete(p);
     return;
   }
   if (kept.count == kKeptPerThread || kept.closed) {
-    ::operator delete(p, kBlockBytes);
+    ::operator delete(p);
     return;
   }
   if (kept.count == 0) static_cast<void>(&releaser);  // made on first use: now, before a block is kept
