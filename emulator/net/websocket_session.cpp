@@ -125,7 +125,10 @@ class websocket_session final : public connection,
   // VALID: the request is a WebSocket handshake Beast will accept (else Beast answers it with
   // its own error, and the connection never opens).
   void accept(upgrade_request req, std::optional<std::string> subprotocol, bool valid = true);
-  void on_accept(beast::error_code ec);
+  // OPENED_AT: when the connection opened, from which its maximum duration counts.
+  void on_accept(beast::error_code ec, steady::time_point opened_at);
+  // The time Beast gives a close handshake (none: no timer of the stream's own).
+  void set_close_timeout(steady::duration timeout);
   void record_connection();
   void do_read();
   void on_first_read(beast::error_code ec, std::size_t n);
@@ -190,8 +193,9 @@ class websocket_session final : public connection,
   }
   bool queue_empty() const { return !queue_ || queue_->empty(); }
   steady::time_point started_at_;  // when the handshake arrived (connection_info::connected_at)
-  // While the connection is open, when its maximum duration ends; once a close or a refusal is
-  // under way (cutting_), when the transport is cut if the client has not completed it.
+  // While the connection is open, when its maximum duration ends; while the 101 goes out, and
+  // once a close or a refusal is under way (cutting_), when the transport is cut if the client
+  // has not taken it.
   steady::time_point limit_at_ = steady::time_point::max();
   // Written on the connection's thread, read by GetConnection from any thread.
   std::atomic<steady::rep> last_activity_{0};
@@ -202,7 +206,7 @@ class websocket_session final : public connection,
   bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
   bool finished_ = false;
   bool ended_ = false;
-  bool cutting_ = false;      // limit_at_ is the cut of a close or a refusal
+  bool cutting_ = false;      // limit_at_ is the cut of a handshake, a close or a refusal
   // Integration calls started and not yet settled; $disconnect waits for them, so that it is the
   // connection's last event (the trace and the function logs read in order).
   std::uint32_t in_flight_ = 0;
@@ -368,11 +372,9 @@ void websocket_session::refuse(int status, unsigned http_version) {
 
 void websocket_session::accept(upgrade_request req, std::optional<std::string> subprotocol, bool valid) {
   const auto& limits = ctx_.limits;
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = kCloseTimeout;
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  ws_.set_option(timeouts);
+  // No timeout of the stream's own while the 101 goes out (the cut below), so that no handshake
+  // arms and cancels the stream's timer; on_accept() sets the one for a close the client starts.
+  set_close_timeout(websocket::stream_base::none());
   ws_.set_option(websocket::stream_base::decorator(
       [subprotocol = std::move(subprotocol)](websocket::response_type& res) {
         // The 101 carries what AWS's carries: a subprotocol only when $connect's integration
@@ -388,26 +390,44 @@ void websocket_session::accept(upgrade_request req, std::optional<std::string> s
   ws_.next_layer().set_max_frame_bytes(limits.max_frame_bytes);
   // $connect succeeded: from now on the connection is reachable, as on AWS, although the 101 is
   // still on its way. What is sent meanwhile waits in the queue until the handshake is done.
+  const auto opened_at = steady::now();
   if (valid) {
-    const auto opened_at = steady::now();
-    limit_at_ = opened_at + limits.max_connection_duration;
     touch(opened_at);
     record_connection();
     open_.store(true, std::memory_order_release);
   }
+  // A client that does not take the 101 (or Beast's answer to a handshake it refuses) is cut
+  // after kCloseTimeout, by the I/O thread's deadline sweep.
+  cut_after(kCloseTimeout);
   // The request must outlive the operation: its handler holds it.
   const auto& request = *req;
-  ws_.async_accept(request, [self = shared_from_this(), req = std::move(req)](beast::error_code ec) {
-    self->on_accept(ec);
+  ws_.async_accept(request, [self = shared_from_this(), req = std::move(req), opened_at](beast::error_code ec) {
+    self->on_accept(ec, opened_at);
   });
 }
 
-void websocket_session::on_accept(beast::error_code ec) {
+void websocket_session::set_close_timeout(steady::duration timeout) {
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+}
+
+void websocket_session::on_accept(beast::error_code ec, steady::time_point opened_at) {
   if (ec) {
     finish(1006, std::nullopt);
     return;
   }
   accepted_ = true;
+  // The handshake's cut is over (a close started meanwhile keeps its own); from now on the
+  // connection's deadlines are its idle timeout and its maximum duration.
+  if (!closing_) {
+    cutting_ = false;
+    limit_at_ = opened_at + ctx_.limits.max_connection_duration;
+  }
+  // A close the client starts: Beast's reply to it must go out within kCloseTimeout.
+  set_close_timeout(kCloseTimeout);
   if (ctx_.stopping.load()) start_close(1001, "Going away");
   if (!writing_ && !queue_empty()) do_write();
   watch_deadline(std::min(ctx_.limits.idle_timeout, ctx_.limits.max_connection_duration));
