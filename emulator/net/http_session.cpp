@@ -121,7 +121,7 @@ void start_feed_session(connection_socket socket, unsigned version, server_conte
 
 // The request deadline is kept by the I/O thread's deadline sweep, not by a timer of the
 // session's own: a handshake then arms and cancels no timer before its connection opens.
-class http_session : public deadline_sweep::member, public std::enable_shared_from_this<http_session> {
+class http_session final : public deadline_sweep::member, public std::enable_shared_from_this<http_session> {
  public:
   http_session(connection_socket&& socket, server_context& ctx)
       : socket_(std::move(socket)), ctx_(ctx), sweep_(deadline_sweep::of(socket_.get_executor())) {}
