@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -51,6 +52,21 @@ constexpr auto kCloseTimeout = std::chrono::seconds(10);
 constexpr std::size_t kKeepReadBufferBytes = 16 * 1024;
 // The bytes of a message read into the session itself; a longer message continues in a buffer.
 constexpr std::size_t kFirstReadBytes = 256;
+
+// The memory of the read that waits, for as long as the connection is idle, for its next
+// message: from the heap at its own size. Asio's default takes it from the I/O thread's cache of
+// freed operations, where it would be the block of whichever operation ran before it (the 101's
+// write, twice its size), kept for the connection's whole idle life.
+template <class T>
+struct own_size_allocator {
+  using value_type = T;
+  own_size_allocator() = default;
+  template <class U>
+  own_size_allocator(const own_size_allocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+  friend bool operator==(own_size_allocator, own_size_allocator) noexcept { return true; }
+};
 
 // An address as text: IPv4's dotted quad without the C library's inet_ntop (which formats it
 // through sprintf), IPv6 as Asio writes it.
@@ -456,9 +472,11 @@ void websocket_session::record_connection() {
 }
 
 void websocket_session::do_read() {
-  ws_.async_read_some(net::buffer(first_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-    self->on_first_read(ec, n);
-  });
+  ws_.async_read_some(net::buffer(first_),
+                      net::bind_allocator(own_size_allocator<void>(),
+                                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                            self->on_first_read(ec, n);
+                                          }));
 }
 
 void websocket_session::on_first_read(beast::error_code ec, std::size_t n) {
