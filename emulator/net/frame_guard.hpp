@@ -10,9 +10,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
+#include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/handler_continuation_hook.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
@@ -24,6 +27,26 @@
 #include <boost/beast/websocket/teardown.hpp>
 
 namespace apigw::emulator {
+
+// The completion of a frame_guard's read: what the layer below read passes by the guard's watch,
+// then goes to the caller's handler, whose executor, allocator and cancellation slot are its own
+// (the associator below) and which is a continuation when the caller's handler is one.
+template <class Guard, class Buffers, class Handler>
+struct frame_guard_read {
+  Guard* guard;
+  Buffers buffers;
+  Handler handler;
+
+  void operator()(boost::beast::error_code ec, std::size_t n) {
+    if (!ec) guard->watch(buffers, n);
+    std::move(handler)(ec, n);
+  }
+
+  friend bool asio_handler_is_continuation(frame_guard_read* self) {
+    using boost::asio::asio_handler_is_continuation;
+    return asio_handler_is_continuation(std::addressof(self->handler));
+  }
+};
 
 template <class NextLayer>
 class frame_guard {
@@ -49,20 +72,12 @@ class frame_guard {
   const next_layer_type& next_layer() const { return next_; }
   executor_type get_executor() noexcept { return next_.get_executor(); }
 
+  // The read goes straight to the layer below; its completion notes the frame headers that
+  // passed, then completes HANDLER (frame_guard_read: no composed operation of its own).
   template <class MutableBufferSequence, class ReadHandler>
-  auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
-    return boost::asio::async_compose<ReadHandler, void(boost::beast::error_code, std::size_t)>(
-        [this, buffers, started = false](auto& self, boost::beast::error_code ec = {},
-                                         std::size_t n = 0) mutable {
-          if (!started) {
-            started = true;
-            next_.async_read_some(buffers, std::move(self));
-            return;
-          }
-          if (!ec) watch(buffers, n);
-          self.complete(ec, n);
-        },
-        handler, next_);
+  void async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    next_.async_read_some(buffers, frame_guard_read<frame_guard, MutableBufferSequence, std::decay_t<ReadHandler>>{
+                                       this, buffers, std::forward<ReadHandler>(handler)});
   }
 
   // The next write goes out without its "NAME: …" header line. For the handshake's 101: Beast
@@ -109,6 +124,9 @@ class frame_guard {
   }
 
  private:
+  template <class, class, class>
+  friend struct frame_guard_read;
+
   template <class Buffers>
   void watch(const Buffers& buffers, std::size_t n) {
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
@@ -196,3 +214,16 @@ void async_teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, Tea
 }
 
 }  // namespace apigw::emulator
+
+template <template <class, class> class Associator, class Guard, class Buffers, class Handler, class DefaultCandidate>
+struct boost::asio::associator<Associator, apigw::emulator::frame_guard_read<Guard, Buffers, Handler>, DefaultCandidate>
+    : Associator<Handler, DefaultCandidate> {
+  static typename Associator<Handler, DefaultCandidate>::type get(
+      const apigw::emulator::frame_guard_read<Guard, Buffers, Handler>& h) noexcept {
+    return Associator<Handler, DefaultCandidate>::get(h.handler);
+  }
+  static auto get(const apigw::emulator::frame_guard_read<Guard, Buffers, Handler>& h,
+                  const DefaultCandidate& c) noexcept -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
+    return Associator<Handler, DefaultCandidate>::get(h.handler, c);
+  }
+};
