@@ -14,7 +14,7 @@ namespace apigw::emulator {
 namespace net = boost::asio;
 
 listener::listener(server_context& ctx)
-    : ctx_(ctx), strand_(net::make_strand(ctx.ioc)), acceptor_(strand_), retry_(strand_) {}
+    : ctx_(ctx), acceptor_(ctx.ioc.get_executor()), retry_(ctx.ioc.get_executor()) {}
 
 status listener::listen(const net::ip::tcp::endpoint& endpoint) {
   boost::system::error_code ec;
@@ -52,11 +52,11 @@ net::ip::tcp::endpoint listener::local_endpoint() const {
 }
 
 void listener::run() {
-  net::dispatch(strand_, [self = shared_from_this()] { self->do_accept(); });
+  net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
 }
 
 void listener::stop() {
-  net::post(strand_, [self = shared_from_this()] {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
     self->retry_.cancel();

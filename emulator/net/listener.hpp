@@ -1,15 +1,17 @@
 // Accepts TCP connections and hands each to an HTTP session on the next I/O thread. Listening on
 // an address other than loopback prints a warning on standard error; running out of descriptors
 // is said once, and accepting resumes as soon as one is free.
-// Thread-safety: lives on its own strand; stop() may be called from any thread.
+// Thread-safety: lives on the first I/O thread (ctx.ioc, which that thread alone runs, so its
+// handlers never overlap and need no strand); stop() may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "common/result.hpp"
 #include "emulator/net/connection_socket.hpp"
@@ -37,10 +39,12 @@ class listener : public std::enable_shared_from_this<listener> {
   void on_accept(boost::system::error_code ec, connection_socket socket);
 
   server_context& ctx_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer retry_;
-  bool accept_failing_ = false;  // on strand_
+  // Bound to the first I/O thread's io_context by type, as connections are (connection_socket.hpp).
+  boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, connection_executor> acceptor_;
+  boost::asio::basic_waitable_timer<std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
+                                    connection_executor>
+      retry_;
+  bool accept_failing_ = false;
 };
 
 }  // namespace apigw::emulator
