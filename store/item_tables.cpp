@@ -68,10 +68,12 @@ class item_parser {
   }
 
  private:
-  // The stack and the pool's own header; a deeper item takes a chunk from the heap.
+  // The pool holds the document's stack (kStack bytes to start with), the reader's (256 bytes,
+  // where it decodes each string before the document copies it) and the pool's own header: sized
+  // for all three, an item takes no chunk from the heap unless it is deeper than most.
   static constexpr std::size_t kStack = 1024;
   rj::Document::AllocatorType& alloc_;
-  char stack_[kStack + 256];
+  char stack_[kStack + 512];
   rj::MemoryPoolAllocator<> stack_pool_;
 };
 
