@@ -1,8 +1,11 @@
 #include "routes/route_table.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -56,7 +59,115 @@ class depth_limited {
   bool too_deep_ = false;
 };
 
+// A reader's events for an expression that is one path of member names: they follow the path
+// as the parser reads, so that no document is built. The path's value is the first member of each
+// name, as a document's FindMember() gives it; once it is found or ruled out, the events only
+// count the depth, and the parser goes on to validate the rest of the message.
+class member_path_reader {
+ public:
+  enum class found {
+    nothing,  // not in the message, or the message is not an object: the path gives ""
+    text,     // a string, a boolean or null: text() is what the path gives
+    other,    // a number, an object or an array, whose text is the document's to write
+  };
+
+  explicit member_path_reader(const std::vector<selection_expression::step>& path) : path_(path) {}
+  bool too_deep() const { return too_deep_; }
+  found result() const { return found_; }
+  std::string_view text() const { return text_; }
+
+  bool Null() { return scalar(found::text, {}); }
+  bool Bool(bool b) { return scalar(found::text, b ? std::string_view("true") : std::string_view("false")); }
+  bool Int(int) { return scalar(found::other, {}); }
+  bool Uint(unsigned) { return scalar(found::other, {}); }
+  bool Int64(std::int64_t) { return scalar(found::other, {}); }
+  bool Uint64(std::uint64_t) { return scalar(found::other, {}); }
+  bool Double(double) { return scalar(found::other, {}); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return scalar(found::other, {}); }
+  bool String(const char* s, rapidjson::SizeType n, bool) { return scalar(found::text, std::string_view(s, n)); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    // A member of the object on the path, at the level where the next name is looked for.
+    if (searching_ && depth_ == matched_ + 1 && path_[matched_].name == std::string_view(s, n)) next_is_step_ = true;
+    return true;
+  }
+  bool StartObject() {
+    if (searching_) {
+      if (depth_ == 0) {
+        // The message itself: an object, in which the path starts.
+      } else if (next_is_step_) {
+        next_is_step_ = false;
+        if (++matched_ == path_.size()) conclude(found::other);
+      }
+    }
+    return enter();
+  }
+  bool EndObject(rapidjson::SizeType) {
+    // The object on the path ends without the member it was searched for.
+    if (searching_ && depth_ == matched_ + 1) conclude(found::nothing);
+    --depth_;
+    return true;
+  }
+  bool StartArray() {
+    container_not_object();
+    return enter();
+  }
+  bool EndArray(rapidjson::SizeType) {
+    --depth_;
+    return true;
+  }
+
+ private:
+  // A value that is not an object arrives.
+  void container_not_object() {
+    if (!searching_) return;
+    if (depth_ == 0) return conclude(found::nothing);  // the message is not an object
+    if (!next_is_step_) return;
+    next_is_step_ = false;
+    conclude(matched_ + 1 == path_.size() ? found::other : found::nothing);
+  }
+  bool scalar(found kind, std::string_view text) {
+    if (!searching_) return true;
+    if (depth_ == 0) {
+      conclude(found::nothing);
+    } else if (next_is_step_) {
+      next_is_step_ = false;
+      if (matched_ + 1 == path_.size()) {
+        conclude(kind);
+        text_ = text;
+      } else {
+        conclude(found::nothing);  // the path goes on through a value that has no members
+      }
+    }
+    return true;
+  }
+  void conclude(found f) {
+    searching_ = false;
+    found_ = f;
+  }
+  bool enter() {
+    too_deep_ = ++depth_ > kMostNestedForRecursion;
+    return !too_deep_;
+  }
+
+  const std::vector<selection_expression::step>& path_;
+  std::size_t depth_ = 0;    // the containers open where the parser is
+  std::size_t matched_ = 0;  // the path's names matched by the objects open: the next is path_[matched_]
+  bool next_is_step_ = false;  // the key just read is that name: its value is the next step
+  bool searching_ = true;
+  bool too_deep_ = false;
+  found found_ = found::nothing;
+  std::string_view text_;
+};
+
 }  // namespace
+
+route_table::route_table(selection_expression expression) : expression_(std::move(expression)) {
+  const auto& parts = expression_.parts();
+  member_path_only_ = parts.size() == 1 && parts.front().is_path && !parts.front().path.empty();
+  if (member_path_only_) {
+    for (const auto& step : parts.front().path) member_path_only_ = member_path_only_ && !step.is_index;
+  }
+}
 
 bool route_table::add(std::unique_ptr<route> r) {
   if (!by_key_.emplace(r->key, r.get()).second) return false;
@@ -94,6 +205,27 @@ selection route_table::resolve(std::string_view message) const {
     text[message.size()] = '\0';
   };
   copy_message();
+  using reader_type = rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>>;
+  bool too_deep = false;
+  if (member_path_only_) {
+    member_path_reader events(expression_.parts().front().path);
+    char reader_buffer[512];  // the reader's stack and the pool's header
+    rapidjson::MemoryPoolAllocator<> reader_pool(reader_buffer, sizeof reader_buffer);
+    reader_type reader(&reader_pool);
+    rapidjson::InsituStringStream stream(text);
+    if (!reader.Parse<rapidjson::kParseInsituFlag>(stream, events).IsError()) {
+      if (events.result() != member_path_reader::found::other) {
+        out.json = true;
+        out.key = events.text();
+        return choose(std::move(out));
+      }
+      // A number, an object or an array: its text is the document's, below.
+    } else if (!events.too_deep()) {
+      return out;
+    }
+    too_deep = events.too_deep();
+    copy_message();  // the parse unescaped strings where they were
+  }
   // The parse pool holds the document's stack (kParseStack bytes to start with), the reader's
   // (256 bytes for the iterative parser's states) and the pool's own header: sized for all three,
   // no push takes a 64 KiB chunk from the heap.
@@ -103,32 +235,37 @@ selection route_table::resolve(std::string_view message) const {
   rapidjson::MemoryPoolAllocator<> value_pool(value_buffer, sizeof value_buffer);
   rapidjson::MemoryPoolAllocator<> parse_pool(parse_buffer, sizeof parse_buffer);
   body_document body(&value_pool, kParseStack, &parse_pool);
-  bool parsed = false, too_deep = false;
-  const auto parse_recursively = [&](body_document& d) {
-    depth_limited events(d);
-    rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>> reader(&parse_pool);
-    rapidjson::InsituStringStream stream(text);
-    parsed = !reader.Parse<rapidjson::kParseInsituFlag>(stream, events).IsError();
-    too_deep = events.too_deep();
-    return parsed;
-  };
-  body.Populate(parse_recursively);
+  bool parsed = false;
+  if (!too_deep) {
+    const auto parse_recursively = [&](body_document& d) {
+      depth_limited events(d);
+      reader_type reader(&parse_pool);
+      rapidjson::InsituStringStream stream(text);
+      parsed = !reader.Parse<rapidjson::kParseInsituFlag>(stream, events).IsError();
+      too_deep = events.too_deep();
+      return parsed;
+    };
+    body.Populate(parse_recursively);
+    if (!parsed && !too_deep) return out;
+    if (!parsed) copy_message();
+  }
   if (!parsed) {
-    if (!too_deep) return out;
-    // Nested deeper than recursion may go: read again without it, from a fresh copy (the first
-    // parse unescaped strings where they were).
-    copy_message();
+    // Nested deeper than recursion may go: read without it (from a fresh copy).
     body.ParseInsitu<rapidjson::kParseIterativeFlag>(text);
     if (body.HasParseError()) return out;
   }
   out.json = true;
   out.key = expression_.evaluate(&body);
+  return choose(std::move(out));
+}
+
+selection route_table::choose(selection s) const {
   // "$connect" and "$disconnect" are lifecycle routes: a message never selects them.
-  if (auto it = by_key_.find(out.key);
+  if (auto it = by_key_.find(s.key);
       it != by_key_.end() && it->second != connect_ && it->second != disconnect_) {
-    out.chosen = it->second;
+    s.chosen = it->second;
   }
-  return out;
+  return s;
 }
 
 }  // namespace apigw::routes

@@ -49,7 +49,7 @@ struct selection {
 
 class route_table {
  public:
-  explicit route_table(selection_expression expression) : expression_(std::move(expression)) {}
+  explicit route_table(selection_expression expression);
   route_table(route_table&&) = default;
   route_table& operator=(route_table&&) = default;
 
@@ -66,11 +66,17 @@ class route_table {
   const selection_expression& expression() const { return expression_; }
 
  private:
+  // S, a JSON message's selection, with the route its key names (if a message may take it).
+  selection choose(selection s) const;
+
   struct key_hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   selection_expression expression_;
+  // The expression is one path of member names ("$request.body.action"): a message is read
+  // along it, without a document.
+  bool member_path_only_ = false;
   std::vector<std::unique_ptr<route>> routes_;
   std::unordered_map<std::string, const route*, key_hash, std::equal_to<>> by_key_;
   const route* connect_ = nullptr;
