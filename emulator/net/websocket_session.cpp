@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <vector>
 #include <functional>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "emulator/core/connection.hpp"
 #include "emulator/net/deadline_sweep.hpp"
 #include "emulator/net/frame_guard.hpp"
+#include "emulator/net/read_memory.hpp"
 #include "emulator/core/gateway.hpp"
 #include "emulator/core/identifiers.hpp"
 #include "emulator/net/server_context.hpp"
@@ -52,21 +54,6 @@ constexpr auto kCloseTimeout = std::chrono::seconds(10);
 constexpr std::size_t kKeepReadBufferBytes = 16 * 1024;
 // The bytes of a message read into the session itself; a longer message continues in a buffer.
 constexpr std::size_t kFirstReadBytes = 256;
-
-// The memory of the read that waits, for as long as the connection is idle, for its next
-// message: from the heap at its own size. Asio's default takes it from the I/O thread's cache of
-// freed operations, where it would be the block of whichever operation ran before it (the 101's
-// write, 656 bytes where the read needs about 370), kept for the connection's whole idle life.
-template <class T>
-struct own_size_allocator {
-  using value_type = T;
-  own_size_allocator() = default;
-  template <class U>
-  own_size_allocator(const own_size_allocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
-  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
-  friend bool operator==(own_size_allocator, own_size_allocator) noexcept { return true; }
-};
 
 // An address as text: IPv4's dotted quad without the C library's inet_ntop (which formats it
 // through sprintf), IPv6 as Asio writes it.
@@ -199,6 +186,7 @@ class websocket_session final : public connection,
   // first such message. An idle connection's pending read so holds no buffer of its own (a read
   // into a dynamic buffer keeps 1,536 bytes prepared in it while it waits).
   std::array<char, kFirstReadBytes> first_;
+  read_memory read_memory_;  // the operation of the read into first_
   std::unique_ptr<beast::flat_buffer> long_;
   // Frames waiting to go out, with the 16 MiB cap; made by the first frame to go out, so that a
   // connection that never gets one does not carry it.
@@ -473,7 +461,7 @@ void websocket_session::record_connection() {
 
 void websocket_session::do_read() {
   ws_.async_read_some(net::buffer(first_),
-                      net::bind_allocator(own_size_allocator<void>(),
+                      net::bind_allocator(read_allocator<void>(read_memory_),
                                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                             self->on_first_read(ec, n);
                                           }));
