@@ -209,9 +209,9 @@ selection route_table::resolve(std::string_view message) const {
   bool too_deep = false;
   if (member_path_only_) {
     member_path_reader events(expression_.parts().front().path);
-    char reader_buffer[512];  // the reader's stack and the pool's header
-    rapidjson::MemoryPoolAllocator<> reader_pool(reader_buffer, sizeof reader_buffer);
-    reader_type reader(&reader_pool);
+    // Parsing in place, with neither numbers as strings nor the iterative parser, the reader never
+    // pushes to its stack, so it has no pool.
+    reader_type reader;
     rapidjson::InsituStringStream stream(text);
     if (!reader.Parse<rapidjson::kParseInsituFlag>(stream, events).IsError()) {
       if (events.result() != member_path_reader::found::other) {
