@@ -5,6 +5,7 @@
 // Thread-safety: like the stream it wraps (one read and one write at a time, on one thread).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,7 +18,6 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/handler_continuation_hook.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/socket_base.hpp>
@@ -43,6 +43,25 @@ struct frame_guard_read {
   }
 
   friend bool asio_handler_is_continuation(frame_guard_read* self) {
+    using boost::asio::asio_handler_is_continuation;
+    return asio_handler_is_continuation(std::addressof(self->handler));
+  }
+};
+
+// The completion of the 101 that a frame_guard rewrote: it holds the rewritten text while the
+// layer below writes it, and reports to the caller's handler the bytes the caller gave (the
+// associator below, as for a read).
+template <class Handler>
+struct frame_guard_rewritten_write {
+  std::string text;    // on the heap: its characters stay where the write's buffer points
+  std::size_t given;   // the bytes of the caller's buffers
+  Handler handler;
+
+  void operator()(boost::beast::error_code ec, std::size_t n) {
+    std::move(handler)(ec, ec ? std::min(n, given) : given);
+  }
+
+  friend bool asio_handler_is_continuation(frame_guard_rewritten_write* self) {
     using boost::asio::asio_handler_is_continuation;
     return asio_handler_is_continuation(std::addressof(self->handler));
   }
@@ -91,7 +110,7 @@ class frame_guard {
     // The 101 is small and written whole: rewrite it, write all of it, and report the bytes the
     // caller gave as written. Beast's buffer sequences are costly to walk: one pass copies them.
     // The text is on the heap (reserved beyond the string's inline capacity), so moving it into
-    // the operation below keeps its characters where the write's buffer points.
+    // the completion keeps its characters where the write's buffer points.
     std::string text;
     text.reserve(512);
     for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
@@ -110,17 +129,10 @@ class frame_guard {
       }
     }
     drop_field_ = nullptr;
-    return boost::asio::async_compose<WriteHandler, void(boost::beast::error_code, std::size_t)>(
-        [this, text = std::move(text), given, started = false](auto& self, boost::beast::error_code ec = {},
-                                                              std::size_t n = 0) mutable {
-          if (!started) {
-            started = true;
-            boost::asio::async_write(next_, boost::asio::buffer(text), std::move(self));
-            return;
-          }
-          self.complete(ec, ec ? std::min(n, given) : given);
-        },
-        handler, next_);
+    frame_guard_rewritten_write<std::decay_t<WriteHandler>> completion{std::move(text), given,
+                                                                       std::forward<WriteHandler>(handler)};
+    const auto rewritten = boost::asio::buffer(completion.text);
+    return boost::asio::async_write(next_, rewritten, std::move(completion));
   }
 
  private:
@@ -214,6 +226,19 @@ void async_teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, Tea
 }
 
 }  // namespace apigw::emulator
+
+template <template <class, class> class Associator, class Handler, class DefaultCandidate>
+struct boost::asio::associator<Associator, apigw::emulator::frame_guard_rewritten_write<Handler>, DefaultCandidate>
+    : Associator<Handler, DefaultCandidate> {
+  static typename Associator<Handler, DefaultCandidate>::type get(
+      const apigw::emulator::frame_guard_rewritten_write<Handler>& h) noexcept {
+    return Associator<Handler, DefaultCandidate>::get(h.handler);
+  }
+  static auto get(const apigw::emulator::frame_guard_rewritten_write<Handler>& h, const DefaultCandidate& c) noexcept
+      -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
+    return Associator<Handler, DefaultCandidate>::get(h.handler, c);
+  }
+};
 
 template <template <class, class> class Associator, class Guard, class Buffers, class Handler, class DefaultCandidate>
 struct boost::asio::associator<Associator, apigw::emulator::frame_guard_read<Guard, Buffers, Handler>, DefaultCandidate>
