@@ -69,14 +69,15 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
     sink_.deliver(gateway::error_frame("Too Many Requests", info->id, ids.request_id), false);
     return;
   }
-  const gateway::selection chosen = ctx_.gw.resolve(body);
+  gateway::selection chosen = ctx_.gw.resolve(body);
   const gateway::route* r = chosen.chosen;
   auto ids = gateway::new_request(true);
-  // What the record says of every routed or refused message: its size, what the expression gave.
+  // What the record says of every routed or refused message: its size, what the expression gave
+  // (moved into the record: its last use).
   const auto begin_message_record = [&](trace_record& record) {
     begin_record(record, "MESSAGE", info);
     record.bytes = body.size();
-    if (chosen.json) record.selection = chosen.key;
+    if (chosen.json) record.selection = std::move(chosen.key);
   };
   if (r == nullptr) {
     trace_record record;
@@ -116,8 +117,8 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
         if (reply.send) flow.sink_.deliver(std::move(reply.data), reply.binary);
       });
   message_call& state = call->state();
-  begin_message_record(state.record);
   state.record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
+  begin_message_record(state.record);
   state.call.connection = info;
   state.call.ids = std::move(ids);
   state.call.text = std::move(body);
