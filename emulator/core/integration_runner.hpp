@@ -7,9 +7,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <rapidjson/document.h>
 
@@ -29,8 +31,26 @@ struct invocation {
   // timed out can outlive its session).
   std::shared_ptr<const connection_info> connection;
   request_ids ids;
-  std::string text;      // the message body, or the disconnect reason
+  // The message body, or the disconnect reason (keep_text()): in text_buffer when it fits, as a
+  // message read whole into the session's first read does, else in text_storage.
+  std::string_view text;
   header_list headers;   // the handshake's, for $connect and the authorizer
+  void keep_text(std::string_view t) {
+    if (t.size() > sizeof text_buffer) {
+      text_storage.assign(t);
+      text = text_storage;
+      return;
+    }
+    if (!t.empty()) std::memcpy(text_buffer, t.data(), t.size());
+    text = std::string_view(text_buffer, t.size());
+  }
+  void keep_text(std::string&& t) {
+    if (t.size() <= sizeof text_buffer) return keep_text(std::string_view(t));
+    text_storage = std::move(t);
+    text = text_storage;
+  }
+  char text_buffer[256];
+  std::string text_storage;
   // Events are small: the first 2 KiB of the document come from this buffer, not the heap.
   char pool_buffer[2048];
   rapidjson::MemoryPoolAllocator<> pool;

@@ -55,7 +55,7 @@ void complete(trace_record& r, const gateway::route* route, const outcome* o, bo
 
 }  // namespace
 
-void message_flow::on_message(const std::shared_ptr<const connection_info>& info, std::string body) {
+void message_flow::on_message(const std::shared_ptr<const connection_info>& info, std::string_view body) {
   // Stage throttling, when the stage sets it: one token a message, taken before routing.
   if (ctx_.message_throttle && !ctx_.message_throttle->try_take()) {
     auto ids = gateway::new_request(true);
@@ -121,7 +121,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   begin_message_record(state.record);
   state.call.connection = info;
   state.call.ids = std::move(ids);
-  state.call.text = std::move(body);
+  state.call.keep_text(body);
   if (r->reads == routes::event_use::whole) {
     ctx_.gw.events().message_event(state.call.event, *info, r->key, state.call.ids, state.call.text);
   } else {
@@ -160,7 +160,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
   state.record.close_reason = text;
   state.call.connection = info;
   state.call.ids = std::move(ids);
-  state.call.text = std::move(text);
+  state.call.keep_text(std::move(text));
   // A DISCONNECT event has no body: a handler that reads no more than that gets {}.
   if (r->reads == routes::event_use::whole) {
     ctx_.gw.events().disconnect_event(state.call.event, *info, state.call.ids, code, state.call.text);

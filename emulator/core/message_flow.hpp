@@ -34,7 +34,8 @@ class message_flow {
       : ctx_(ctx), runner_(runner), sink_(sink) {}
 
   // Routes one text message of connection INFO.
-  void on_message(const std::shared_ptr<const connection_info>& info, std::string body);
+  // BODY is read before this returns.
+  void on_message(const std::shared_ptr<const connection_info>& info, std::string_view body);
 
   // Runs $disconnect (when the API has it) for a connection that ended with CODE and REASON: what
   // the client's close frame said, as it said it (an empty reason stays empty, as on AWS), or

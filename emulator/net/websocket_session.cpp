@@ -17,7 +17,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -138,7 +137,7 @@ class websocket_session final : public connection,
   void on_rest_read(beast::error_code ec);
   void on_read_failed(beast::error_code ec);
   // A whole message was read: N payload bytes, BODY.
-  void on_message_read(std::size_t n, std::string body);
+  void on_message_read(std::size_t n, std::string_view body);
   void enqueue(std::string data, bool binary);
   void start_close(int code, std::string reason);
   void do_write();
@@ -469,7 +468,7 @@ void websocket_session::do_read() {
 
 void websocket_session::on_first_read(beast::error_code ec, std::size_t n) {
   if (ec) return on_read_failed(ec);
-  if (ws_.is_message_done()) return on_message_read(n, std::string(first_.data(), n));
+  if (ws_.is_message_done()) return on_message_read(n, std::string_view(first_.data(), n));
   if (!long_) long_ = std::make_unique<beast::flat_buffer>();
   long_->commit(net::buffer_copy(long_->prepare(n), net::buffer(first_.data(), n)));
   ws_.async_read(*long_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -479,11 +478,14 @@ void websocket_session::on_first_read(beast::error_code ec, std::size_t n) {
 
 void websocket_session::on_rest_read(beast::error_code ec) {
   const std::size_t n = long_->size();
-  std::string body = ec ? std::string() : beast::buffers_to_string(long_->data());
+  // The message is read where it is (a flat buffer's bytes are contiguous), then let go.
+  if (!ec) {
+    const auto data = long_->cdata();
+    on_message_read(n, std::string_view(static_cast<const char*>(data.data()), data.size()));
+  }
   long_->consume(n);
   if (long_->capacity() > kKeepReadBufferBytes) long_->shrink_to_fit();
-  if (ec) return on_read_failed(ec);
-  on_message_read(n, std::move(body));
+  if (ec) on_read_failed(ec);
 }
 
 void websocket_session::on_read_failed(beast::error_code ec) {
@@ -491,7 +493,7 @@ void websocket_session::on_read_failed(beast::error_code ec) {
   finish(code, std::move(reason));
 }
 
-void websocket_session::on_message_read(std::size_t n, std::string body) {
+void websocket_session::on_message_read(std::size_t n, std::string_view body) {
   touch(steady::now());
   if (ws_.next_layer().took_oversized_message(n)) {
     start_close(1009, {});
@@ -501,7 +503,7 @@ void websocket_session::on_message_read(std::size_t n, std::string body) {
     start_close(1003, {});
     return;
   }
-  if (!closing_) messages().on_message(info_, std::move(body));
+  if (!closing_) messages().on_message(info_, body);
   do_read();
 }
 
