@@ -151,7 +151,8 @@ class frame_guard {
   }
 
   // Frame headers (RFC 6455 5.2): 2 bytes, then 0, 2 or 8 bytes of extended length, then the
-  // 4-byte mask when the MASK bit is set; then the payload, which is skipped.
+  // 4-byte mask when the MASK bit is set; then the payload, which is skipped. A header read whole
+  // is noted where it is; one split between reads is gathered byte by byte.
   void watch(const unsigned char* p, std::size_t n) {
     while (n > 0) {
       if (payload_left_ > 0) {
@@ -161,31 +162,48 @@ class frame_guard {
         n -= skip;
         continue;
       }
+      if (header_have_ == 0 && n >= 2) {
+        const std::size_t size = header_size(p[1]);
+        if (n >= size) {
+          note_header(p);
+          p += size;
+          n -= size;
+          continue;
+        }
+      }
       header_[header_have_++] = *p++;
       --n;
-      if (header_have_ == 2) {
-        const unsigned len7 = header_[1] & 0x7f;
-        header_need_ = static_cast<std::uint8_t>(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((header_[1] & 0x80) ? 4 : 0));
-      }
+      if (header_have_ == 2) header_need_ = static_cast<std::uint8_t>(header_size(header_[1]));
       if (header_have_ >= 2 && header_have_ == header_need_) {
-        const unsigned len7 = header_[1] & 0x7f;
-        std::uint64_t len = len7;
-        if (len7 == 126) {
-          len = (std::uint64_t{header_[2]} << 8) | header_[3];
-        } else if (len7 == 127) {
-          len = 0;
-          for (int i = 2; i < 10; ++i) len = (len << 8) | header_[i];
-        }
-        const unsigned opcode = header_[0] & 0x0f;
-        if (opcode <= 2) {  // continuation, text, binary: payload that makes up messages
-          if (len > max_frame_ && oversized_at_ == kNone) oversized_at_ = data_payload_;
-          data_payload_ += len;
-        }
-        payload_left_ = len;
+        note_header(header_);
         header_have_ = 0;
         header_need_ = 2;
       }
     }
+  }
+
+  // The size of a header whose second byte is B1.
+  static std::size_t header_size(unsigned char b1) {
+    const unsigned len7 = b1 & 0x7f;
+    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((b1 & 0x80) ? 4 : 0);
+  }
+
+  // A frame's whole header H has passed: its payload is skipped, and counted when it is data.
+  void note_header(const unsigned char* h) {
+    const unsigned len7 = h[1] & 0x7f;
+    std::uint64_t len = len7;
+    if (len7 == 126) {
+      len = (std::uint64_t{h[2]} << 8) | h[3];
+    } else if (len7 == 127) {
+      len = 0;
+      for (int i = 2; i < 10; ++i) len = (len << 8) | h[i];
+    }
+    const unsigned opcode = h[0] & 0x0f;
+    if (opcode <= 2) {  // continuation, text, binary: payload that makes up messages
+      if (len > max_frame_ && oversized_at_ == kNone) oversized_at_ = data_payload_;
+      data_payload_ += len;
+    }
+    payload_left_ = len;
   }
 
   NextLayer next_;

@@ -1,6 +1,9 @@
 // Hostile clients (issue: "never crash the server or affect other connections"): garbage
 // handshakes, oversized headers, half-open sockets, invalid UTF-8, broken frames. After each,
 // another client still connects and echoes.
+#include <initializer_list>
+#include <thread>
+
 #include "tests/e2e/e2e_common.hpp"
 
 namespace apigw::e2e {
@@ -148,6 +151,38 @@ TEST_F(HostileClientTest, FrameHeaderClaimingAHugeLengthCloses1009AtOnce) {
   ASSERT_TRUE(frame.has_value()) << "the server waited for the payload";
   EXPECT_EQ(frame->opcode, ws_opcode::close);
   EXPECT_EQ(frame->close_code(), 1009);
+  EXPECT_TRUE(server_is_healthy());
+}
+
+// Frame sizes are read from the headers as they pass; a header that arrives in pieces, split
+// between reads, is measured the same as one read whole.
+TEST_F(HostileClientTest, AFrameHeaderArrivingInPiecesIsMeasuredWhole) {
+  auto raw = raw_websocket();
+  ASSERT_TRUE(raw);
+  const std::string id = last_connection_id();
+  const auto send_in_pieces = [&](const std::string& frame, std::initializer_list<std::size_t> cuts) {
+    std::size_t at = 0;
+    for (const std::size_t cut : cuts) {
+      if (!raw->send(frame.substr(at, cut - at))) return false;
+      at = cut;
+      std::this_thread::sleep_for(30ms);
+    }
+    return raw->send(frame.substr(at));
+  };
+  const std::string small = R"({"action":"echo","pieces":true})";
+  ASSERT_TRUE(send_in_pieces(masked_frame(ws_opcode::text, small), {1, 3}));
+  const auto echoed = raw->read_frame();
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->payload, small);
+  // 40 KB in one frame, over the 32 KB frame limit: the 2-byte length and the mask come apart.
+  std::string big = R"({"action":"echo","d":")" + std::string(40 * 1024, 'x') + R"("})";
+  ASSERT_TRUE(send_in_pieces(masked_frame(ws_opcode::text, big), {1, 3, 5, 7}));
+  const auto frame = raw->read_frame();
+  ASSERT_TRUE(frame.has_value());
+  EXPECT_EQ(frame->opcode, ws_opcode::close);
+  EXPECT_EQ(frame->close_code(), 1009);
+  answer_close(*raw, *frame);
+  EXPECT_TRUE(recorder_->wait_for_disconnect(id, 5s).has_value());
   EXPECT_TRUE(server_is_healthy());
 }
 
