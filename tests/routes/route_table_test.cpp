@@ -8,17 +8,12 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "tests/routes/parse_ok.hpp"
+
 namespace apigw::routes {
 namespace {
 
-selection_expression parse_ok(std::string_view text) {
-  auto result = selection_expression::parse(text);
-  if (!result) {
-    ADD_FAILURE() << "parse(\"" << text << "\") failed " << result.error();
-    return selection_expression{};
-  }
-  return *std::move(result);
-}
+using test_support::parse_ok;
 
 route_table table_with(std::string_view expression, const std::vector<std::string>& keys) {
   route_table table(parse_ok(expression));

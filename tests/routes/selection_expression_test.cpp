@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "tests/routes/parse_ok.hpp"
+
 namespace apigw::routes {
 namespace {
 
@@ -14,14 +16,7 @@ namespace {
 constexpr std::string_view k_chat_message =
     R"({"service":"chat","action":"join","data":{"room":"r1"}})";
 
-selection_expression parse_ok(std::string_view text) {
-  auto result = selection_expression::parse(text);
-  if (!result) {
-    ADD_FAILURE() << "parse(\"" << text << "\") failed " << result.error();
-    return selection_expression{};
-  }
-  return *std::move(result);
-}
+using test_support::parse_ok;
 
 // Parses the message the way the gateway must before calling evaluate(): nullptr when the message
 // is empty or not JSON.
