@@ -18,6 +18,12 @@ bool write_queue::push(std::string data, bool binary, bool in_flight) {
 
 void write_queue::pop_front() {
   bytes_ -= frames_[head_].data.size();
+  if (head_ + 1 == frames_.size() && frames_.capacity() <= 16) {
+    // The last frame out (the usual case): the queue is empty again, its room kept.
+    frames_.clear();
+    head_ = 0;
+    return;
+  }
   frames_[head_++] = {};
   if (head_ == frames_.size()) {
     head_ = 0;
