@@ -109,7 +109,7 @@ gateway::request_ids gateway::new_request(bool with_message_id) {
   return ids;
 }
 
-gateway::reply gateway::message_reply(const route& r, outcome o, const connection_info& info,
+gateway::reply gateway::message_reply(const route& r, outcome&& o, const connection_info& info,
                                       const request_ids& ids) {
   reply out;
   if (o.failed) {

@@ -102,13 +102,13 @@ class gateway {
     };
   }
 
-  // What goes back to the client after a message route's integration.
+  // What goes back to the client after a message route's integration (whose body O gives up).
   struct reply {
     bool send = false;
     bool binary = false;
     std::string data;
   };
-  static reply message_reply(const route& r, outcome o, const connection_info& info,
+  static reply message_reply(const route& r, outcome&& o, const connection_info& info,
                              const request_ids& ids);
 
   // The gateway's own error frames, byte for byte as AWS sends them:

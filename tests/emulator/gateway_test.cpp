@@ -284,7 +284,7 @@ TEST(GatewayTest, MessageReplies) {
 
   gateway::outcome failed;
   failed.failed = true;
-  r = gateway::message_reply(one_way, failed, info, ids);
+  r = gateway::message_reply(one_way, std::move(failed), info, ids);
   EXPECT_TRUE(r.send);
   EXPECT_EQ(r.data, R"({"message": "Internal server error", "connectionId":"RsGpzfNaoE0CIqg=", "requestId":"RsI83FhYIE0FvxQ="})");
 }
