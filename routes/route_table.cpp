@@ -108,7 +108,7 @@ class member_path_reader {
     return true;
   }
   bool StartArray() {
-    container_not_object();
+    array_arrives();
     return enter();
   }
   bool EndArray(rapidjson::SizeType) {
@@ -117,8 +117,8 @@ class member_path_reader {
   }
 
  private:
-  // A value that is not an object arrives.
-  void container_not_object() {
+  // An array arrives: a path of member names does not go on through it.
+  void array_arrives() {
     if (!searching_) return;
     if (depth_ == 0) return conclude(found::nothing);  // the message is not an object
     if (!next_is_step_) return;
