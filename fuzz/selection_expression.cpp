@@ -92,7 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     joined += found.value;
   }
   if (joined != result) fail("evaluate() differs from the parts' values joined", text);
-  // The gateway refuses a message with a NUL byte, which a document read by length may accept.
+  // The gateway takes a message with a NUL byte for one that is not JSON; a document parsed in
+  // place stops at the NUL and may accept what comes before it.
   if (message.find('\0') == std::string_view::npos) {
     const apigw::routes::route_table table{selection_expression(expression)};
     const auto chosen = table.resolve(message);
