@@ -6,7 +6,10 @@
 // posting to its executor.
 #pragma once
 
+#include <chrono>
+
 #include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -14,5 +17,9 @@ namespace apigw::emulator {
 
 using connection_executor = boost::asio::io_context::executor_type;
 using connection_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, connection_executor>;
+// A timer of an I/O thread, bound to it the same way.
+using connection_timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                           boost::asio::wait_traits<std::chrono::steady_clock>,
+                                                           connection_executor>;
 
 }  // namespace apigw::emulator

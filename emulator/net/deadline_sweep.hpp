@@ -13,9 +13,10 @@
 
 #include <chrono>
 
-#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/io_context.hpp>
+
+#include "emulator/net/connection_socket.hpp"
 
 namespace apigw::emulator {
 
@@ -68,8 +69,7 @@ class deadline_sweep : public boost::asio::execution_context::service {
   void arm();
   void sweep();
 
-  boost::asio::basic_waitable_timer<clock, boost::asio::wait_traits<clock>, boost::asio::io_context::executor_type>
-      timer_;
+  connection_timer timer_;
   link head_;  // head_.next is the newest member; the ring ends back at head_
   clock::duration tick_ = std::chrono::seconds(1);
   bool armed_ = false;

@@ -5,12 +5,10 @@
 // handlers never overlap and need no strand); stop() may be called from any thread.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <string>
 
 #include <boost/asio/basic_socket_acceptor.hpp>
-#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "common/result.hpp"
@@ -41,9 +39,7 @@ class listener : public std::enable_shared_from_this<listener> {
   server_context& ctx_;
   // Bound to the first I/O thread's io_context by type, as connections are (connection_socket.hpp).
   boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, connection_executor> acceptor_;
-  boost::asio::basic_waitable_timer<std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
-                                    connection_executor>
-      retry_;
+  connection_timer retry_;
   bool accept_failing_ = false;
 };
 

@@ -45,7 +45,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using steady = std::chrono::steady_clock;
-using connection_timer = net::basic_waitable_timer<steady, net::wait_traits<steady>, connection_executor>;
 
 // Close handshakes and refused handshakes that the peer does not complete in this time are cut.
 constexpr auto kCloseTimeout = std::chrono::seconds(10);
