@@ -245,28 +245,29 @@ void async_teardown(boost::beast::role_type role, frame_guard<NextLayer>& s, Tea
 
 }  // namespace apigw::emulator
 
+namespace apigw::emulator {
+
+// What a frame_guard completion is associated with (executor, allocator, cancellation slot): its
+// caller's HANDLER's, which it holds as its member `handler`.
 template <template <class, class> class Associator, class Handler, class DefaultCandidate>
-struct boost::asio::associator<Associator, apigw::emulator::frame_guard_rewritten_write<Handler>, DefaultCandidate>
-    : Associator<Handler, DefaultCandidate> {
-  static typename Associator<Handler, DefaultCandidate>::type get(
-      const apigw::emulator::frame_guard_rewritten_write<Handler>& h) noexcept {
+struct frame_guard_associator : Associator<Handler, DefaultCandidate> {
+  template <class Completion>
+  static typename Associator<Handler, DefaultCandidate>::type get(const Completion& h) noexcept {
     return Associator<Handler, DefaultCandidate>::get(h.handler);
   }
-  static auto get(const apigw::emulator::frame_guard_rewritten_write<Handler>& h, const DefaultCandidate& c) noexcept
+  template <class Completion>
+  static auto get(const Completion& h, const DefaultCandidate& c) noexcept
       -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
     return Associator<Handler, DefaultCandidate>::get(h.handler, c);
   }
 };
 
+}  // namespace apigw::emulator
+
+template <template <class, class> class Associator, class Handler, class DefaultCandidate>
+struct boost::asio::associator<Associator, apigw::emulator::frame_guard_rewritten_write<Handler>, DefaultCandidate>
+    : apigw::emulator::frame_guard_associator<Associator, Handler, DefaultCandidate> {};
+
 template <template <class, class> class Associator, class Guard, class Buffers, class Handler, class DefaultCandidate>
 struct boost::asio::associator<Associator, apigw::emulator::frame_guard_read<Guard, Buffers, Handler>, DefaultCandidate>
-    : Associator<Handler, DefaultCandidate> {
-  static typename Associator<Handler, DefaultCandidate>::type get(
-      const apigw::emulator::frame_guard_read<Guard, Buffers, Handler>& h) noexcept {
-    return Associator<Handler, DefaultCandidate>::get(h.handler);
-  }
-  static auto get(const apigw::emulator::frame_guard_read<Guard, Buffers, Handler>& h,
-                  const DefaultCandidate& c) noexcept -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
-    return Associator<Handler, DefaultCandidate>::get(h.handler, c);
-  }
-};
+    : apigw::emulator::frame_guard_associator<Associator, Handler, DefaultCandidate> {};
