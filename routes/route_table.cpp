@@ -19,13 +19,30 @@ using body_document = rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::M
 // RapidJSON's recursive parser is the faster one, but it nests on the thread's stack once per
 // level of the message: it reads messages up to this depth, and a deeper one is read again by the
 // iterative parser, whose stack is on the heap.
-constexpr int kMostNestedForRecursion = 64;
+constexpr std::size_t kMostNestedForRecursion = 64;
+
+// The containers open where a reader is, refused (ending the parse) past kMostNestedForRecursion.
+class nesting {
+ public:
+  // A container opens: false when it is one too many.
+  bool enter() {
+    too_deep_ = ++depth_ > kMostNestedForRecursion;
+    return !too_deep_;
+  }
+  void leave() { --depth_; }
+  std::size_t depth() const { return depth_; }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  std::size_t depth_ = 0;
+  bool too_deep_ = false;
+};
 
 // A reader's events for DOCUMENT, refused (ending the parse) past kMostNestedForRecursion levels.
 class depth_limited {
  public:
   explicit depth_limited(body_document& document) : d_(document) {}
-  bool too_deep() const { return too_deep_; }
+  bool too_deep() const { return nesting_.too_deep(); }
 
   bool Null() { return d_.Null(); }
   bool Bool(bool b) { return d_.Bool(b); }
@@ -37,26 +54,20 @@ class depth_limited {
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return d_.RawNumber(s, n, copy); }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return d_.String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return d_.Key(s, n, copy); }
-  bool StartObject() { return enter() && d_.StartObject(); }
+  bool StartObject() { return nesting_.enter() && d_.StartObject(); }
   bool EndObject(rapidjson::SizeType members) {
-    --depth_;
+    nesting_.leave();
     return d_.EndObject(members);
   }
-  bool StartArray() { return enter() && d_.StartArray(); }
+  bool StartArray() { return nesting_.enter() && d_.StartArray(); }
   bool EndArray(rapidjson::SizeType elements) {
-    --depth_;
+    nesting_.leave();
     return d_.EndArray(elements);
   }
 
  private:
-  bool enter() {
-    too_deep_ = ++depth_ > kMostNestedForRecursion;
-    return !too_deep_;
-  }
-
   body_document& d_;
-  int depth_ = 0;
-  bool too_deep_ = false;
+  nesting nesting_;
 };
 
 // A reader's events for an expression that is one path of member names: they follow the path
@@ -72,7 +83,7 @@ class member_path_reader {
   };
 
   explicit member_path_reader(const std::vector<selection_expression::step>& path) : path_(path) {}
-  bool too_deep() const { return too_deep_; }
+  bool too_deep() const { return nesting_.too_deep(); }
   found result() const { return found_; }
   std::string_view text() const { return text_; }
 
@@ -87,32 +98,32 @@ class member_path_reader {
   bool String(const char* s, rapidjson::SizeType n, bool) { return scalar(found::text, std::string_view(s, n)); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     // A member of the object on the path, at the level where the next name is looked for.
-    if (searching_ && depth_ == matched_ + 1 && path_[matched_].name == std::string_view(s, n)) next_is_step_ = true;
+    if (searching_ && nesting_.depth() == matched_ + 1 && path_[matched_].name == std::string_view(s, n)) next_is_step_ = true;
     return true;
   }
   bool StartObject() {
     if (searching_) {
-      if (depth_ == 0) {
+      if (nesting_.depth() == 0) {
         // The message itself: an object, in which the path starts.
       } else if (next_is_step_) {
         next_is_step_ = false;
         if (++matched_ == path_.size()) conclude(found::other);
       }
     }
-    return enter();
+    return nesting_.enter();
   }
   bool EndObject(rapidjson::SizeType) {
     // The object on the path ends without the member it was searched for.
-    if (searching_ && depth_ == matched_ + 1) conclude(found::nothing);
-    --depth_;
+    if (searching_ && nesting_.depth() == matched_ + 1) conclude(found::nothing);
+    nesting_.leave();
     return true;
   }
   bool StartArray() {
     array_arrives();
-    return enter();
+    return nesting_.enter();
   }
   bool EndArray(rapidjson::SizeType) {
-    --depth_;
+    nesting_.leave();
     return true;
   }
 
@@ -120,14 +131,14 @@ class member_path_reader {
   // An array arrives: a path of member names does not go on through it.
   void array_arrives() {
     if (!searching_) return;
-    if (depth_ == 0) return conclude(found::nothing);  // the message is not an object
+    if (nesting_.depth() == 0) return conclude(found::nothing);  // the message is not an object
     if (!next_is_step_) return;
     next_is_step_ = false;
     conclude(matched_ + 1 == path_.size() ? found::other : found::nothing);
   }
   bool scalar(found kind, std::string_view text) {
     if (!searching_) return true;
-    if (depth_ == 0) {
+    if (nesting_.depth() == 0) {
       conclude(found::nothing);
     } else if (next_is_step_) {
       next_is_step_ = false;
@@ -144,17 +155,12 @@ class member_path_reader {
     searching_ = false;
     found_ = f;
   }
-  bool enter() {
-    too_deep_ = ++depth_ > kMostNestedForRecursion;
-    return !too_deep_;
-  }
 
   const std::vector<selection_expression::step>& path_;
-  std::size_t depth_ = 0;    // the containers open where the parser is
+  nesting nesting_;
   std::size_t matched_ = 0;  // the path's names matched by the objects open: the next is path_[matched_]
   bool next_is_step_ = false;  // the key just read is that name: its value is the next step
   bool searching_ = true;
-  bool too_deep_ = false;
   found found_ = found::nothing;
   std::string_view text_;
 };
