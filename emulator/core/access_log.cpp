@@ -63,7 +63,13 @@ result<access_log_format> access_log_format::parse(std::string_view format) {
 
 std::string access_log_format::render(const trace_record& r, const api_context& api) const {
   std::string out;
-  const auto put = [&out](const std::optional<std::string>& v) { out += v && !v->empty() ? *v : "-"; };
+  const auto put = [&out](const auto& v) {
+    if (v && !v->empty()) {
+      out += *v;
+    } else {
+      out += '-';
+    }
+  };
   for (const auto& p : parts_) {
     if (!p.is_variable) {
       out += p.text;

@@ -1,29 +1,24 @@
 #include "emulator/core/message_flow.hpp"
 
-#include <chrono>
 #include <utility>
 
 namespace apigw::emulator {
 namespace {
 
-// Starts R, a record of EVENT_TYPE on connection INFO, now.
-void begin_record(trace_record& r, const char* event_type, const std::shared_ptr<const connection_info>& info) {
-  r.time = std::chrono::system_clock::now();
+// Starts R, a record of EVENT_TYPE on connection INFO, at the time of the request it was given.
+void begin_record(trace_record& r, const char* event_type, const std::shared_ptr<const connection_info>& info,
+                  const gateway::request_ids& ids) {
+  r.time = ids.time;
   r.event_type = event_type;
   r.connection = info;
 }
 
-// The same, for request REQUEST_ID.
-void begin_record(trace_record& r, const char* event_type, const std::shared_ptr<const connection_info>& info,
-                  std::string_view request_id) {
-  begin_record(r, event_type, info);
-  r.request_id = request_id;
-}
-
+// The same, with the request's id.
 trace_record new_record(const char* event_type, const std::shared_ptr<const connection_info>& info,
-                        std::string_view request_id) {
+                        const gateway::request_ids& ids) {
   trace_record r;
-  begin_record(r, event_type, info, request_id);
+  begin_record(r, event_type, info, ids);
+  r.request_id = ids.request_id;
   return r;
 }
 
@@ -59,7 +54,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   // Stage throttling, when the stage sets it: one token a message, taken before routing.
   if (ctx_.message_throttle && !ctx_.message_throttle->try_take()) {
     auto ids = gateway::new_request(true);
-    auto record = new_record("MESSAGE", info, ids.request_id);
+    auto record = new_record("MESSAGE", info, ids);
     record.message_id = ids.message_id;
     record.bytes = body.size();
     record.why = "throttled";
@@ -75,7 +70,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   // What the record says of every routed or refused message: its size, what the expression gave
   // (moved into the record: its last use).
   const auto begin_message_record = [&](trace_record& record) {
-    begin_record(record, "MESSAGE", info);
+    begin_record(record, "MESSAGE", info, ids);
     record.bytes = body.size();
     if (chosen.json) record.selection = std::move(chosen.key);
   };
@@ -138,7 +133,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
   request_ids ids = gateway::new_request(false);
   std::string text = reason ? std::move(*reason) : std::string(gateway::standard_close_reason(code));
   if (r == nullptr) {
-    auto record = new_record("DISCONNECT", info, ids.request_id);
+    auto record = new_record("DISCONNECT", info, ids);
     record.close_code = code;
     record.close_reason = std::move(text);
     ctx_.trace.record(std::move(record));
@@ -155,7 +150,8 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
         done();
       });
   disconnect_call& state = call->state();
-  begin_record(state.record, "DISCONNECT", info, ids.request_id);
+  begin_record(state.record, "DISCONNECT", info, ids);
+  state.record.request_id = ids.request_id;
   state.record.close_code = code;
   state.record.close_reason = text;
   state.call.connection = info;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "emulator/auth/connection_info.hpp"
 
@@ -22,10 +23,13 @@ struct trace_record {
   short_text<36> request_id;
   identifier message_id;                   // MESSAGE only
   std::optional<std::string> selection;    // MESSAGE: what the expression gave (none: not JSON)
-  std::optional<std::string> route_key;    // none: no route took it
+  // The route that took the event and its integration, or none: the names are not copied. They
+  // are a route's own, which the gateway keeps while it lives (a server makes its gateway before
+  // its tracer and ends it after), or literals. REQUIRES: they outlive the tracer that keeps them.
+  std::optional<std::string_view> route_key;
   // MESSAGE: "exact match", "fell back to $default", "no route", "throttled"
   const char* why = nullptr;
-  std::optional<std::string> integration;
+  std::optional<std::string_view> integration;
   std::optional<int> status;               // the handler's statusCode, or the handshake's status
   std::optional<std::string> error;        // the gateway's error frame message ("Forbidden" …)
   std::optional<std::string> call;         // MANAGEMENT: "POST", "GET", "DELETE", … (the HTTP method)

@@ -95,7 +95,7 @@ std::string tracer::to_json(const trace_record& r) {
   rapidjson::StringBuffer b;
   rapidjson::Writer<rapidjson::StringBuffer> w(b);
   const auto str = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
-  const auto opt = [&](const char* key, const std::optional<std::string>& v) {
+  const auto opt = [&](const char* key, const auto& v) {
     w.Key(key);
     if (v) str(*v); else w.Null();
   };
@@ -165,9 +165,13 @@ std::string tracer::to_text(const trace_record& r) {
     if (r.bytes > 0) line += " bytes=" + std::to_string(r.bytes);
     return line;
   }
-  line += " route=" + (r.route_key ? *r.route_key : std::string("(none)"));
+  line += " route=";
+  line += r.route_key.value_or("(none)");
   if (r.why) line += std::string(" (") + r.why + ")";
-  if (r.integration) line += " integration=" + *r.integration;
+  if (r.integration) {
+    line += " integration=";
+    line += *r.integration;
+  }
   if (r.status) line += " status=" + std::to_string(*r.status);
   if (r.error) line += " error=\"" + *r.error + "\"";
   if (r.close_code) line += " close=" + std::to_string(*r.close_code) + " \"" + r.close_reason.value_or("") + "\"";
