@@ -10,14 +10,19 @@ std::string execute_api_arn_prefix(const config::api_spec& api) {
 std::string connect_arn(const config::api_spec& api) { return execute_api_arn_prefix(api) + "$connect"; }
 
 std::string connections_arn(std::string_view prefix, std::string_view method, std::string_view id) {
-  constexpr std::string_view kConnections = "/@connections/";
   std::string arn;
-  arn.reserve(prefix.size() + method.size() + kConnections.size() + id.size());  // one allocation
-  arn += prefix;
-  arn += method;
-  arn += kConnections;
-  arn += id;
+  write_connections_arn(arn, prefix, method, id);
   return arn;
+}
+
+void write_connections_arn(std::string& out, std::string_view prefix, std::string_view method, std::string_view id) {
+  constexpr std::string_view kConnections = "/@connections/";
+  out.clear();
+  out.reserve(prefix.size() + method.size() + kConnections.size() + id.size());  // at most one allocation
+  out += prefix;
+  out += method;
+  out += kConnections;
+  out += id;
 }
 
 std::string dynamodb_table_arn(std::string_view region, std::string_view table) {

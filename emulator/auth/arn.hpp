@@ -21,6 +21,8 @@ std::string execute_api_arn_prefix(const config::api_spec& api);
 std::string connect_arn(const config::api_spec& api);
 // The resource of a management call: PREFIX + "POST/@connections/" + ID.
 std::string connections_arn(std::string_view prefix, std::string_view method, std::string_view id);
+// The same, written over OUT: a caller that keeps OUT from call to call reuses its memory.
+void write_connections_arn(std::string& out, std::string_view prefix, std::string_view method, std::string_view id);
 // arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE
 std::string dynamodb_table_arn(std::string_view region, std::string_view table);
 // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION

@@ -25,7 +25,10 @@ guarded_connections::guarded_connections(apigw::connections_api& inner,
 std::optional<apigw::management_result> guarded_connections::denied(std::string_view method,
                                                                      std::string_view id) const {
   if (!policy_) return std::nullopt;
-  const std::string resource = connections_arn(arn_prefix_, method, id);
+  // A broadcast asks once per connection: the resource is written into the thread's own buffer,
+  // whose memory the next call reuses.
+  thread_local std::string resource;
+  write_connections_arn(resource, arn_prefix_, method, id);
   if (policy_->allows("execute-api:ManageConnections", resource)) return std::nullopt;
   return apigw::management_result{
       403, "AccessDeniedException",
