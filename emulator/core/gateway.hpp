@@ -90,10 +90,11 @@ class gateway {
     start_route(r, event, request_id, log_, std::forward<Done>(done));
   }
 
-  // The start of an integration call that runs route R on its state's event, for make_call():
-  // the outcome is in the state's result when the call completes.
+  // The start of an integration call that runs route R on its state's event, for make_call()
+  // (whose work shares the state) or a call_in_place (whose work points at it): the outcome is in
+  // the state's result when the call completes.
   auto route_work(const route& r) const {
-    return [this, &r](std::shared_ptr<invocation_with<outcome>> state, completion complete) {
+    return [this, &r](auto state, completion complete) {
       const invocation& call = state->call;
       start(r, call.event, call.ids.request_id, [state = std::move(state), complete = std::move(complete)](outcome o) {
         state->result = std::move(o);

@@ -150,6 +150,24 @@ std::shared_ptr<stateful_call<State, Work, Done>> make_call(Work work, Done done
   return std::allocate_shared<call>(call_memory::allocator<call>(), std::move(work), std::move(done));
 }
 
+// A call and its STATE where the flow makes it (on its stack), for a call that is over before
+// its start returns: an in-process handler that cannot block. Nothing shares it, and nothing can
+// read it once integration_runner::run_here() has returned. Its start is WORK(State*, completion);
+// its finish DONE(State&, bool timed_out), as stateful_call's.
+template <class State, class Work, class Done>
+class call_in_place final : public integration_call {
+ public:
+  call_in_place(Work work, Done done) : work_(std::move(work)), done_(std::move(done)) {}
+  State& state() { return state_; }
+  void start(completion complete) override { work_(&state_, std::move(complete)); }
+  void finish(bool timed_out) override { done_(state_, timed_out); }
+
+ private:
+  State state_;
+  Work work_;
+  Done done_;
+};
+
 class integration_runner {
  public:
   virtual ~integration_runner() = default;
@@ -160,6 +178,12 @@ class integration_runner {
   // then on a worker thread. Its finish() is called exactly once, on the connection's I/O thread:
   // with false once it completed, with true when the integration timeout came first.
   virtual void run(bool may_block, std::shared_ptr<integration_call> call) = 0;
+
+  // Runs CALL, whose work completes before its start returns (an in-process handler that cannot
+  // block: a call_in_place), here and now: CALL is started and finished, with false, before
+  // run_here() returns, or only finished, with true, when the runner times every call out. CALL
+  // stays the caller's; the runner keeps nothing of it.
+  virtual void run_here(integration_call& call) = 0;
 };
 
 }  // namespace apigw::emulator

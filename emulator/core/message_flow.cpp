@@ -48,6 +48,23 @@ void complete(trace_record& r, const gateway::route* route, const outcome* o, bo
   }
 }
 
+// Runs a call of route R, whose state FILL(State&, bool in_place) fills, through RUNNER: in place
+// (on this stack, run_here()) when R's handler answers while it starts, as an in-process handler
+// that cannot block does; else shared (run()), for a handler that may block or a function whose
+// answer comes later, either of which may still read the state after this returns.
+template <class State, class Work, class Done, class Fill>
+void run_call(integration_runner& runner, const gateway::route& r, Work work, Done done, Fill fill) {
+  if (!r.handler->may_block() && !r.answers_later) {
+    call_in_place<State, Work, Done> call(std::move(work), std::move(done));
+    fill(call.state(), true);
+    runner.run_here(call);
+    return;
+  }
+  auto call = make_call<State>(std::move(work), std::move(done));
+  fill(call->state(), false);
+  runner.run(r.handler->may_block(), std::move(call));
+}
+
 }  // namespace
 
 void message_flow::on_message(const std::shared_ptr<const connection_info>& info, std::string_view body) {
@@ -91,40 +108,45 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
   struct message_call : invocation_with<outcome> {
     trace_record record;
   };
-  auto call = make_call<message_call>(
-      ctx_.gw.route_work(*r), [flow = *this, r](message_call& state, bool timed_out) {
-        trace_record& record = state.record;
-        const connection_info& info = *state.call.connection;
-        complete(record, r, timed_out ? nullptr : &state.result, timed_out, flow.ctx_.timeout_ms());
-        if (timed_out) {
-          // The call may still be reading its ids: the record gets copies.
-          record.request_id = state.call.ids.request_id;
-          record.message_id = state.call.ids.message_id;
-          flow.ctx_.trace.record(std::move(record));
-          flow.sink_.deliver(gateway::error_frame("Endpoint request timed out", info.id, state.call.ids.request_id),
-                             false);
-          return;
-        }
-        auto reply = gateway::message_reply(*r, std::move(state.result), info, state.call.ids);
-        record.request_id = std::move(state.call.ids.request_id);
-        record.message_id = std::move(state.call.ids.message_id);
-        flow.ctx_.trace.record(std::move(record));
-        if (reply.send) flow.sink_.deliver(std::move(reply.data), reply.binary);
-      });
-  message_call& state = call->state();
-  state.record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
-  begin_message_record(state.record);
-  state.call.connection = info;
-  state.call.ids = std::move(ids);
-  state.call.keep_text(body);
-  if (r->reads == routes::event_use::whole) {
-    ctx_.gw.events().message_event(state.call.event, *info, r->key, state.call.ids, state.call.text);
-  } else {
-    event_builder::partial_event(state.call.event, r->reads == routes::event_use::body
-                                                       ? std::optional<std::string_view>(state.call.text)
-                                                       : std::nullopt);
-  }
-  runner_.run(r->handler->may_block(), std::move(call));
+  auto done = [flow = *this, r](message_call& state, bool timed_out) {
+    trace_record& record = state.record;
+    const connection_info& info = *state.call.connection;
+    complete(record, r, timed_out ? nullptr : &state.result, timed_out, flow.ctx_.timeout_ms());
+    if (timed_out) {
+      // The call may still be reading its ids: the record gets copies.
+      record.request_id = state.call.ids.request_id;
+      record.message_id = state.call.ids.message_id;
+      flow.ctx_.trace.record(std::move(record));
+      flow.sink_.deliver(gateway::error_frame("Endpoint request timed out", info.id, state.call.ids.request_id),
+                         false);
+      return;
+    }
+    auto reply = gateway::message_reply(*r, std::move(state.result), info, state.call.ids);
+    record.request_id = std::move(state.call.ids.request_id);
+    record.message_id = std::move(state.call.ids.message_id);
+    flow.ctx_.trace.record(std::move(record));
+    if (reply.send) flow.sink_.deliver(std::move(reply.data), reply.binary);
+  };
+  const auto fill = [&](message_call& state, bool in_place) {
+    state.record.why = chosen.json && r->key == chosen.key ? "exact match" : "fell back to $default";
+    begin_message_record(state.record);
+    state.call.connection = info;
+    state.call.ids = std::move(ids);
+    // A call in place is over before this returns: it reads the body where the session read it.
+    if (in_place) {
+      state.call.text = body;
+    } else {
+      state.call.keep_text(body);
+    }
+    if (r->reads == routes::event_use::whole) {
+      ctx_.gw.events().message_event(state.call.event, *info, r->key, state.call.ids, state.call.text);
+    } else {
+      event_builder::partial_event(state.call.event, r->reads == routes::event_use::body
+                                                         ? std::optional<std::string_view>(state.call.text)
+                                                         : std::nullopt);
+    }
+  };
+  run_call<message_call>(runner_, *r, ctx_.gw.route_work(*r), std::move(done), fill);
 }
 
 void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& info, int code,
@@ -143,27 +165,27 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
   struct disconnect_call : invocation_with<outcome> {
     trace_record record;
   };
-  auto call = make_call<disconnect_call>(
-      ctx_.gw.route_work(*r), [flow = *this, r, done = std::move(done)](disconnect_call& state, bool timed_out) {
-        complete(state.record, r, timed_out ? nullptr : &state.result, timed_out, flow.ctx_.timeout_ms());
-        flow.ctx_.trace.record(std::move(state.record));
-        done();
-      });
-  disconnect_call& state = call->state();
-  begin_record(state.record, "DISCONNECT", info, ids);
-  state.record.request_id = ids.request_id;
-  state.record.close_code = code;
-  state.record.close_reason = text;
-  state.call.connection = info;
-  state.call.ids = std::move(ids);
-  state.call.keep_text(std::move(text));
-  // A DISCONNECT event has no body: a handler that reads no more than that gets {}.
-  if (r->reads == routes::event_use::whole) {
-    ctx_.gw.events().disconnect_event(state.call.event, *info, state.call.ids, code, state.call.text);
-  } else {
-    event_builder::partial_event(state.call.event, std::nullopt);
-  }
-  runner_.run(r->handler->may_block(), std::move(call));
+  auto finished = [flow = *this, r, done = std::move(done)](disconnect_call& state, bool timed_out) {
+    complete(state.record, r, timed_out ? nullptr : &state.result, timed_out, flow.ctx_.timeout_ms());
+    flow.ctx_.trace.record(std::move(state.record));
+    done();
+  };
+  const auto fill = [&](disconnect_call& state, bool) {
+    begin_record(state.record, "DISCONNECT", info, ids);
+    state.record.request_id = ids.request_id;
+    state.record.close_code = code;
+    state.record.close_reason = text;
+    state.call.connection = info;
+    state.call.ids = std::move(ids);
+    state.call.keep_text(std::move(text));
+    // A DISCONNECT event has no body: a handler that reads no more than that gets {}.
+    if (r->reads == routes::event_use::whole) {
+      ctx_.gw.events().disconnect_event(state.call.event, *info, state.call.ids, code, state.call.text);
+    } else {
+      event_builder::partial_event(state.call.event, std::nullopt);
+    }
+  };
+  run_call<disconnect_call>(runner_, *r, ctx_.gw.route_work(*r), std::move(finished), fill);
 }
 
 }  // namespace apigw::emulator

@@ -115,6 +115,7 @@ class websocket_session final : public connection,
   // the worker pool, raced by the integration timeout. Whichever settles first wins; a late result
   // is dropped, as AWS drops it.
   void run(bool may_block, std::shared_ptr<integration_call> call) override;
+  void run_here(integration_call& call) override;
   // reply_sink: what the message flow sends back.
   void deliver(std::string data, bool binary) override { enqueue(std::move(data), binary); }
 
@@ -354,6 +355,15 @@ void websocket_session::run(bool may_block, std::shared_ptr<integration_call> ca
   if (may_block) {
     net::post(ctx_.workers, [call = std::move(call)] { call->start(completion(call)); });
   }
+}
+
+// A call in place completes while it starts: it is finished at once. It counts as in flight
+// meanwhile, as any call does, so that a $disconnect its handler causes waits for its end.
+void websocket_session::run_here(integration_call& call) {
+  ++in_flight_;
+  call.start(completion());
+  call.finish(false);
+  call_settled();
 }
 
 void websocket_session::refuse(int status, unsigned http_version) {

@@ -23,8 +23,10 @@ namespace apigw::emulator::flow_test {
 
 // A compiled API, its trace and the flows' context, from the API's JSON text.
 struct api_fixture {
-  explicit api_fixture(const std::string& json)
-      : spec(load(json)), gw(make(spec)), trace(tracer::options{}), ctx{*gw, trace} {
+  explicit api_fixture(const std::string& json) : api_fixture(json, builtins()) {}
+  // With the handlers of REGISTRY.
+  api_fixture(const std::string& json, const apigw::handler_registry& registry)
+      : spec(load(json)), gw(make(spec, registry)), trace(tracer::options{}), ctx{*gw, trace} {
     // As the server does: one bucket for handshakes, one for messages.
     if (const auto& throttling = spec.stage.throttling) {
       connect_bucket = std::make_unique<token_bucket>(throttling->rate_limit, throttling->burst_limit);
@@ -39,8 +41,11 @@ struct api_fixture {
     if (!loaded) throw std::runtime_error(loaded.error());
     return *std::move(loaded);
   }
-  static std::unique_ptr<gateway> make(const config::api_spec& spec) {
+  static const apigw::handler_registry& builtins() {
     static const auto registry = apigw::handler_registry::with_builtins();
+    return registry;
+  }
+  static std::unique_ptr<gateway> make(const config::api_spec& spec, const apigw::handler_registry& registry) {
     auto made = gateway::create(spec, registry);
     if (!made) throw std::runtime_error(made.error());
     return std::move(*made);
@@ -83,19 +88,28 @@ class counting_runner final : public integration_runner {
     ++calls;
     run_now(*call);
   }
+  void run_here(integration_call& call) override {
+    ++calls;
+    ++calls_in_place;
+    run_now(call);
+  }
   int calls = 0;
+  int calls_in_place = 0;  // of them, calls run in place
 };
 
 // Every call times out: the work never runs.
 class timing_out_runner final : public integration_runner {
  public:
   void run(bool, std::shared_ptr<integration_call> call) override { call->finish(true); }
+  void run_here(integration_call& call) override { call.finish(true); }
 };
 
-// Keeps the calls until the test settles them, as a worker pool would later.
+// Keeps the shared calls until the test settles them, as a worker pool would later; a call in
+// place cannot wait, and runs at once.
 class deferred_runner final : public integration_runner {
  public:
   void run(bool, std::shared_ptr<integration_call> call) override { pending.push_back(std::move(call)); }
+  void run_here(integration_call& call) override { run_now(call); }
   void settle_all() {
     auto calls = std::move(pending);
     for (auto& call : calls) run_now(*call);

@@ -2,7 +2,10 @@
 // route responses, timeouts, and what the trace says.
 #include "emulator/core/message_flow.hpp"
 
+#include <memory>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -93,11 +96,30 @@ TEST(MessageFlowTest, ATwoWayRouteAnswersAndAOneWayRouteDoesNot) {
   EXPECT_EQ(api.records(), 2u);
 }
 
-// The flow keeps what it needs of a message before on_message() returns: the session's read
-// buffer is reused at once. Short bodies are kept in the call itself, longer ones apart; either
-// way the handler, running later, reads the whole body.
+// An echo that says it may block, as an embedding program's handler does by default: its calls
+// go to the worker pool, and may run after on_message() has returned.
+class blocking_echo final : public apigw::handler {
+ public:
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context&) override {
+    apigw::handler_result r;
+    r.status_code = 200;
+    r.body.emplace(event["body"].GetString(), event["body"].GetStringLength());
+    return r;
+  }
+};
+
+// The flow keeps what it needs of a message before on_message() returns when the call may
+// outlive it: the session's read buffer is reused at once. Short bodies are kept in the call
+// itself, longer ones apart; either way the handler, running later, reads the whole body.
 TEST(MessageFlowTest, TheHandlerReadsTheWholeBodyAfterTheReadBufferIsReused) {
-  api_fixture api(api_json());
+  auto registry = apigw::handler_registry::with_builtins();
+  registry.add("blocking_echo", [](const rapidjson::Value&) -> std::variant<std::unique_ptr<apigw::handler>, std::string> {
+    return std::make_unique<blocking_echo>();
+  });
+  std::string json = api_json();
+  json.replace(json.find(R"("echo": {"handler": "echo"})"), std::string_view(R"("echo": {"handler": "echo"})").size(),
+               R"("echo": {"handler": "blocking_echo"})");
+  api_fixture api(json, registry);
   deferred_runner runner;
   collecting_sink sink;
   message_flow flow(api.ctx, runner, sink);
@@ -112,9 +134,40 @@ TEST(MessageFlowTest, TheHandlerReadsTheWholeBodyAfterTheReadBufferIsReused) {
     buffer.assign(buffer.size(), '#');
     sent.push_back(body);
   }
+  EXPECT_TRUE(sink.frames.empty()) << "the calls ran before the buffer was reused";
   runner.settle_all();
   ASSERT_EQ(sink.frames.size(), sent.size());
   for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(sink.frames[i].data, sent[i]) << sent[i].size();
+}
+
+// An in-process handler that cannot block (the built-in echo) answers while its call starts: the
+// call is made in place and run with run_here(); one that may block gets a shared call, which
+// the runner may keep.
+TEST(MessageFlowTest, OnlyAHandlerThatAnswersWhileItStartsRunsInPlace) {
+  auto registry = apigw::handler_registry::with_builtins();
+  registry.add("blocking_echo", [](const rapidjson::Value&) -> std::variant<std::unique_ptr<apigw::handler>, std::string> {
+    return std::make_unique<blocking_echo>();
+  });
+  std::string json = api_json();
+  json.replace(json.find(R"("boom": {)"), std::string_view(R"("boom": {)").size(),
+               R"("blocking": {"handler": "blocking_echo"}, "boom": {)");
+  json.replace(json.find(R"({"routeKey": "quiet", "integration": "echo"})"),
+               std::string_view(R"({"routeKey": "quiet", "integration": "echo"})").size(),
+               R"({"routeKey": "quiet", "integration": "blocking", "routeResponseSelectionExpression": "$default"})");
+  api_fixture api(json, registry);
+  counting_runner runner;
+  collecting_sink sink;
+  message_flow flow(api.ctx, runner, sink);
+  flow.on_message(connection(), R"({"action":"echo","n":1})");
+  EXPECT_EQ(runner.calls, 1);
+  EXPECT_EQ(runner.calls_in_place, 1);
+  flow.on_message(connection(), R"({"action":"quiet","n":2})");
+  EXPECT_EQ(runner.calls, 2);
+  EXPECT_EQ(runner.calls_in_place, 1);
+  ASSERT_EQ(sink.frames.size(), 2u);
+  EXPECT_EQ(sink.frames[0].data, R"({"action":"echo","n":1})");
+  EXPECT_EQ(sink.frames[1].data, R"({"action":"quiet","n":2})");
+  EXPECT_EQ(str(api.last_record()["routeKey"]), "quiet");
 }
 
 TEST(MessageFlowTest, AFailedIntegrationGetsTheInternalServerErrorFrame) {
