@@ -15,7 +15,7 @@ namespace {
 TEST(CallMemoryTest, AFreedBlockIsHandedOutAgainOnTheSameThread) {
   std::thread([] {
     void* first = call_memory::allocate(3000);
-    std::memset(first, 0xab, call_memory::kBlockBytes);  // the whole block is the caller's
+    std::memset(first, 0xab, call_memory::block_bytes);  // the whole block is the caller's
     call_memory::deallocate(first, 3000);
     EXPECT_EQ(call_memory::kept_on_this_thread(), 1);
     // Any size up to a block takes the kept one.
@@ -28,9 +28,9 @@ TEST(CallMemoryTest, AFreedBlockIsHandedOutAgainOnTheSameThread) {
 
 TEST(CallMemoryTest, LargerRequestsGoToTheHeapAndAreNotKept) {
   std::thread([] {
-    void* big = call_memory::allocate(call_memory::kBlockBytes + 1);
-    std::memset(big, 0, call_memory::kBlockBytes + 1);
-    call_memory::deallocate(big, call_memory::kBlockBytes + 1);
+    void* big = call_memory::allocate(call_memory::block_bytes + 1);
+    std::memset(big, 0, call_memory::block_bytes + 1);
+    call_memory::deallocate(big, call_memory::block_bytes + 1);
     EXPECT_EQ(call_memory::kept_on_this_thread(), 0);
   }).join();
 }
@@ -38,9 +38,9 @@ TEST(CallMemoryTest, LargerRequestsGoToTheHeapAndAreNotKept) {
 TEST(CallMemoryTest, AThreadKeepsAtMostItsShareAndGivesTheRestBack) {
   std::thread([] {
     std::vector<void*> blocks;
-    for (int i = 0; i < call_memory::kKeptPerThread + 3; ++i) blocks.push_back(call_memory::allocate(64));
+    for (int i = 0; i < call_memory::kept_per_thread + 3; ++i) blocks.push_back(call_memory::allocate(64));
     for (void* p : blocks) call_memory::deallocate(p, 64);
-    EXPECT_EQ(call_memory::kept_on_this_thread(), call_memory::kKeptPerThread);
+    EXPECT_EQ(call_memory::kept_on_this_thread(), call_memory::kept_per_thread);
     // The thread's end gives its kept blocks back (a leak check reports them otherwise).
   }).join();
 }
