@@ -135,22 +135,22 @@ void connect_flow::check_api_key() {
 void connect_flow::run_connect() {
   const gateway::route& r = *ctx_.gw.connect_route();
   using connect_call = invocation_with<outcome>;
-  auto call = make_call<connect_call>(ctx_.gw.route_work(r), [self = shared_from_this()](connect_call& state,
-                                                                                       bool timed_out) {
+  auto done = [self = shared_from_this()](connect_call& state, bool timed_out) {
     // After a timeout the work may still be writing its result: it is not read.
     self->on_connect(timed_out ? outcome{} : state.result, timed_out);
-  });
-  connect_call& state = call->state();
-  state.call.connection = info_;
-  state.call.ids = ids_;
-  state.call.headers = std::move(request_.headers);
-  // A CONNECT event has no body: a handler that reads no more than that gets {}.
-  if (r.reads == routes::event_use::whole) {
-    ctx_.gw.events().connect_event(state.call.event, *info_, state.call.headers, state.call.ids);
-  } else {
-    event_builder::partial_event(state.call.event, std::nullopt);
-  }
-  runner_.run(r.handler->may_block(), std::move(call));
+  };
+  const auto fill = [&](connect_call& state, bool) {
+    state.call.connection = info_;
+    state.call.ids = ids_;
+    state.call.headers = std::move(request_.headers);
+    // A CONNECT event has no body: a handler that reads no more than that gets {}.
+    if (r.reads == routes::event_use::whole) {
+      ctx_.gw.events().connect_event(state.call.event, *info_, state.call.headers, state.call.ids);
+    } else {
+      event_builder::partial_event(state.call.event, std::nullopt);
+    }
+  };
+  ctx_.gw.run_call<connect_call>(runner_, r, std::move(done), fill);
 }
 
 void connect_flow::on_connect(const outcome& o, bool timed_out) {

@@ -103,6 +103,25 @@ class gateway {
     };
   }
 
+  // Runs a call of route R through RUNNER: FILL(State&, bool in_place) fills its state (an
+  // invocation_with<outcome>, and whatever the flow keeps with it), DONE(State&, bool timed_out)
+  // ends it. The call is made in place (on this stack: integration_runner::run_here()) when R's
+  // handler answers while it starts, as an in-process handler that cannot block does; else it is
+  // shared (run()), for a handler that may block or a function whose answer comes later, either
+  // of which may still read the state after this returns.
+  template <class State, class Done, class Fill>
+  void run_call(integration_runner& runner, const route& r, Done done, Fill fill) const {
+    if (!r.handler->may_block() && !r.answers_later) {
+      call_in_place<State, decltype(route_work(r)), Done> call(route_work(r), std::move(done));
+      fill(call.state(), true);
+      runner.run_here(call);
+      return;
+    }
+    auto call = make_call<State>(route_work(r), std::move(done));
+    fill(call->state(), false);
+    runner.run(r.handler->may_block(), std::move(call));
+  }
+
   // What goes back to the client after a message route's integration (whose body O gives up).
   struct reply {
     bool send = false;

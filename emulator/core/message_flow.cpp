@@ -48,23 +48,6 @@ void complete(trace_record& r, const gateway::route* route, const outcome* o, bo
   }
 }
 
-// Runs a call of route R, whose state FILL(State&, bool in_place) fills, through RUNNER: in place
-// (on this stack, run_here()) when R's handler answers while it starts, as an in-process handler
-// that cannot block does; else shared (run()), for a handler that may block or a function whose
-// answer comes later, either of which may still read the state after this returns.
-template <class State, class Work, class Done, class Fill>
-void run_call(integration_runner& runner, const gateway::route& r, Work work, Done done, Fill fill) {
-  if (!r.handler->may_block() && !r.answers_later) {
-    call_in_place<State, Work, Done> call(std::move(work), std::move(done));
-    fill(call.state(), true);
-    runner.run_here(call);
-    return;
-  }
-  auto call = make_call<State>(std::move(work), std::move(done));
-  fill(call->state(), false);
-  runner.run(r.handler->may_block(), std::move(call));
-}
-
 }  // namespace
 
 void message_flow::on_message(const std::shared_ptr<const connection_info>& info, std::string_view body) {
@@ -146,7 +129,7 @@ void message_flow::on_message(const std::shared_ptr<const connection_info>& info
                                                          : std::nullopt);
     }
   };
-  run_call<message_call>(runner_, *r, ctx_.gw.route_work(*r), std::move(done), fill);
+  ctx_.gw.run_call<message_call>(runner_, *r, std::move(done), fill);
 }
 
 void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& info, int code,
@@ -185,7 +168,7 @@ void message_flow::on_disconnect(const std::shared_ptr<const connection_info>& i
       event_builder::partial_event(state.call.event, std::nullopt);
     }
   };
-  run_call<disconnect_call>(runner_, *r, ctx_.gw.route_work(*r), std::move(finished), fill);
+  ctx_.gw.run_call<disconnect_call>(runner_, *r, std::move(finished), fill);
 }
 
 }  // namespace apigw::emulator

@@ -142,6 +142,7 @@ TEST(ConnectFlowTest, AnAcceptedHandshakeCarriesTheSubprotocolAndTheCompletedCon
   EXPECT_EQ(r.result->status, 101);
   EXPECT_EQ(r.result->subprotocol, "chat");
   EXPECT_EQ(runner.calls, 2);  // the authorizer, then $connect
+  EXPECT_EQ(runner.calls_in_place, 1);  // $connect's mock answers while its call starts
   ASSERT_TRUE(r.info->authorizer());
   EXPECT_EQ(r.info->authorizer()->principal_id, "alice");
   ASSERT_EQ(r.info->authorizer()->context.size(), 1u);
@@ -167,14 +168,15 @@ TEST(ConnectFlowTest, TheIntegrationsStatusFailureAndTimeoutBecomeTheHandshakesS
   {
     // The authorizer runs inline; $connect's integration times out.
     struct connect_times_out final : integration_runner {
-      void run(bool, std::shared_ptr<integration_call> call) override {
+      void run(bool, std::shared_ptr<integration_call> call) override { take(*call); }
+      void run_here(integration_call& call) override { take(call); }
+      void take(integration_call& call) {
         if (calls++ == 0) {
-          flow_test::run_now(*call);
+          flow_test::run_now(call);
         } else {
-          call->finish(true);
+          call.finish(true);
         }
       }
-      void run_here(integration_call& call) override { flow_test::run_now(call); }  // the flow runs none
       int calls = 0;
     } runner;
     api_fixture api(auth_api());
@@ -195,7 +197,8 @@ TEST(ConnectFlowTest, AnAuthorizerThatTimesOutIs500) {
 }
 
 TEST(ConnectFlowTest, AHandshakeThatCompletesDuringShutdownIs503) {
-  api_fixture api(auth_api());
+  // A $connect whose handler may block (a delayed mock) goes to the worker pool, and answers later.
+  api_fixture api(auth_api(R"({"delayMillis": 1})"));
   std::atomic<bool> stopping{false};
   api.ctx.stopping = &stopping;
   flow_test::deferred_runner runner;
