@@ -185,6 +185,14 @@ bool route_table::add(std::unique_ptr<route> r) {
 }
 
 const route* route_table::find(std::string_view key) const {
+  // Every message looks its key up: in an API of a few routes, comparing the keys (most differ
+  // in length) costs less than hashing the key.
+  if (routes_.size() <= kComparedRoutes) {
+    for (const auto& r : routes_) {
+      if (r->key == key) return r.get();
+    }
+    return nullptr;
+  }
   auto it = by_key_.find(key);
   return it == by_key_.end() ? nullptr : it->second;
 }
@@ -267,10 +275,7 @@ selection route_table::resolve(std::string_view message) const {
 
 selection route_table::choose(selection s) const {
   // "$connect" and "$disconnect" are lifecycle routes: a message never selects them.
-  if (auto it = by_key_.find(s.key);
-      it != by_key_.end() && it->second != connect_ && it->second != disconnect_) {
-    s.chosen = it->second;
-  }
+  if (const route* r = find(s.key); r != nullptr && r != connect_ && r != disconnect_) s.chosen = r;
   return s;
 }
 

@@ -69,6 +69,8 @@ class route_table {
   // S, a JSON message's selection, with the route its key names (if a message may take it).
   selection choose(selection s) const;
 
+  // Tables of up to this many routes are searched by comparing keys, larger ones by hash.
+  static constexpr std::size_t kComparedRoutes = 8;
   struct key_hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

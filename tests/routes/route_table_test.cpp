@@ -121,5 +121,34 @@ TEST(RouteTableTest, ChoosesTheRouteTheKeyNamesElseDefault) {
   EXPECT_EQ(no_default.resolve(R"({"action":"echo"})").chosen->key, "echo");
 }
 
+// A table of a few routes is searched by comparing keys, a larger one by hash: both find every
+// key, and only the keys there are (a prefix, a longer key, another case are other keys).
+TEST(RouteTableTest, FindsEveryKeyInSmallAndLargeTables) {
+  for (const std::size_t extra : {0u, 3u, 20u}) {
+    std::vector<std::string> keys = {"$connect", "$disconnect", "$default", "send", "sendmessage", ""};
+    for (std::size_t i = 0; i < extra; ++i) keys.push_back("route" + std::to_string(i));
+    const auto table = table_with("$request.body.action", keys);
+    for (const auto& key : keys) {
+      ASSERT_NE(table.find(key), nullptr) << key << " in " << keys.size();
+      EXPECT_EQ(table.find(key)->key, key);
+    }
+    for (const std::string_view other : {"sen", "sendmessages", "Send", "route", "$Default"}) {
+      EXPECT_EQ(table.find(other), nullptr) << other << " in " << keys.size();
+    }
+    const auto key_of = [&](std::string_view message) {
+      const route* r = table.resolve(message).chosen;
+      return r == nullptr ? std::string("(none)") : r->key;
+    };
+    EXPECT_EQ(key_of(R"({"action":"sendmessage"})"), "sendmessage");
+    EXPECT_EQ(key_of(R"({"action":""})"), "");
+    EXPECT_EQ(key_of(R"({"action":"$connect"})"), "$default");
+    EXPECT_EQ(key_of(R"({"action":"Send"})"), "$default");
+    if (extra > 0) {
+      const std::string last = "route" + std::to_string(extra - 1);
+      EXPECT_EQ(key_of(R"({"action":")" + last + R"("})"), last);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace apigw::routes
