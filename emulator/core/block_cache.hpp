@@ -110,3 +110,5 @@ class block_cache {
 };
 
 }  // namespace apigw::emulator
+
+#undef APIGW_POISON_KEPT_BLOCKS
