@@ -231,7 +231,8 @@ selection route_table::resolve(std::string_view message) const {
       if (events.result() != member_path_reader::found::other) {
         out.json = true;
         out.key = events.text();
-        return choose(std::move(out));
+        choose(out);
+        return out;
       }
       // A number, an object or an array: its text is the document's, below.
     } else if (!events.too_deep()) {
@@ -270,13 +271,13 @@ selection route_table::resolve(std::string_view message) const {
   }
   out.json = true;
   out.key = expression_.evaluate(&body);
-  return choose(std::move(out));
+  choose(out);
+  return out;
 }
 
-selection route_table::choose(selection s) const {
+void route_table::choose(selection& s) const {
   // "$connect" and "$disconnect" are lifecycle routes: a message never selects them.
   if (const route* r = find(s.key); r != nullptr && r != connect_ && r != disconnect_) s.chosen = r;
-  return s;
 }
 
 }  // namespace apigw::routes

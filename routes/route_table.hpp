@@ -66,8 +66,9 @@ class route_table {
   const selection_expression& expression() const { return expression_; }
 
  private:
-  // S, a JSON message's selection, with the route its key names (if a message may take it).
-  selection choose(selection s) const;
+  // Gives S, a JSON message's selection, the route its key names (if a message may take it); S is
+  // changed where it is, so that the key is not moved again.
+  void choose(selection& s) const;
 
   // Tables of up to this many routes are searched by comparing keys, larger ones by hash.
   static constexpr std::size_t kComparedRoutes = 8;
