@@ -111,7 +111,8 @@ class gateway {
   // of which may still read the state after this returns.
   template <class State, class Done, class Fill>
   void run_call(integration_runner& runner, const route& r, Done done, Fill fill) const {
-    if (!r.handler->may_block() && !r.answers_later) {
+    const bool may_block = r.handler->may_block();
+    if (!may_block && !r.answers_later) {
       call_in_place<State, decltype(route_work(r)), Done> call(route_work(r), std::move(done));
       fill(call.state(), true);
       runner.run_here(call);
@@ -119,7 +120,7 @@ class gateway {
     }
     auto call = make_call<State>(route_work(r), std::move(done));
     fill(call->state(), false);
-    runner.run(r.handler->may_block(), std::move(call));
+    runner.run(may_block, std::move(call));
   }
 
   // What goes back to the client after a message route's integration (whose body O gives up).

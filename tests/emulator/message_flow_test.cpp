@@ -108,14 +108,20 @@ class blocking_echo final : public apigw::handler {
   }
 };
 
-// The flow keeps what it needs of a message before on_message() returns when the call may
-// outlive it: the session's read buffer is reused at once. Short bodies are kept in the call
-// itself, longer ones apart; either way the handler, running later, reads the whole body.
-TEST(MessageFlowTest, TheHandlerReadsTheWholeBodyAfterTheReadBufferIsReused) {
+// The built-in handlers and "blocking_echo".
+apigw::handler_registry with_blocking_echo() {
   auto registry = apigw::handler_registry::with_builtins();
   registry.add("blocking_echo", [](const rapidjson::Value&) -> std::variant<std::unique_ptr<apigw::handler>, std::string> {
     return std::make_unique<blocking_echo>();
   });
+  return registry;
+}
+
+// The flow keeps what it needs of a message before on_message() returns when the call may
+// outlive it: the session's read buffer is reused at once. Short bodies are kept in the call
+// itself, longer ones apart; either way the handler, running later, reads the whole body.
+TEST(MessageFlowTest, TheHandlerReadsTheWholeBodyAfterTheReadBufferIsReused) {
+  const auto registry = with_blocking_echo();
   std::string json = api_json();
   json.replace(json.find(R"("echo": {"handler": "echo"})"), std::string_view(R"("echo": {"handler": "echo"})").size(),
                R"("echo": {"handler": "blocking_echo"})");
@@ -144,10 +150,7 @@ TEST(MessageFlowTest, TheHandlerReadsTheWholeBodyAfterTheReadBufferIsReused) {
 // call is made in place and run with run_here(); one that may block gets a shared call, which
 // the runner may keep.
 TEST(MessageFlowTest, OnlyAHandlerThatAnswersWhileItStartsRunsInPlace) {
-  auto registry = apigw::handler_registry::with_builtins();
-  registry.add("blocking_echo", [](const rapidjson::Value&) -> std::variant<std::unique_ptr<apigw::handler>, std::string> {
-    return std::make_unique<blocking_echo>();
-  });
+  const auto registry = with_blocking_echo();
   std::string json = api_json();
   json.replace(json.find(R"("boom": {)"), std::string_view(R"("boom": {)").size(),
                R"("blocking": {"handler": "blocking_echo"}, "boom": {)");
