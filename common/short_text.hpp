@@ -1,6 +1,7 @@
 // Text of at most N characters held in place, for the ids a request is given: API Gateway's
 // 16-character ids are one more than std::string keeps without the heap, and every message gets
-// two of them.
+// two of them. A NUL follows the characters, as in a std::string: an event's value that refers to
+// them (a RapidJSON string reference) is a C string to the handler that reads it.
 // Thread-safety: a plain value.
 #pragma once
 
@@ -34,6 +35,7 @@ class short_text {
   operator std::string_view() const noexcept { return view(); }  // NOLINT: reads like a string
   std::string str() const { return std::string(view()); }
   const char* data() const noexcept { return chars_.data(); }
+  const char* c_str() const noexcept { return chars_.data(); }
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
 
@@ -48,10 +50,11 @@ class short_text {
                               " characters");
     }
     if (!text.empty()) std::memmove(chars_.data(), text.data(), text.size());  // an empty view may be null
+    chars_[text.size()] = '\0';
     size_ = static_cast<std::uint8_t>(text.size());
   }
 
-  std::array<char, N> chars_{};
+  std::array<char, N + 1> chars_{};
   std::uint8_t size_ = 0;
 };
 

@@ -31,21 +31,24 @@ struct invocation {
   // timed out can outlive its session).
   std::shared_ptr<const connection_info> connection;
   request_ids ids;
-  // The message body, or the disconnect reason (keep_text()): in text_buffer when it fits, as a
-  // message read whole into the session's first read does, else in text_storage.
+  // The message body, or the disconnect reason (keep_text()): in text_buffer when it fits with
+  // the NUL that follows it, else in text_storage. A call in place views the session's read
+  // buffer instead, which ends the message with a NUL too: the event's values refer to the text,
+  // and a handler may read them as C strings, as RapidJSON's strings are.
   std::string_view text;
   header_list headers;   // the handshake's, for $connect and the authorizer
   void keep_text(std::string_view t) {
-    if (t.size() > sizeof text_buffer) {
+    if (t.size() >= sizeof text_buffer) {
       text_storage.assign(t);
       text = text_storage;
       return;
     }
     if (!t.empty()) std::memcpy(text_buffer, t.data(), t.size());
+    text_buffer[t.size()] = '\0';
     text = std::string_view(text_buffer, t.size());
   }
   void keep_text(std::string&& t) {
-    if (t.size() <= sizeof text_buffer) return keep_text(std::string_view(t));
+    if (t.size() < sizeof text_buffer) return keep_text(std::string_view(t));
     text_storage = std::move(t);
     text = text_storage;
   }

@@ -34,7 +34,9 @@ class message_flow {
       : ctx_(ctx), runner_(runner), sink_(sink) {}
 
   // Routes one text message of connection INFO.
-  // BODY is read before this returns.
+  // BODY is read before this returns. REQUIRES: a NUL follows it (body.data()[body.size()], as
+  // after a std::string's characters): a handler that answers in place reads the event's body
+  // where BODY is, and may read it as a C string.
   void on_message(const std::shared_ptr<const connection_info>& info, std::string_view body);
 
   // Runs $disconnect (when the API has it) for a connection that ended with CODE and REASON: what

@@ -192,7 +192,7 @@ class websocket_session final : public connection,
   // Every message starts in first_; the rest of a longer one follows into long_, made by the
   // first such message. An idle connection's pending read so holds no buffer of its own (a read
   // into a dynamic buffer keeps 1,536 bytes prepared in it while it waits).
-  std::array<char, kFirstReadBytes> first_;
+  std::array<char, kFirstReadBytes + 1> first_;  // and the NUL that ends a message read whole
   read_memory read_memory_;  // the operation of the read into first_
   std::unique_ptr<beast::flat_buffer> long_;
   // Frames waiting to go out, with the 16 MiB cap; made by the first frame to go out, so that a
@@ -476,7 +476,7 @@ void websocket_session::record_connection() {
 }
 
 void websocket_session::do_read() {
-  ws_.async_read_some(net::buffer(first_),
+  ws_.async_read_some(net::buffer(first_.data(), kFirstReadBytes),
                       net::bind_allocator(read_allocator<void>(read_memory_),
                                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                             self->on_first_read(ec, n);
@@ -485,7 +485,10 @@ void websocket_session::do_read() {
 
 void websocket_session::on_first_read(beast::error_code ec, std::size_t n) {
   if (ec) return on_read_failed(ec);
-  if (ws_.is_message_done()) return on_message_read(n, std::string_view(first_.data(), n));
+  if (ws_.is_message_done()) {
+    first_[n] = '\0';
+    return on_message_read(n, std::string_view(first_.data(), n));
+  }
   if (!long_) long_ = std::make_unique<beast::flat_buffer>();
   long_->commit(net::buffer_copy(long_->prepare(n), net::buffer(first_.data(), n)));
   ws_.async_read(*long_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -497,6 +500,8 @@ void websocket_session::on_rest_read(beast::error_code ec) {
   const std::size_t n = long_->size();
   // The message is read where it is (a flat buffer's bytes are contiguous), then let go.
   if (!ec) {
+    // A NUL after the message, outside its bytes: the flow's call in place views them.
+    *static_cast<char*>(long_->prepare(1).data()) = '\0';
     const auto data = long_->cdata();
     on_message_read(n, std::string_view(static_cast<const char*>(data.data()), data.size()));
   }

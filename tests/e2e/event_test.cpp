@@ -3,7 +3,11 @@
 // DISCONNECT events.
 #include "tests/e2e/e2e_common.hpp"
 
+#include <atomic>
+#include <cstring>
 #include <ctime>
+#include <mutex>
+#include <thread>
 #include <set>
 
 namespace apigw::e2e {
@@ -310,6 +314,81 @@ TEST_F(EventTest, ConnectionIdsAreDistinctPerConnection) {
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 5u);
+}
+
+// A handler that checks that every string of the event it gets (names and values) is a C string,
+// as RapidJSON promises: GetString() ends where GetStringLength() says, so that a handler may
+// write std::string(v.GetString()) or parse the body from it. Answers "checked", and keeps the
+// paths of the strings that are not.
+class c_string_checker final : public apigw::handler {
+ public:
+  explicit c_string_checker(bool may_block) : may_block_(may_block) {}
+
+  apigw::handler_result invoke(const rapidjson::Value& event, apigw::invocation_context&) override {
+    check(event, "");
+    ++calls;
+    apigw::handler_result r;
+    r.status_code = 200;
+    r.body = "checked";
+    return r;
+  }
+  bool may_block() const override { return may_block_; }
+
+  std::vector<std::string> not_c_strings() const {
+    std::lock_guard lock(mutex_);
+    return bad_;
+  }
+  std::atomic<int> calls{0};
+
+ private:
+  void check(const rapidjson::Value& v, const std::string& path) {
+    if (v.IsString() && std::strlen(v.GetString()) != v.GetStringLength()) {
+      std::lock_guard lock(mutex_);
+      bad_.push_back(path + " (" + std::to_string(v.GetStringLength()) + " characters, " +
+                     std::to_string(std::strlen(v.GetString())) + " before a NUL)");
+    }
+    if (v.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) check(v[i], path + "[" + std::to_string(i) + "]");
+    }
+    if (v.IsObject()) {
+      for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+        const std::string name(m->name.GetString(), m->name.GetStringLength());
+        check(m->name, path + "." + name + " (the name)");
+        check(m->value, path + "." + name);
+      }
+    }
+  }
+
+  const bool may_block_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> bad_;
+};
+
+// Every string of every event an in-process handler reads is a C string: the ids, the body (a
+// short message after a longer one, whose bytes are still in the buffers behind it), the
+// disconnect reason; for a handler answering on the connection's thread and one on the pool.
+TEST(EventStringsTest, EveryStringAnInProcessHandlerReadsIsACString) {
+  for (const bool may_block : {false, true}) {
+    SCOPED_TRACE(may_block ? "a handler on the worker pool" : "a handler answering in place");
+    auto checker = std::make_shared<c_string_checker>(may_block);
+    api_config api;
+    api.add_route("$connect", "check").add_route("$disconnect", "check").add_route("$default", "check", true)
+        .add_integration("check", builtin("checker"));
+    test_server server(api.json(), {{"checker", checker}}, 2);
+    ws_client client;
+    ASSERT_TRUE(client.connect(server.options("")).upgraded);
+    const std::string longer = R"({"action":"longer","data":")" + std::string(200, 'x') + R"("})";
+    const std::string longest = R"({"action":"longest","data":")" + std::string(3000, 'y') + R"("})";
+    for (const std::string& m : {longer, std::string(R"({"action":"short"})"), longest,
+                                 std::string(R"({"a":1})"), std::string("plain text")}) {
+      ASSERT_TRUE(client.send_text(m));
+      ASSERT_TRUE(client.read().is_text("checked")) << m.substr(0, 40);
+    }
+    client.close(4000, "a reason of the client's");
+    for (int i = 0; i < 500 && checker->calls.load() < 7; ++i) std::this_thread::sleep_for(10ms);  // $disconnect
+    ASSERT_EQ(checker->calls.load(), 7);
+    EXPECT_EQ(checker->not_c_strings(), std::vector<std::string>{});
+  }
 }
 
 }  // namespace
