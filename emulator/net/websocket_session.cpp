@@ -8,6 +8,7 @@
 #include <vector>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -75,6 +76,8 @@ std::string address_text(const net::ip::address& a) {
   return std::string(text, end);
 }
 
+class inbox;
+
 // The session only does I/O: the $connect flow and the message flow (emulator/core/) decide; the
 // session is their integration runner (inline on its I/O thread, or on the worker pool raced by the
 // integration timeout) and their reply sink (its write queue).
@@ -104,12 +107,8 @@ class websocket_session final : public connection,
   }
 
   // On the connection's own thread (a handler running inline, or a management call served there)
-  // the frame is queued at once; from another thread it is posted there.
-  void send(std::string data, bool binary) override {
-    net::dispatch(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {
-      self->enqueue(std::move(data), binary);
-    });
-  }
+  // the frame is queued at once; from another thread it goes through that thread's inbox.
+  void send(std::string data, bool binary) override;
 
   void close(int code, std::string reason) override {
     close_requested_.store(true, std::memory_order_release);
@@ -166,6 +165,7 @@ class websocket_session final : public connection,
   // A call run() started was settled (on the connection's thread).
   void call_settled();
   friend struct pending_call;
+  friend class inbox;
   // Shutdown waits for sessions until this: after $disconnect, not for a late handler's result.
   void end_of_work() {
     if (!ended_) ctx_.session_ended();
@@ -212,6 +212,8 @@ class websocket_session final : public connection,
   std::atomic<steady::rep> last_activity_{0};
   std::atomic<bool> open_{false};
   std::atomic<bool> close_requested_{false};
+  // The inbox of the connection's thread, once another thread sent a frame (send()).
+  std::atomic<inbox*> inbox_{nullptr};
   bool accepted_ = false;    // the 101 went out: frames may be written
   bool writing_ = false;
   bool closing_ = false;      // a close frame is queued or sent; nothing more goes out
@@ -336,6 +338,83 @@ struct pending_call final : completion::target, std::enable_shared_from_this<pen
     session->call_settled();
   }
 };
+
+// The frames other threads send to one I/O thread's connections (a handler on the worker pool, an
+// @connections call served by another I/O thread), delivered in the order they came, on the
+// connection's thread. A broadcast sends one a connection: they wait in one list, and one
+// operation posted to the thread takes them all, where an operation a frame cost a heap block
+// (allocated on the sending thread, freed on the connection's, so no thread's cache keeps it),
+// the scheduler's lock twice and a turn of the loop. One inbox per io_context, an Asio service.
+// Thread-safety: put() from any thread; the rest on the io_context's thread.
+class inbox final : public net::execution_context::service {
+ public:
+  static inline net::execution_context::id id;
+  explicit inbox(net::execution_context& ctx) : service(ctx) {}
+
+  static inbox& of(const connection_executor& executor) { return net::use_service<inbox>(executor.context()); }
+
+  void put(std::shared_ptr<websocket_session> to, std::string data, bool binary) {
+    bool first;
+    {
+      std::lock_guard lock(mutex_);
+      first = waiting_.empty();
+      waiting_.push_back({std::move(to), std::move(data), binary});
+    }
+    // The first letter of a batch asks for the delivery; the others join it.
+    if (first) net::post(to_executor(), [this] { deliver(); });
+  }
+
+ private:
+  struct letter {
+    std::shared_ptr<websocket_session> to;
+    std::string data;
+    bool binary;
+  };
+  // A broadcast's list is kept for the next, up to this many letters.
+  static constexpr std::size_t kKeptLetters = 1024;
+
+  connection_executor to_executor() { return static_cast<net::io_context&>(context()).get_executor(); }
+
+  void deliver() {
+    {
+      std::lock_guard lock(mutex_);
+      delivering_.swap(waiting_);
+    }
+    for (auto& l : delivering_) l.to->enqueue(std::move(l.data), l.binary);
+    delivering_.clear();
+    if (delivering_.capacity() > kKeptLetters) std::vector<letter>().swap(delivering_);
+  }
+
+  // At the io_context's end: letters not delivered release their connections, as the operations
+  // of a stopped io_context do.
+  void shutdown() override {
+    std::vector<letter> dropped;
+    {
+      std::lock_guard lock(mutex_);
+      dropped.swap(waiting_);
+    }
+    delivering_.clear();
+  }
+
+  std::mutex mutex_;
+  std::vector<letter> waiting_;     // guarded by mutex_
+  std::vector<letter> delivering_;  // the io_context's thread's
+};
+
+void websocket_session::send(std::string data, bool binary) {
+  if (ws_.get_executor().running_in_this_thread()) {
+    enqueue(std::move(data), binary);
+    return;
+  }
+  // The thread's inbox is looked up (under the service registry's lock) by the first frame
+  // another thread sends, and kept: a broadcast sends to every connection.
+  inbox* box = inbox_.load(std::memory_order_relaxed);
+  if (box == nullptr) {
+    box = &inbox::of(ws_.get_executor());
+    inbox_.store(box, std::memory_order_relaxed);
+  }
+  box->put(shared_from_this(), std::move(data), binary);
+}
 
 void websocket_session::run(bool may_block, std::shared_ptr<integration_call> call) {
   ++in_flight_;
