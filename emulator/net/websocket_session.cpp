@@ -408,10 +408,11 @@ void websocket_session::send(std::string data, bool binary) {
   }
   // The thread's inbox is looked up (under the service registry's lock) by the first frame
   // another thread sends, and kept: a broadcast sends to every connection.
-  inbox* box = inbox_.load(std::memory_order_relaxed);
+  // (Acquire and release: a thread that finds the pointer another stored sees the inbox it made.)
+  inbox* box = inbox_.load(std::memory_order_acquire);
   if (box == nullptr) {
     box = &inbox::of(ws_.get_executor());
-    inbox_.store(box, std::memory_order_relaxed);
+    inbox_.store(box, std::memory_order_release);
   }
   box->put(shared_from_this(), std::move(data), binary);
 }
