@@ -1,5 +1,7 @@
 #include "emulator/auth/iam_policy.hpp"
 
+#include <algorithm>
+
 namespace apigw::emulator {
 
 namespace {
@@ -94,6 +96,35 @@ iam_policy::decision iam_policy::evaluate(std::string_view action, std::string_v
       resource_matches = resource_matches || matches(r.text, r.head, resource, false);
     }
     if (!resource_matches) continue;
+    if (!st.allow) return decision::explicit_deny;
+    allowed = true;
+  }
+  return allowed ? decision::allow : decision::implicit_deny;
+}
+
+std::optional<iam_policy::decision> iam_policy::decision_for_every(std::string_view action,
+                                                                   std::string_view prefix) const {
+  bool allowed = false;
+  for (const auto& st : statements_) {
+    bool action_matches = false;
+    for (const auto& a : st.actions) action_matches = action_matches || matches(a.text, a.head, action, true);
+    if (!action_matches) continue;
+    bool takes_all = false, takes_some = false;
+    for (const auto& r : st.resources) {
+      const std::string_view text = r.text;
+      const std::string_view head = text.substr(0, r.head);
+      const std::size_t common = std::min(head.size(), prefix.size());
+      // Resources are compared with case, as evaluate() compares them.
+      if (head.substr(0, common) != prefix.substr(0, common)) continue;   // parts from PREFIX
+      if (head.size() == text.size() && text.size() <= prefix.size()) continue;  // a literal too short
+      if (head.size() <= prefix.size() && text.size() == head.size() + 1 && text.back() == '*') {
+        takes_all = true;
+      } else {
+        takes_some = true;
+      }
+    }
+    if (!takes_all && takes_some) return std::nullopt;
+    if (!takes_all) continue;
     if (!st.allow) return decision::explicit_deny;
     allowed = true;
   }

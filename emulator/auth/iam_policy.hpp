@@ -4,6 +4,7 @@
 // Thread-safety: immutable after parse(); allows() is const and safe from any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,13 @@ class iam_policy {
   bool allows(std::string_view action, std::string_view resource) const {
     return evaluate(action, resource) == decision::allow;
   }
+  // The decision on ACTION for every resource that is PREFIX and one or more characters more (an
+  // @connections ARN before its connection id), when it is the same for all of them; nullopt
+  // when a statement takes some of them and not others. A statement takes all of them when one
+  // of its resource patterns is a start of PREFIX and one `*` ("…/@connections/*", "…/*", "*"),
+  // and none when each pattern's literal head parts from PREFIX (or is all of a shorter pattern);
+  // other patterns are not reasoned about.
+  std::optional<decision> decision_for_every(std::string_view action, std::string_view prefix) const;
 
   // IAM's wildcard match: `*` any run of characters, `?` any one character.
   static bool matches(std::string_view pattern, std::string_view text, bool ignore_case);

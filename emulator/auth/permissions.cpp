@@ -2,7 +2,19 @@
 
 #include "emulator/auth/arn.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <string_view>
+
 namespace apigw::emulator {
+
+namespace {
+
+constexpr std::string_view kManageConnections = "execute-api:ManageConnections";
+// The methods of @connections, in the order of guarded_connections::for_every_.
+constexpr std::string_view kMethods[] = {"POST", "GET", "DELETE"};
+
+}  // namespace
 
 caller_identity caller_identity::for_integration(const config::api_spec& api, std::string_view integration) {
   caller_identity who;
@@ -20,16 +32,28 @@ guarded_connections::guarded_connections(apigw::connections_api& inner,
                                          std::shared_ptr<const emulator::iam_policy> policy,
                                          caller_identity who, const config::api_spec& api)
     : inner_(inner), policy_(std::move(policy)), who_(std::move(who)),
-      arn_prefix_(execute_api_arn_prefix(api)) {}
+      arn_prefix_(execute_api_arn_prefix(api)) {
+  if (!policy_) return;
+  std::string prefix;
+  for (std::size_t i = 0; i < std::size(kMethods); ++i) {
+    write_connections_arn(prefix, arn_prefix_, kMethods[i], "");
+    for_every_[i] = policy_->decision_for_every(kManageConnections, prefix);
+  }
+}
 
 std::optional<apigw::management_result> guarded_connections::denied(std::string_view method,
                                                                      std::string_view id) const {
   if (!policy_) return std::nullopt;
+  // (An empty id is the prefix alone, which the decision for every connection does not cover.)
+  std::optional<emulator::iam_policy::decision> for_every;
+  const auto* known = std::find(std::begin(kMethods), std::end(kMethods), method);
+  if (known != std::end(kMethods) && !id.empty()) for_every = for_every_[known - std::begin(kMethods)];
+  if (for_every == emulator::iam_policy::decision::allow) return std::nullopt;
   // A broadcast asks once per connection: the resource is written into the thread's own buffer,
   // whose memory the next call reuses.
   thread_local std::string resource;
   write_connections_arn(resource, arn_prefix_, method, id);
-  if (policy_->allows("execute-api:ManageConnections", resource)) return std::nullopt;
+  if (!for_every && policy_->allows(kManageConnections, resource)) return std::nullopt;
   return apigw::management_result{
       403, "AccessDeniedException",
       "User: " + who_.assumed_role_arn() +

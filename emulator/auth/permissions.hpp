@@ -49,6 +49,9 @@ class guarded_connections final : public apigw::connections_api {
   std::shared_ptr<const emulator::iam_policy> policy_;
   caller_identity who_;
   std::string arn_prefix_;  // arn:aws:execute-api:REGION:ACCOUNT:APIID/STAGE/
+  // The policy's decision for every connection of POST, GET and DELETE, when it names none alone
+  // (found once: a broadcast asks for each connection); nullopt: each call is judged on its own.
+  std::optional<emulator::iam_policy::decision> for_every_[3];
 };
 
 class guarded_tables final : public apigw::tables_api {

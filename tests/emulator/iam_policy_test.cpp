@@ -1,5 +1,6 @@
 #include "emulator/auth/iam_policy.hpp"
 
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -89,6 +90,55 @@ TEST(IamPolicyTest, SingleStatementObject) {
       "Resource": "arn:aws:execute-api:*:*:abc/Prod/POST/@connections/*"}})");
   EXPECT_TRUE(p.allows("execute-api:ManageConnections", "arn:aws:execute-api:us-east-1:1:abc/Prod/POST/@connections/x="));
   EXPECT_FALSE(p.allows("execute-api:ManageConnections", "arn:aws:execute-api:us-east-1:1:abc/Prod/DELETE/@connections/x="));
+}
+
+// The decision for every connection under an @connections ARN prefix, found once for a
+// broadcast's posts: given only when no statement taking the action names some connections and
+// not others; and then it is evaluate()'s for any connection id.
+TEST(IamPolicyTest, DecisionForEveryConnectionOnlyWhenNoStatementNamesSome) {
+  const std::string prefix = "arn:aws:execute-api:us-east-1:123456789012:abc/Prod/POST/@connections/";
+  const std::string action = "execute-api:ManageConnections";
+  using d = iam_policy::decision;
+  struct row {
+    std::string statements;
+    std::optional<d> expected;
+  };
+  const auto allow = [](const std::string& resource, const std::string& effect = "Allow",
+                        const std::string& act = "execute-api:ManageConnections") {
+    return R"({"Effect": ")" + effect + R"(", "Action": ")" + act + R"(", "Resource": ")" + resource + R"("})";
+  };
+  const row rows[] = {
+      {allow("*"), d::allow},
+      {allow("arn:aws:execute-api:us-east-1:123456789012:abc/*"), d::allow},
+      {allow(prefix + "*"), d::allow},
+      {allow("arn:aws:execute-api:us-east-1:123456789012:abc/Prod/GET/@connections/*"), d::implicit_deny},
+      {allow("arn:aws:execute-api:us-east-1:123456789012:other/*"), d::implicit_deny},
+      {allow(prefix + "*", "Allow", "dynamodb:*"), d::implicit_deny},
+      {allow(prefix), d::implicit_deny},                          // the prefix alone: no connection
+      {allow(prefix + "AAAAAAAAAAAAAAA="), std::nullopt},          // one connection
+      {allow(prefix + "A*"), std::nullopt},                        // those that start with A
+      {allow("arn:aws:execute-api:*:*:abc/Prod/POST/@connections/*"), std::nullopt},  // not reasoned about
+      {allow(prefix + "????????????????"), std::nullopt},
+      {allow("*") + "," + allow(prefix + "BBBBBBBBBBBBBBB=", "Deny"), std::nullopt},
+      {R"({"Effect": "Allow", "Action": "execute-api:ManageConnections", "Resource": [")" + prefix +
+           R"(BBBBBBBBBBBBBBB=", "*"]})",
+       d::allow},  // one statement: its second pattern takes all
+      {allow(prefix + "BBBBBBBBBBBBBBB=") + "," + allow("*"), std::nullopt},  // the first names one
+      {allow("*") + "," + allow(prefix + "*", "Deny"), d::explicit_deny},
+      {allow("arn:aws:execute-api:us-east-1:123456789012:abc/Prod/*/@connections/*") + "," + allow("*", "Deny"),
+       std::nullopt},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.statements);
+    const auto p = parse(("{\"Version\": \"2012-10-17\", \"Statement\": [" + r.statements + "]}").c_str());
+    const auto got = p.decision_for_every(action, prefix);
+    EXPECT_EQ(got, r.expected);
+    if (got) {
+      for (const std::string id : {"AAAAAAAAAAAAAAA=", "BBBBBBBBBBBBBBB=", "x", "A-_=/more"}) {
+        EXPECT_EQ(p.evaluate(action, prefix + id), *got) << id;
+      }
+    }
+  }
 }
 
 TEST(IamPolicyTest, ErrorsNameThePath) {
