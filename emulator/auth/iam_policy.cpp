@@ -85,12 +85,17 @@ result<iam_policy> iam_policy::parse(const rapidjson::Value& document) {
   return policy;
 }
 
+bool iam_policy::statement::takes_action(std::string_view action) const {
+  for (const auto& a : actions) {
+    if (matches(a.text, a.head, action, true)) return true;
+  }
+  return false;
+}
+
 iam_policy::decision iam_policy::evaluate(std::string_view action, std::string_view resource) const {
   bool allowed = false;
   for (const auto& st : statements_) {
-    bool action_matches = false;
-    for (const auto& a : st.actions) action_matches = action_matches || matches(a.text, a.head, action, true);
-    if (!action_matches) continue;
+    if (!st.takes_action(action)) continue;
     bool resource_matches = false;
     for (const auto& r : st.resources) {
       resource_matches = resource_matches || matches(r.text, r.head, resource, false);
@@ -106,9 +111,7 @@ std::optional<iam_policy::decision> iam_policy::decision_for_every(std::string_v
                                                                    std::string_view prefix) const {
   bool allowed = false;
   for (const auto& st : statements_) {
-    bool action_matches = false;
-    for (const auto& a : st.actions) action_matches = action_matches || matches(a.text, a.head, action, true);
-    if (!action_matches) continue;
+    if (!st.takes_action(action)) continue;
     bool takes_all = false, takes_some = false;
     for (const auto& r : st.resources) {
       const std::string_view text = r.text;

@@ -48,6 +48,9 @@ class iam_policy {
     bool allow = false;
     std::vector<pattern> actions;
     std::vector<pattern> resources;
+
+    // One of its actions matches ACTION (without case).
+    bool takes_action(std::string_view action) const;
   };
   static std::size_t head_of(std::string_view pattern);
   static bool matches(std::string_view pattern, std::size_t head, std::string_view text, bool ignore_case);
