@@ -35,7 +35,6 @@ class short_text {
   operator std::string_view() const noexcept { return view(); }  // NOLINT: reads like a string
   std::string str() const { return std::string(view()); }
   const char* data() const noexcept { return chars_.data(); }
-  const char* c_str() const noexcept { return chars_.data(); }
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
 
